@@ -1,0 +1,44 @@
+"""gunicorn settings of one chat worker process: one gevent worker on one port.
+
+Flask-SocketIO cannot spread one port over several gunicorn workers (a long-polling
+client must always reach the process that holds its session), so the stack runs several
+gunicorn processes, each with exactly one worker on its own loopback port, behind nginx.
+
+This file is read by the gunicorn master, which must not import `redis` or the app:
+no --preload with gevent workers (the app is loaded after the worker has patched).
+"""
+
+import os
+
+_WORKER_CLASSES = {
+    # gevent-websocket: the faster of the two here (BENCHMARKS.md); needs this class,
+    # plain -k gevent fails every WebSocket when gevent-websocket is installed.
+    "gevent-websocket": "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+    # simple-websocket through plain gevent (only when gevent-websocket is not installed).
+    "gevent": "gevent",
+}
+
+bind = os.environ.get("BIND") or (
+    f"{os.environ.get('SERVER_HOST', '127.0.0.1')}:{os.environ.get('SERVER_PORT', '5000')}"
+)
+workers = 1
+worker_class = _WORKER_CLASSES[os.environ.get("WORKER_CLASS", "gevent-websocket")]
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "20000"))
+# WebSockets are long requests: the timeout only covers a worker stuck without yielding.
+timeout = 60
+graceful_timeout = 10
+keepalive = 75
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
+proc_name = f"talkrooms-worker-{os.environ.get('SERVER_PORT', '5000')}"
+
+
+def worker_exit(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+    """Leave presence cleanly when a worker stops (kill -9 is handled by heartbeats)."""
+    try:
+        from talkrooms import wsgi
+
+        wsgi.shutdown()
+    except Exception as exc:  # noqa: BLE001 - never block the exit
+        server.log.warning("presence cleanup on exit failed: %s", exc)

@@ -1,0 +1,1 @@
+"""TalkRooms: self-hostable real-time chat rooms."""

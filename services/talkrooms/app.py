@@ -1,0 +1,106 @@
+"""Application factory: builds a fresh Flask app and Socket.IO server from Settings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from flask import Flask
+from flask_socketio import SocketIO
+from redis.exceptions import RedisError
+
+from . import fastjson
+from .api import api, metrics_page
+from .broadcast import TalkroomsRedisManager
+from .chat import ChatService
+from .connections import ConnectionRegistry
+from .events import ChatNamespace, install_dispatch
+from .logs import configure_logging
+from .message_path import MessagePath
+from .presence import WorkerPresence
+from .settings import Settings
+from .store import Store, make_redis
+
+log = logging.getLogger("talkrooms.app")
+
+# Engine.IO heartbeats (its defaults); nginx's proxy_read_timeout must exceed their sum.
+PING_INTERVAL_SECONDS = 25
+PING_TIMEOUT_SECONDS = 20
+
+
+@dataclass
+class AppState:
+    """What the blueprints and hooks need, stored in app.extensions['talkrooms']."""
+
+    settings: Settings
+    store: Store
+    connections: ConnectionRegistry
+    chat: ChatService
+    presence: WorkerPresence
+    message_path: MessagePath
+    started_at: float = field(default_factory=time.time)
+
+
+def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask, SocketIO]:
+    """A complete chat worker: Flask app, Socket.IO server, Redis store, heartbeats."""
+    configure_logging(settings.log_level)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.flask_secret_key, DEBUG=settings.debug)
+
+    redis_client = make_redis(settings)
+    store = Store(settings, redis_client)
+    manager = TalkroomsRedisManager(
+        settings.effective_redis_url,
+        channel=settings.socketio_channel,
+        publish_client=redis_client,
+    )
+    socketio = SocketIO(
+        app,
+        async_mode="gevent",
+        client_manager=manager,
+        json=fastjson,
+        async_handlers=False,
+        manage_session=False,
+        cors_allowed_origins=settings.cors_origins,
+        max_http_buffer_size=settings.max_packet_bytes,
+        ping_interval=PING_INTERVAL_SECONDS,
+        ping_timeout=PING_TIMEOUT_SECONDS,
+        logger=False,
+        engineio_logger=False,
+    )
+    sio = socketio.server
+    connections = ConnectionRegistry()
+    chat = ChatService(settings, store, connections, sio)
+    message_path = MessagePath(settings, store, connections, manager, sio._send_eio_packet)
+    socketio.on_namespace(ChatNamespace(chat, connections))
+    install_dispatch(sio, message_path, connections)
+    presence = WorkerPresence(settings, store, connections, chat)
+
+    app.extensions["talkrooms"] = AppState(
+        settings=settings,
+        store=store,
+        connections=connections,
+        chat=chat,
+        presence=presence,
+        message_path=message_path,
+    )
+    app.register_blueprint(api)
+    app.register_blueprint(metrics_page)
+
+    if start_background:
+        try:
+            store.load_scripts()
+        except RedisError as exc:
+            log.error("Redis unavailable at start; scripts load on first use",
+                      extra={"error": str(exc)})
+        presence.start()
+        # The manager's listener normally starts with the first connection; start it now so
+        # this worker relays messages (and the cleanup job's emits) from its first second.
+        manager.server = sio
+        if not sio.manager_initialized:
+            sio.manager_initialized = True
+            manager.initialize()
+    log.info("worker ready", extra={"worker": settings.instance_id,
+                                    "port": settings.server_port})
+    return app, socketio

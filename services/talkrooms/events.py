@@ -1,0 +1,151 @@
+"""Socket.IO handlers: a few lines each over ChatService, plus the hot-path dispatch.
+
+`send_message` never reaches Flask: `install_dispatch` hands it from python-socketio's
+packet dispatch straight to message_path (no request context, no JSON re-encoding). Every
+other event goes through the Flask-SocketIO namespace below.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+from flask import request
+from flask_socketio import Namespace
+from redis.exceptions import RedisError
+
+from . import metrics
+from .chat import ChatService
+from .connections import Connection, ConnectionRegistry
+from .message_path import MessagePath
+from .protocol import (
+    ERROR,
+    GET_HISTORY,
+    INVALID,
+    JOIN_ROOM,
+    LEAVE_ROOM,
+    SEND_MESSAGE,
+    TYPING,
+    UNAVAILABLE,
+    ProtocolError,
+)
+
+log = logging.getLogger("talkrooms.events")
+
+KNOWN_EVENTS = frozenset({JOIN_ROOM, LEAVE_ROOM, SEND_MESSAGE, TYPING, GET_HISTORY})
+# Lifecycle names python-socketio would route to the connect/disconnect handlers.
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
+UNAVAILABLE_TEXT = "The chat store is unavailable right now; try again in a moment"
+
+
+def client_address(environ: dict[str, Any]) -> str:
+    """The client's address; behind our nginx (loopback) it is nginx's X-Real-IP."""
+    remote = environ.get("REMOTE_ADDR", "")
+    if remote in ("127.0.0.1", "::1"):
+        return environ.get("HTTP_X_REAL_IP", remote) or remote
+    return remote
+
+
+class ChatNamespace(Namespace):  # type: ignore[misc]
+    """The default namespace `/`."""
+
+    def __init__(self, chat: ChatService, connections: ConnectionRegistry) -> None:
+        super().__init__("/")
+        self.chat = chat
+        self.connections = connections
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        metrics.EVENTS.labels(event=event if event in KNOWN_EVENTS else "other").inc()
+        if event not in ("connect", "disconnect"):
+            sid = args[0] if args else None
+            log.info("event", extra={"event": event, "sid": sid})
+            if not hasattr(self, f"on_{event}"):
+                return self._refuse_unknown(sid, event)
+        return super().trigger_event(event, *args)
+
+    def _refuse_unknown(self, sid: str | None, event: str) -> Any:
+        connection = self.connections.get(sid) if sid else None
+        if connection is None:
+            return None
+        return self._refuse(connection, ProtocolError(f"Unknown event {event[:40]!r}", INVALID))
+
+    def on_connect(self, auth: Any = None) -> None:
+        sid = request.sid
+        eio_sid = self.socketio.server.manager.eio_sid_from_sid(sid, "/")
+        self.chat.connect(sid, eio_sid, client_address(request.environ))
+        log.info("connect", extra={"sid": sid})
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        log.info("disconnect", extra={"sid": request.sid, "reason": str(reason)})
+        self.chat.disconnect(request.sid)
+
+    def on_join_room(self, data: Any = None) -> Any:
+        return self._handle(lambda connection: self.chat.join(connection, data))
+
+    def on_leave_room(self, data: Any = None) -> Any:
+        return self._handle(self.chat.leave)
+
+    def on_typing(self, data: Any = None) -> Any:
+        return self._handle(lambda connection: self.chat.typing(connection, data))
+
+    def on_get_history(self, data: Any = None) -> Any:
+        return self._handle(lambda connection: self.chat.history(data))
+
+    def _handle(self, action: Callable[[Connection], Any]) -> Any:
+        """Run an action; refusals become an ack error or an `error` event, never silence."""
+        connection = self.connections.get(request.sid)
+        if connection is None:
+            return None
+        try:
+            return action(connection)
+        except ProtocolError as error:
+            return self._refuse(connection, error)
+        except RedisError as exc:
+            metrics.REDIS_ERRORS.labels(operation="event").inc()
+            log.error("Redis error in an event", extra={"sid": connection.sid, "error": str(exc)})
+            return self._refuse(connection, ProtocolError(UNAVAILABLE_TEXT, UNAVAILABLE))
+
+    def _refuse(self, connection: Connection, error: ProtocolError) -> Any:
+        log.info(
+            "event refused",
+            extra={"sid": connection.sid, "code": error.code, "error": str(error)},
+        )
+        if connection.extra.get("wants_ack"):
+            return error.as_ack()
+        self.socketio.server.emit(ERROR, error.as_event(), to=connection.sid, namespace="/")
+        return None
+
+
+def install_dispatch(
+    sio: socketio.Server, path: MessagePath, connections: ConnectionRegistry
+) -> None:
+    """Route send_message to the hot path and note whether each event asked for an ack.
+
+    Wraps python-socketio's private `Server._handle_event` (pinned; see broadcast.py).
+    Malformed EVENT packets (not a list starting with a name) get an `error` event here
+    instead of closing the socket in the library's error path.
+    """
+    original = sio._handle_event
+
+    def handle_event(eio_sid: str, namespace: str | None, ack_id: int | None, data: Any) -> None:
+        connection = connections.by_eio_sid.get(eio_sid)
+        if not isinstance(data, list) or not data or not isinstance(data[0], str):
+            if connection is not None:
+                error = ProtocolError("Malformed event: expected [name, payload]", INVALID)
+                sio.emit(ERROR, error.as_event(), to=connection.sid, namespace="/")
+            return
+        if data[0] in RESERVED_EVENTS:
+            if connection is not None:
+                error = ProtocolError(f"{data[0]!r} is reserved and cannot be sent", INVALID)
+                sio.emit(ERROR, error.as_event(), to=connection.sid, namespace="/")
+            return
+        if data[0] == SEND_MESSAGE and namespace in (None, "/"):
+            path.receive(eio_sid, ack_id, data[1] if len(data) > 1 else None)
+            return
+        if connection is not None:
+            connection.extra["wants_ack"] = ack_id is not None
+        original(eio_sid, namespace, ack_id, data)
+
+    sio._handle_event = handle_event

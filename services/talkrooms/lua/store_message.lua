@@ -1,0 +1,33 @@
+-- Store one chat message and publish it to every worker, atomically.
+-- KEYS: 1 seq counter, 2 messages zset, 3 client-id zset, 4 rooms index, 5 stats hash
+-- ARGV: 1 message JSON after the id ('","username":...}'), 2 client_id or '',
+--       3 history cap, 4 client-id window, 5 message ttl s, 6 room ttl s, 7 now ms,
+--       8 room, 9 pub/sub channel, 10 publish prefix, 11 publish suffix
+-- Returns {1, message} when stored, {0, message or '', seq} for a known client_id.
+local client_id = ARGV[2]
+if client_id ~= '' then
+  local known = redis.call('ZSCORE', KEYS[3], client_id)
+  if known then
+    local stored = redis.call('ZRANGE', KEYS[2], known, known, 'BYSCORE')
+    return {0, stored[1] or '', tonumber(known)}
+  end
+end
+
+local seq = redis.call('INCR', KEYS[1])
+local message = '{"id":"' .. string.format('%012d', seq) .. ARGV[1]
+local message_ttl = tonumber(ARGV[5])
+
+redis.call('ZADD', KEYS[2], seq, message)
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[3]) + 1))
+redis.call('EXPIRE', KEYS[2], message_ttl)
+redis.call('EXPIRE', KEYS[1], message_ttl)
+if client_id ~= '' then
+  redis.call('ZADD', KEYS[3], seq, client_id)
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[4]) + 1))
+  redis.call('EXPIRE', KEYS[3], message_ttl)
+end
+redis.call('ZADD', KEYS[4], ARGV[7], ARGV[8])
+redis.call('EXPIRE', KEYS[4], ARGV[6])
+redis.call('HINCRBY', KEYS[5], 'messages_stored', 1)
+redis.call('PUBLISH', ARGV[9], ARGV[10] .. message .. ARGV[11])
+return {1, message}

@@ -1,0 +1,144 @@
+"""The one settings object of TalkRooms, read from the environment and `.env`.
+
+Entry points (the WSGI module, the CLI, the RQ worker) construct it once and pass it
+down; nothing else reads the environment, so tests can build any configuration they need.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "change-me-talkrooms-dev-secret"  # noqa: S105 - refused in production
+
+_RATE_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*$")
+
+
+class RateLimit:
+    """`count` events per `window` seconds; `count == 0` switches the limit off."""
+
+    def __init__(self, count: int, window: float) -> None:
+        self.count = count
+        self.window = window
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """Parse `"10/5"` (10 per 5 s) or `"0"` (off)."""
+        if text.strip() == "0":
+            return cls(0, 1.0)
+        match = _RATE_PATTERN.match(text)
+        if not match or float(match.group(2)) <= 0:
+            raise ValueError(f"rate limit must look like '10/5' or '0', got {text!r}")
+        return cls(int(match.group(1)), float(match.group(2)))
+
+    @property
+    def enabled(self) -> bool:
+        return self.count > 0
+
+    def describe(self) -> str:
+        window = f"{self.window:g}"
+        return f"at most {self.count} per {window} s"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service, with the seed's defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    app_env: Literal["development", "production"] = "development"
+    debug: bool = False
+    flask_secret_key: str = DEFAULT_SECRET_KEY
+    server_host: str = "127.0.0.1"
+    server_port: int = 5000
+    log_level: str = "INFO"
+
+    redis_url: str = ""
+    redis_host: str = "localhost"
+    redis_port: int = 6379
+    redis_db: int = 0
+    redis_socket_timeout: float = 5.0
+    redis_max_connections: int = 64
+
+    # Retention (seed defaults): messages 7 days, users 2 hours, rooms 1 day.
+    message_retention_days: float = 7
+    user_retention_hours: float = 2
+    room_retention_hours: float = 24
+    history_limit: int = Field(100, ge=1, le=10_000)
+    client_id_window: int = Field(1000, ge=1)
+
+    message_max_length: int = Field(2000, ge=1)
+    message_rate_limit: str = "10/5"
+    join_rate_limit: str = "10/10"
+    max_packet_bytes: int = Field(64 * 1024, ge=1024)
+    # Comma-separated list; empty means same-origin only, "*" allows every origin.
+    allowed_origins: str = ""
+
+    key_prefix: str = "tr"
+    socketio_channel: str = "talkrooms"
+    heartbeat_interval_seconds: float = Field(5.0, gt=0)
+    worker_dead_after_seconds: float = Field(15.0, gt=0)
+    worker_id: str = ""
+
+    @field_validator("message_rate_limit", "join_rate_limit")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        RateLimit.parse(value)
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.app_env == "production" and self.flask_secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "FLASK_SECRET_KEY must be set to a private value when APP_ENV=production"
+            )
+        return self
+
+    @property
+    def effective_redis_url(self) -> str:
+        """`REDIS_URL` when given, else one built from host, port and db."""
+        if self.redis_url:
+            return self.redis_url
+        return f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    @property
+    def message_ttl_seconds(self) -> int:
+        return int(self.message_retention_days * 86400)
+
+    @property
+    def user_ttl_seconds(self) -> int:
+        return int(self.user_retention_hours * 3600)
+
+    @property
+    def room_ttl_seconds(self) -> int:
+        return int(self.room_retention_hours * 3600)
+
+    @property
+    def message_rate(self) -> RateLimit:
+        return RateLimit.parse(self.message_rate_limit)
+
+    @property
+    def join_rate(self) -> RateLimit:
+        return RateLimit.parse(self.join_rate_limit)
+
+    @property
+    def cors_origins(self) -> list[str] | str | None:
+        """Engine.IO's `cors_allowed_origins`: None keeps its same-origin check."""
+        origins = [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+        if not origins:
+            return None
+        if "*" in origins:
+            return "*"
+        return origins
+
+    @cached_property
+    def instance_id(self) -> str:
+        """This process's id in Redis (heartbeats, presence); unique per start."""
+        if self.worker_id:
+            return self.worker_id
+        return f"{socket.gethostname()}-{self.server_port}-{os.getpid()}-{os.urandom(3).hex()}"

@@ -34,11 +34,11 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
 proc_name = f"talkrooms-worker-{os.environ.get('SERVER_PORT', '5000')}"
 
 
-def worker_exit(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+def worker_exit(server, worker):
     """Leave presence cleanly when a worker stops (kill -9 is handled by heartbeats)."""
     try:
         from talkrooms import wsgi
 
         wsgi.shutdown()
-    except Exception as exc:  # noqa: BLE001 - never block the exit
+    except Exception as exc:
         server.log.warning("presence cleanup on exit failed: %s", exc)

@@ -92,8 +92,9 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         try:
             store.load_scripts()
         except RedisError as exc:
-            log.error("Redis unavailable at start; scripts load on first use",
-                      extra={"error": str(exc)})
+            log.error(
+                "Redis unavailable at start; scripts load on first use", extra={"error": str(exc)}
+            )
         presence.start()
         # The manager's listener normally starts with the first connection; start it now so
         # this worker relays messages (and the cleanup job's emits) from its first second.
@@ -101,6 +102,5 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         if not sio.manager_initialized:
             sio.manager_initialized = True
             manager.initialize()
-    log.info("worker ready", extra={"worker": settings.instance_id,
-                                    "port": settings.server_port})
+    log.info("worker ready", extra={"worker": settings.instance_id, "port": settings.server_port})
     return app, socketio

@@ -21,6 +21,7 @@ tests/unit/test_library_contract.py fails loudly if an upgrade moves them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -38,7 +39,7 @@ NAMESPACE = "/"
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 
-class TalkroomsRedisManager(socketio.RedisManager):  # type: ignore[misc]
+class TalkroomsRedisManager(socketio.RedisManager):
     """RedisManager with byte-level echo skipping and pre-encoded message frames."""
 
     name = "talkrooms-redis"
@@ -117,17 +118,15 @@ class TalkroomsRedisManager(socketio.RedisManager):  # type: ignore[misc]
                 for message in self.pubsub.listen():
                     if message["type"] == "message" and message["channel"] == channel:
                         yield message["data"]
-            except Exception as exc:  # noqa: BLE001 - the listener must never die
+            except Exception as exc:
                 delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
                 failures += 1
                 log.error(
                     "message queue listener lost Redis",
                     extra={"error": str(exc), "retry_in_s": delay},
                 )
-                try:
+                with contextlib.suppress(Exception):
                     self.pubsub.close()
-                except Exception:  # noqa: BLE001
-                    pass
                 time.sleep(delay)
 
     def _thread(self) -> None:

@@ -80,7 +80,9 @@ class ChatService:
         metrics.CONNECTIONS.set(len(self.connections))
         metrics.CONNECTIONS_TOTAL.inc()
         self.sio.emit(
-            CONNECTED, {"message": "Connected to TalkRooms", "sid": sid}, to=sid,
+            CONNECTED,
+            {"message": "Connected to TalkRooms", "sid": sid},
+            to=sid,
             namespace=NAMESPACE,
         )
         return connection
@@ -169,21 +171,27 @@ class ChatService:
         if not result.present:
             return
         if result.left:
-            self.sio.emit(USER_LEFT, left_notice(result.left), to=socket_room(room),
-                          namespace=NAMESPACE)
+            self.sio.emit(
+                USER_LEFT, left_notice(result.left), to=socket_room(room), namespace=NAMESPACE
+            )
         self.emit_room_users(room, result.usernames)
 
     def emit_room_users(self, room: str, usernames: list[str]) -> None:
-        self.sio.emit(ROOM_USERS, room_users_payload(room, usernames), to=socket_room(room),
-                      namespace=NAMESPACE)
+        self.sio.emit(
+            ROOM_USERS,
+            room_users_payload(room, usernames),
+            to=socket_room(room),
+            namespace=NAMESPACE,
+        )
 
     def announce_departures(self, departures: list[tuple[str, str | None]]) -> None:
         """After presence was purged (dead worker): tell each room who left and who is left."""
         rooms = sorted({room for room, _ in departures})
         for room, username in departures:
             if username:
-                self.sio.emit(USER_LEFT, left_notice(username), to=socket_room(room),
-                              namespace=NAMESPACE)
+                self.sio.emit(
+                    USER_LEFT, left_notice(username), to=socket_room(room), namespace=NAMESPACE
+                )
         for room in rooms:
             self.emit_room_users(room, self.store.room_usernames(room))
 
@@ -199,8 +207,10 @@ class ChatService:
         if room is None or connection.username is None:
             raise ProtocolError("Join a room before typing", NOT_IN_ROOM)
         now = time.monotonic()
-        if is_typing and connection.typing and now - connection.typing_sent_at < (
-            TYPING_REFRESH_SECONDS
+        if (
+            is_typing
+            and connection.typing
+            and now - connection.typing_sent_at < (TYPING_REFRESH_SECONDS)
         ):
             return
         if not is_typing and not connection.typing:
@@ -222,10 +232,10 @@ class ChatService:
 
     def history(self, payload: Any) -> dict[str, Any]:
         """get_history: a page before an id, the gap since an id, or the newest page."""
-        query = validate_history_query(require_object(payload, GET_HISTORY),
-                                       self.settings.history_limit)
-        messages, has_more = self.store.history(query.room, query.before, query.since,
-                                                query.limit)
+        query = validate_history_query(
+            require_object(payload, GET_HISTORY), self.settings.history_limit
+        )
+        messages, has_more = self.store.history(query.room, query.before, query.since, query.limit)
         return {"ok": True, "room": query.room, "messages": messages, "has_more": has_more}
 
     # -- worker presence -------------------------------------------------------------------
@@ -237,15 +247,20 @@ class ChatService:
             if connection.room is None or connection.identity is None:
                 continue
             result = self.store.join(
-                connection.room, connection.sid, connection.identity,
-                connection.username or "", connection.key_hash, self.worker_id,
+                connection.room,
+                connection.sid,
+                connection.identity,
+                connection.username or "",
+                connection.key_hash,
+                self.worker_id,
             )
             if result.taken:
                 room = connection.room
                 connection.room = None
                 self.sio.leave_room(connection.sid, socket_room(room), namespace=NAMESPACE)
-                error = ProtocolError("Your name was taken while the server reconnected",
-                                      NAME_TAKEN)
+                error = ProtocolError(
+                    "Your name was taken while the server reconnected", NAME_TAKEN
+                )
                 self.sio.emit("error", error.as_event(), to=connection.sid, namespace=NAMESPACE)
                 continue
             rooms.add(connection.room)

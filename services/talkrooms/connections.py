@@ -7,6 +7,7 @@ socket and dies with it: which room it joined, its rate-limit buckets, its typin
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .settings import RateLimit
@@ -93,5 +94,5 @@ class ConnectionRegistry:
     def __len__(self) -> int:
         return len(self.by_sid)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Connection]:
         return iter(list(self.by_sid.values()))

@@ -48,7 +48,12 @@ def client_address(environ: dict[str, Any]) -> str:
     return remote
 
 
-class ChatNamespace(Namespace):  # type: ignore[misc]
+def current_sid() -> str:
+    """The Socket.IO sid Flask-SocketIO attaches to the request of an event."""
+    return str(request.sid)  # type: ignore[attr-defined]
+
+
+class ChatNamespace(Namespace):
     """The default namespace `/`."""
 
     def __init__(self, chat: ChatService, connections: ConnectionRegistry) -> None:
@@ -72,14 +77,14 @@ class ChatNamespace(Namespace):  # type: ignore[misc]
         return self._refuse(connection, ProtocolError(f"Unknown event {event[:40]!r}", INVALID))
 
     def on_connect(self, auth: Any = None) -> None:
-        sid = request.sid
+        sid = current_sid()
         eio_sid = self.socketio.server.manager.eio_sid_from_sid(sid, "/")
         self.chat.connect(sid, eio_sid, client_address(request.environ))
         log.info("connect", extra={"sid": sid})
 
     def on_disconnect(self, reason: Any = None) -> None:
-        log.info("disconnect", extra={"sid": request.sid, "reason": str(reason)})
-        self.chat.disconnect(request.sid)
+        log.info("disconnect", extra={"sid": current_sid(), "reason": str(reason)})
+        self.chat.disconnect(current_sid())
 
     def on_join_room(self, data: Any = None) -> Any:
         return self._handle(lambda connection: self.chat.join(connection, data))
@@ -95,7 +100,7 @@ class ChatNamespace(Namespace):  # type: ignore[misc]
 
     def _handle(self, action: Callable[[Connection], Any]) -> Any:
         """Run an action; refusals become an ack error or an `error` event, never silence."""
-        connection = self.connections.get(request.sid)
+        connection = self.connections.get(current_sid())
         if connection is None:
             return None
         try:

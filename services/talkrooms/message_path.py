@@ -133,9 +133,7 @@ class MessagePath:
             return
         room = connection.room
         tail = self._message_tail(connection.username or "", text, room, client_id)
-        self.batch.append(
-            Pending(connection, ack_id, room, text, client_id, tail, received)
-        )
+        self.batch.append(Pending(connection, ack_id, room, text, client_id, tail, received))
         if self.flusher is None:
             self.flusher = gevent.spawn(self._flush_forever)
 
@@ -182,8 +180,9 @@ class MessagePath:
         if any(isinstance(r, NoScriptError) for r in results):
             STORE_MESSAGE.load(self.store.redis)
             retry = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
-            for index, result in zip(retry, self._run_pipeline([batch[i] for i in retry]),
-                                     strict=True):
+            for index, result in zip(
+                retry, self._run_pipeline([batch[i] for i in retry]), strict=True
+            ):
                 results[index] = result
         metrics.REDIS_LATENCY.labels(operation="store_message").observe(
             time.perf_counter() - started

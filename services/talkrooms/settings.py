@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET_KEY = "change-me-talkrooms-dev-secret"  # noqa: S105 - refused in production
+DEFAULT_SECRET_KEY = "change-me-talkrooms-dev-secret"
 
 _RATE_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*$")
 

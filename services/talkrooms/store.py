@@ -129,7 +129,7 @@ class LeaveResult:
     usernames: list[str]
 
 
-def _usernames(raw_users: list[bytes]) -> list[str]:
+def _usernames(raw_users: list[Any]) -> list[str]:
     return [orjson.loads(raw)["u"] for raw in raw_users]
 
 
@@ -145,7 +145,8 @@ class Store:
 
     def __init__(self, settings: Settings, client: redis.Redis) -> None:
         self.settings = settings
-        self.redis = client
+        # redis-py's annotations union sync and async results; every call here is sync.
+        self.redis: Any = client
         self.keys = Keys(settings.key_prefix)
 
     # -- scripts -------------------------------------------------------------------------
@@ -391,4 +392,3 @@ def iso_from_ms(ms: int) -> str:
     """Milliseconds since the epoch -> ISO 8601 UTC with milliseconds and 'Z'."""
     seconds, millis = divmod(ms, 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
-

@@ -1,0 +1,82 @@
+# TalkRooms — the two commands: `make run` and `make test`. `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST := $(BIN)/pytest
+
+PORT ?= 5000
+export PORT
+
+RUN_DEPS := redis-server nginx
+TEST_DEPS := redis-server nginx chromium prometheus docker-compose
+
+.PHONY: help
+help: ## Show the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+# -- set-up ---------------------------------------------------------------------------
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $@
+
+.PHONY: venv
+venv: $(STAMP) ## Create the virtualenv from requirements.lock
+
+.PHONY: system-deps
+system-deps: ## Install the Debian packages `make run` needs (redis-server, nginx)
+	@scripts/install-system-deps.sh $(RUN_DEPS)
+
+.PHONY: test-system-deps
+test-system-deps:
+	@scripts/install-system-deps.sh $(TEST_DEPS)
+
+.PHONY: lock
+lock: ## Re-resolve requirements.lock from pyproject.toml in a clean virtualenv
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q --upgrade pip && .lock-venv/bin/pip install -q -e '.[dev]'
+	{ head -3 requirements.lock; .lock-venv/bin/pip freeze --exclude-editable | grep -v '^talkrooms'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
+
+# -- running --------------------------------------------------------------------------
+
+.PHONY: run
+run: system-deps venv ## Start the stack on http://localhost:$(PORT); Ctrl-C stops it
+	@$(BIN)/python -m talkrooms.cli run --port $(PORT)
+
+# -- tests ----------------------------------------------------------------------------
+
+.PHONY: test
+test: test-system-deps venv lint ## Install what is needed and run every test
+	$(PYTEST) -q services/tests
+
+.PHONY: test-unit
+test-unit: venv ## Pure unit tests (no servers), in a second
+	$(PYTEST) -q services/tests/unit
+
+.PHONY: test-integration
+test-integration: test-system-deps venv ## Protocol tests against real redis-server and workers
+	$(PYTEST) -q services/tests/integration
+
+.PHONY: lint
+lint: venv ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+.PHONY: fmt
+fmt: venv ## Format the Python code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+.PHONY: clean
+clean: ## Remove the virtualenv, caches and run data
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache run artifacts

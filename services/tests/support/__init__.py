@@ -1,0 +1,1 @@
+"""Real processes and real clients for the tests (no fakes: redis-server, gunicorn, nginx)."""

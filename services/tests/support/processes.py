@@ -1,0 +1,210 @@
+"""Start and stop the real servers the tests talk to, always by PID.
+
+Every class here owns exactly one OS process; `stop()` ends it (SIGTERM, then SIGKILL) and
+waits for it, so a failing test never leaves a server behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import redis
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+VENV_BIN = Path(sys.executable).parent
+GUNICORN_CONF = REPO_ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str, every: float = 0.05):
+    """Poll `condition` until it holds; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except Exception:
+            pass
+        time.sleep(every)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+class ManagedProcess:
+    """One child process with its log file; stopped by PID."""
+
+    def __init__(self, name: str, log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def spawn(
+        self, argv: list[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(env or os.environ),
+            cwd=cwd or REPO_ROOT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, signum: int) -> None:
+        if self.running():
+            os.kill(self.pid, signum)
+
+    def kill9(self) -> None:
+        """SIGKILL the process group: no cleanup code of the server runs."""
+        if self.running():
+            os.killpg(self.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)  # type: ignore[union-attr]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None:
+            return
+        if self.running():
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class RedisServer(ManagedProcess):
+    """A real redis-server on a free loopback port, its data in its own folder."""
+
+    def __init__(self, work_dir: Path, port: int | None = None, appendonly: bool = False) -> None:
+        super().__init__(f"redis-{port or 'auto'}", work_dir)
+        self.work_dir = work_dir
+        self.port = port or free_port()
+        self.appendonly = appendonly
+        self.name = f"redis-{self.port}"
+        self.log_path = work_dir / f"{self.name}.log"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_timeout=5)
+
+    def start(self) -> RedisServer:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (make test installs it)")
+        data_dir = self.work_dir / f"redis-data-{self.port}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        argv = [
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data_dir),
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--appendfsync",
+            "everysec",
+            "--protected-mode",
+            "yes",
+            "--daemonize",
+            "no",
+        ]
+        self.spawn(argv)
+        wait_until(lambda: self.client().ping(), 10, f"redis-server on {self.port}")
+        return self
+
+    def freeze(self) -> None:
+        self.signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.signal(signal.SIGCONT)
+
+
+class ChatWorker(ManagedProcess):
+    """One gunicorn process with one gevent worker: exactly what `make run` starts."""
+
+    def __init__(
+        self,
+        work_dir: Path,
+        redis_url: str,
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.port = port or free_port()
+        super().__init__(f"worker-{self.port}", work_dir)
+        self.redis_url = redis_url
+        self.extra_env = dict(env or {})
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
+        env.update(
+            REDIS_URL=self.redis_url,
+            SERVER_PORT=str(self.port),
+            SERVER_HOST="127.0.0.1",
+            APP_ENV="development",
+            LOG_LEVEL="INFO",
+            MESSAGE_RATE_LIMIT="0",
+            JOIN_RATE_LIMIT="0",
+            HEARTBEAT_INTERVAL_SECONDS="1",
+            WORKER_DEAD_AFTER_SECONDS="3",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self, wait_healthy: bool = True) -> ChatWorker:
+        argv = [str(VENV_BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "talkrooms.wsgi:app"]
+        self.spawn(argv, env=self.environment())
+        check = self.healthy if wait_healthy else self.listening
+        try:
+            wait_until(check, 20, f"chat worker on {self.port}")
+        except TimeoutError:
+            raise TimeoutError(f"worker did not start:\n{self.log_tail()}") from None
+        return self
+
+    def healthy(self) -> bool:
+        return requests.get(f"{self.url}/api/health", timeout=2).status_code == 200
+
+    def listening(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            return True

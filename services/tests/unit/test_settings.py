@@ -1,0 +1,66 @@
+"""The settings object: defaults from the seed, validation, production safety."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from talkrooms.settings import DEFAULT_SECRET_KEY, RateLimit, Settings
+
+
+def make(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_seed_defaults():
+    settings = make()
+    assert settings.message_ttl_seconds == 7 * 86400
+    assert settings.user_ttl_seconds == 2 * 3600
+    assert settings.room_ttl_seconds == 86400
+    assert settings.history_limit == 100
+    assert settings.message_rate.count == 10 and settings.message_rate.window == 5
+    assert settings.effective_redis_url == "redis://localhost:6379/0"
+    assert settings.cors_origins is None
+
+
+def test_environment_is_read(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:7000/2")
+    monkeypatch.setenv("MESSAGE_RETENTION_DAYS", "1")
+    monkeypatch.setenv("ALLOWED_ORIGINS", "https://a.example, https://b.example")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.effective_redis_url == "redis://127.0.0.1:7000/2"
+    assert settings.message_ttl_seconds == 86400
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+
+
+def test_redis_url_from_host_and_port():
+    assert make(redis_host="10.0.0.5", redis_port=6380).effective_redis_url == (
+        "redis://10.0.0.5:6380/0"
+    )
+
+
+def test_production_refuses_the_default_secret():
+    with pytest.raises(ValidationError, match="FLASK_SECRET_KEY"):
+        make(app_env="production")
+    assert make(app_env="production", flask_secret_key="s3cret-value").app_env == "production"
+    assert make(app_env="development").flask_secret_key == DEFAULT_SECRET_KEY
+
+
+def test_rate_limits_parse_and_refuse_garbage():
+    assert RateLimit.parse("0").enabled is False
+    limit = RateLimit.parse("20/2.5")
+    assert (limit.count, limit.window) == (20, 2.5)
+    assert limit.describe() == "at most 20 per 2.5 s"
+    with pytest.raises(ValidationError):
+        make(message_rate_limit="ten per second")
+    with pytest.raises(ValidationError):
+        make(message_rate_limit="5/0")
+
+
+def test_star_allows_every_origin():
+    assert make(allowed_origins="*").cors_origins == "*"
+
+
+def test_instance_ids_are_unique_per_process_start():
+    assert make().instance_id != make().instance_id
+    assert make(worker_id="w1").instance_id == "w1"

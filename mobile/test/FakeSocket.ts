@@ -1,7 +1,6 @@
 import type { SocketLike } from '../app/services/socket/ChatService';
 import type { Message } from '../app/services/socket/protocol';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Listener = (...args: any[]) => void;
 
 export interface Emitted {

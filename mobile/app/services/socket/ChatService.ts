@@ -30,7 +30,6 @@ import {
   type UserTypingPayload,
 } from './protocol';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Listener = (...args: any[]) => void;
 
 /** The part of a socket.io-client `Socket` the service uses. */
@@ -42,7 +41,6 @@ export interface SocketLike {
   connect(): unknown;
   disconnect(): unknown;
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export type SocketFactory = (serverUrl: string) => SocketLike;
 

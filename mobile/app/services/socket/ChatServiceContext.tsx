@@ -1,0 +1,67 @@
+/**
+ * React binding of the ChatService: which factory builds it (tests inject one with a fake
+ * socket) and a hook that owns one service for the life of a chat screen.
+ */
+import { createContext, useContext, useEffect, useState, useSyncExternalStore } from 'react';
+
+import { Config } from '../../config';
+import { loadOrCreateClientKey } from '../../config/storage';
+import { ChatService, type ChatState } from './ChatService';
+import { createSocketIo } from './createSocket';
+import { makeClientId } from './ids';
+
+export interface ChatSessionParams {
+  serverUrl: string;
+  username: string;
+  room: string;
+  clientKey: string;
+}
+
+export type ChatServiceFactory = (params: ChatSessionParams) => ChatService;
+
+export const defaultChatServiceFactory: ChatServiceFactory = (params) =>
+  new ChatService({
+    ...params,
+    socketFactory: createSocketIo,
+    makeClientId,
+    resendBaseDelayMs: Config.resendBaseDelayMs,
+    resendMaxDelayMs: Config.resendMaxDelayMs,
+  });
+
+export const ChatServiceFactoryContext = createContext<ChatServiceFactory>(defaultChatServiceFactory);
+
+const noSubscribe = () => () => {};
+const noState = () => null;
+
+/** Creates, starts and (on unmount or new params) leaves the chat service. */
+export function useChatService(params: Omit<ChatSessionParams, 'clientKey'>): {
+  service: ChatService | null;
+  state: ChatState | null;
+} {
+  const factory = useContext(ChatServiceFactoryContext);
+  const [service, setService] = useState<ChatService | null>(null);
+  const { serverUrl, username, room } = params;
+
+  useEffect(() => {
+    let cancelled = false;
+    let created: ChatService | null = null;
+    void loadOrCreateClientKey().then((clientKey) => {
+      if (cancelled) return;
+      created = factory({ serverUrl, username, room, clientKey });
+      created.start();
+      setService(created);
+    });
+    return () => {
+      cancelled = true;
+      created?.leave();
+      setService(null);
+    };
+  }, [factory, serverUrl, username, room]);
+
+  const state = useSyncExternalStore(
+    service ? service.subscribe : noSubscribe,
+    service ? service.getState : noState,
+    service ? service.getState : noState,
+  );
+  return { service, state };
+}

@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import { readFileSync, existsSync } from 'fs';
 import { join } from 'path';
 

@@ -105,7 +105,7 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
     <View style={[styles.screen, { backgroundColor: colors.background }]}>
       <StatusBar style="light" />
       <View style={[styles.header, { backgroundColor: colors.header, paddingTop: insets.top + spacing.lg }]}>
-        <Text style={[styles.title, { color: colors.headerText }]}>💬 {t.appName}</Text>
+        <Text style={[styles.title, { color: colors.headerText }]}>{t.appName}</Text>
         <Text style={[styles.tagline, { color: colors.headerMuted }]}>{t.login.tagline}</Text>
       </View>
       <KeyboardAvoidingView

@@ -145,6 +145,16 @@ describe('sending', () => {
     expect(items[1].kind === 'message' && items[1].own).toBe(true);
   });
 
+  it('shows a message once even if it comes back under a second id with the same client_id', async () => {
+    const { service, socket } = setup();
+    await joinWith(socket);
+    service.send('hello');
+    socket.fire('new_message', makeMessage(2, 'alice', 'hello', { client_id: 'cid-1' }));
+    socket.fire('new_message', makeMessage(3, 'alice', 'hello', { client_id: 'cid-1' }));
+    socket.fire('new_message', makeMessage(4, 'bob', 'next'));
+    expect(shape(service.getState().items)).toEqual(['1', '2', '4']);
+  });
+
   it('refuses an empty or too long message with the protocol message', () => {
     const { service } = setup();
     expect(service.send('   ')).toEqual({ ok: false, error: MESSAGE_ERROR });

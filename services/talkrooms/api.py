@@ -107,3 +107,16 @@ def http_error(error: HTTPException) -> Any:
 @metrics_page.get("/metrics")
 def prometheus_metrics() -> Response:
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+@api.after_app_request
+def cors_for_allowed_origins(response: Response) -> Response:
+    """Let the origins in ALLOWED_ORIGINS (e.g. the app's web build) read /api/*."""
+    origin = request.headers.get("Origin")
+    if not origin or not request.path.startswith("/api/"):
+        return response
+    allowed = current_app.extensions["talkrooms"].settings.cors_origins
+    if allowed == "*" or (isinstance(allowed, list) and origin in allowed):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response

@@ -18,9 +18,11 @@ from .connections import ConnectionRegistry
 from .events import ChatNamespace, install_dispatch
 from .logs import configure_logging
 from .message_path import MessagePath
+from .pages import pages
 from .presence import WorkerPresence
 from .settings import Settings
 from .store import Store, make_redis
+from .transport import install_frame_guard
 
 log = logging.getLogger("talkrooms.app")
 
@@ -75,6 +77,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     message_path = MessagePath(settings, store, connections, manager, sio._send_eio_packet)
     socketio.on_namespace(ChatNamespace(chat, connections))
     install_dispatch(sio, message_path, connections)
+    install_frame_guard(sio.eio)
     presence = WorkerPresence(settings, store, connections, chat)
 
     app.extensions["talkrooms"] = AppState(
@@ -87,6 +90,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     )
     app.register_blueprint(api)
     app.register_blueprint(metrics_page)
+    app.register_blueprint(pages)
 
     if start_background:
         try:

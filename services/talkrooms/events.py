@@ -37,6 +37,8 @@ log = logging.getLogger("talkrooms.events")
 KNOWN_EVENTS = frozenset({JOIN_ROOM, LEAVE_ROOM, SEND_MESSAGE, TYPING, GET_HISTORY})
 # Lifecycle names python-socketio would route to the connect/disconnect handlers.
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
+# Socket.IO BINARY_EVENT and BINARY_ACK: TalkRooms carries only JSON.
+BINARY_PACKET_TYPES = ("5", "6")
 UNAVAILABLE_TEXT = "The chat store is unavailable right now; try again in a moment"
 
 
@@ -126,31 +128,53 @@ class ChatNamespace(Namespace):
 def install_dispatch(
     sio: socketio.Server, path: MessagePath, connections: ConnectionRegistry
 ) -> None:
-    """Route send_message to the hot path and note whether each event asked for an ack.
+    """Route send_message to the hot path; answer malformed input instead of dropping sockets.
 
-    Wraps python-socketio's private `Server._handle_event` (pinned; see broadcast.py).
-    Malformed EVENT packets (not a list starting with a name) get an `error` event here
-    instead of closing the socket in the library's error path.
+    Wraps python-socketio's private `Server._handle_event` and its Engine.IO `message`
+    handler (pinned; see broadcast.py). In the library, a packet that fails to decode ends
+    in its error path and closes the socket; here every bad packet gets an `error` event and
+    the connection, and everyone else, keeps going.
     """
-    original = sio._handle_event
+    original_event = sio._handle_event
+    original_message = sio._handle_eio_message
+
+    def refuse(eio_sid: str, text: str) -> None:
+        connection = connections.by_eio_sid.get(eio_sid)
+        metrics.MESSAGES_REJECTED.labels(reason="malformed").inc()
+        if connection is not None:
+            error = ProtocolError(text, INVALID)
+            sio.emit(ERROR, error.as_event(), to=connection.sid, namespace="/")
 
     def handle_event(eio_sid: str, namespace: str | None, ack_id: int | None, data: Any) -> None:
-        connection = connections.by_eio_sid.get(eio_sid)
         if not isinstance(data, list) or not data or not isinstance(data[0], str):
-            if connection is not None:
-                error = ProtocolError("Malformed event: expected [name, payload]", INVALID)
-                sio.emit(ERROR, error.as_event(), to=connection.sid, namespace="/")
+            refuse(eio_sid, "Malformed event: expected [name, payload]")
             return
         if data[0] in RESERVED_EVENTS:
-            if connection is not None:
-                error = ProtocolError(f"{data[0]!r} is reserved and cannot be sent", INVALID)
-                sio.emit(ERROR, error.as_event(), to=connection.sid, namespace="/")
+            refuse(eio_sid, f"{data[0][:40]!r} is reserved and cannot be sent")
             return
         if data[0] == SEND_MESSAGE and namespace in (None, "/"):
             path.receive(eio_sid, ack_id, data[1] if len(data) > 1 else None)
             return
+        connection = connections.by_eio_sid.get(eio_sid)
         if connection is not None:
             connection.extra["wants_ack"] = ack_id is not None
-        original(eio_sid, namespace, ack_id, data)
+        original_event(eio_sid, namespace, ack_id, data)
+
+    def handle_message(eio_sid: str, data: Any) -> None:
+        if isinstance(data, bytes) or (isinstance(data, str) and data[:1] in BINARY_PACKET_TYPES):
+            refuse(eio_sid, "Binary packets are not part of the TalkRooms protocol")
+            return
+        if not isinstance(data, str):
+            refuse(eio_sid, "Malformed packet")
+            return
+        try:
+            original_message(eio_sid, data)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            log.info("malformed packet", extra={"eio_sid": eio_sid, "error": str(exc)[:200]})
+            refuse(eio_sid, "Malformed packet")
+        except Exception:
+            log.exception("packet handling failed", extra={"eio_sid": eio_sid})
+            refuse(eio_sid, "The server could not process this packet")
 
     sio._handle_event = handle_event
+    sio.eio.on("message", handle_message)

@@ -95,15 +95,73 @@ def validate_username(value: Any) -> str:
     return name
 
 
-def username_identity(username: str) -> str:
-    """The key under which a name is 'taken' in a room.
+# Letters of other scripts (and digits) that pass for Latin letters once case is folded.
+# Uppercase look-alikes are listed by their lowercase form (casefold runs first): Cyrillic
+# "В" becomes "в", which must then count as "b".
+_LOOKALIKES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "һ": "h",
+        "н": "h",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "к": "k",
+        "ӏ": "l",
+        "м": "m",
+        "о": "o",
+        "р": "p",
+        "ԛ": "q",
+        "с": "c",
+        "ѕ": "s",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "ԝ": "w",
+        "ԁ": "d",
+        "ь": "b",
+        # Greek
+        "α": "a",
+        "β": "b",
+        "ε": "e",
+        "ζ": "z",
+        "η": "h",
+        "ι": "i",
+        "κ": "k",
+        "μ": "m",
+        "ν": "n",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "y",
+        "χ": "x",
+        "ϲ": "c",
+        # Latin and digits
+        "ı": "i",
+        "ȷ": "j",
+        "ɡ": "g",
+        "0": "o",
+        "1": "l",
+    }
+)
 
-    Names that differ only by case, width or other compatibility forms are one name
-    (`Alice`, `ALICE`, `Ａｌｉｃｅ`); runs of spaces count as one.
+
+def username_identity(username: str) -> str:
+    """The key under which a name is 'taken' in a room: one key for names that look alike.
+
+    Folds case and compatibility forms (`Alice`, `ALICE`, `Ａｌｉｃｅ`), drops accents and
+    other combining marks (`Élodie` = `Elodie`), maps Cyrillic and Greek letters and the
+    digits 0 and 1 that pass for Latin letters (`аlice` with a Cyrillic а, `b0b`), reads
+    "rn" as "m", and counts runs of spaces as one.
     """
-    folded = unicodedata.normalize("NFKC", username).casefold()
-    folded = unicodedata.normalize("NFKC", folded)
-    return " ".join(folded.split())
+    decomposed = unicodedata.normalize("NFKD", username)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = unicodedata.normalize("NFKC", bare).casefold().translate(_LOOKALIKES)
+    return " ".join(folded.replace("rn", "m").split())
 
 
 def validate_room(value: Any) -> str:

@@ -143,3 +143,12 @@ def test_leaving_while_typing_clears_the_indicator(connect, room_name):
     mark = bob.mark()
     alice.close()
     assert bob.wait_for("user_typing", after=mark) == {"username": "alice", "is_typing": False}
+
+
+def test_lookalike_names_count_as_taken(connect, room_name):
+    alice = connect()
+    alice.join("alice", room_name)
+    for lookalike in ("\u0430lice", "ALİCE".replace("İ", "I"), "Álice", "ａｌｉｃｅ"):
+        refused = connect().join(lookalike, room_name)
+        assert refused["code"] == "name_taken", lookalike
+    assert connect().join("alicia", room_name)["ok"] is True

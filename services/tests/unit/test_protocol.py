@@ -66,6 +66,31 @@ def test_identity_ignores_case_width_and_spacing(a, b):
     assert protocol.username_identity(a) == protocol.username_identity(b)
 
 
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "\u0430lice",
+        "alic\u0435",
+        "\u0391LICE",
+        "Álice",
+        "A\u0301lice",
+        "al1ce".replace("1", "i"),
+        "ａｌｉｃｅ",
+        "  alice  ",
+    ],
+)
+def test_lookalike_names_share_an_identity(lookalike):
+    assert protocol.username_identity(lookalike) == protocol.username_identity("alice")
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [("b0b", "bob"), ("rnary", "mary"), ("paul1", "paull"), ("\u0412ob", "Bob"), ("Zoë", "zoe")],
+)
+def test_more_lookalikes(a, b):
+    assert protocol.username_identity(a) == protocol.username_identity(b)
+
+
 def test_different_names_have_different_identities():
     assert protocol.username_identity("alice") != protocol.username_identity("alicia")
 

@@ -48,9 +48,24 @@ lock: ## Re-resolve requirements.lock from pyproject.toml in a clean virtualenv
 
 # -- running --------------------------------------------------------------------------
 
+# WORKERS (default: CPU cores, at least 2), LISTEN_HOST (0.0.0.0 for the LAN) and
+# WORKER_BASE_PORT reach `talkrooms run` through the environment.
+export WORKERS LISTEN_HOST WORKER_BASE_PORT
+SUPERVISORCTL := $(BIN)/supervisorctl -c run/supervisord.conf
+
 .PHONY: run
-run: system-deps venv ## Start the stack on http://localhost:$(PORT); Ctrl-C stops it
-	@$(BIN)/python -m talkrooms.cli run --port $(PORT)
+run: system-deps venv ## Start Redis, WORKERS chat workers and nginx on http://localhost:$(PORT); Ctrl-C stops all
+	@# Open files: each proxied WebSocket holds two in nginx; raise the soft limit to the hard one.
+	@ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; \
+		exec $(BIN)/python -m talkrooms.cli run --port $(PORT)
+
+.PHONY: stop
+stop: ## Stop a running `make run` (from another terminal)
+	@if test -S run/supervisor.sock; then $(SUPERVISORCTL) shutdown; else echo "not running"; fi
+
+.PHONY: status
+status: ## Show the state of every program of `make run`
+	@if test -S run/supervisor.sock; then $(SUPERVISORCTL) status; else echo "not running"; fi
 
 # -- tests ----------------------------------------------------------------------------
 
@@ -65,6 +80,11 @@ test-unit: venv ## Pure unit tests (no servers), in a second
 .PHONY: test-integration
 test-integration: test-system-deps venv ## Protocol tests against real redis-server and workers
 	$(PYTEST) -q services/tests/integration
+
+.PHONY: test-stack
+test-stack: test-system-deps venv ## The scaled stack: several workers, nginx, make run's plan, compose
+	$(PYTEST) -q services/tests/integration/test_stack*.py services/tests/integration/test_cluster*.py \
+		services/tests/integration/test_nginx*.py
 
 .PHONY: lint
 lint: venv ## ruff (lint + format check) and mypy

@@ -1,28 +1,77 @@
-"""The `talkrooms` command line: a thin layer over functions the tests call too."""
+"""The `talkrooms` command line: a thin layer over functions the tests call too.
+
+Each subcommand is added by one `add_*_command` function that sets its `handler`; a new
+subcommand is one more such function and one more line in `build_parser`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
+from typing import Any
 
 from . import stack
+from .ops_cli import add_ops_commands
+
+
+def _env_int(name: str, default: int | None) -> int | None:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def add_run_command(commands: Any) -> None:
+    """`talkrooms run`: Redis, N workers, nginx (and the RQ programs) under supervisord."""
+    run = commands.add_parser("run", help="start the local stack in the foreground")
+    run.add_argument("--port", type=int, default=_env_int("PORT", 5000), help="nginx's port")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=_env_int("WORKERS", None),
+        help="chat worker processes (default: CPU cores, at least 2)",
+    )
+    run.add_argument("--redis-port", type=int, default=_env_int("REDIS_PORT", 6379))
+    run.add_argument(
+        "--worker-base-port",
+        type=int,
+        default=_env_int("WORKER_BASE_PORT", None),
+        help="workers listen on BASE+1..BASE+N (default: the public port)",
+    )
+    run.add_argument(
+        "--listen-host",
+        default=os.environ.get("LISTEN_HOST") or stack.LOOPBACK,
+        help="nginx's address; 0.0.0.0 opens it to the LAN (phones)",
+    )
+    run.add_argument(
+        "--run-dir", type=Path, default=stack.RUN_DIR, help="configs, logs and Redis data"
+    )
+    run.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    plan = stack.plan(
+        public_port=args.port,
+        workers=args.workers,
+        redis_port=args.redis_port,
+        worker_base_port=args.worker_base_port,
+        public_host=args.listen_host,
+        run_dir=args.run_dir.resolve(),
+    )
+    return stack.run(plan)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="talkrooms", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_run_command(commands)
+    add_ops_commands(commands)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="talkrooms", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    run = commands.add_parser("run", help="start the local stack in the foreground")
-    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
-    run.add_argument(
-        "--workers", type=int, default=int(os.environ.get("WORKERS") or stack.default_workers())
-    )
-    run.add_argument("--redis-port", type=int, default=int(os.environ.get("REDIS_PORT", "6379")))
-
-    args = parser.parse_args(argv)
-    if args.command == "run":
-        return stack.run(args.port, args.workers, args.redis_port)
-    return 2
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
 
 
 if __name__ == "__main__":

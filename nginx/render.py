@@ -1,0 +1,181 @@
+"""Render TalkRooms' nginx config (nginx/talkrooms.conf.j2) for a list of chat workers.
+
+One template serves `make run` (loopback workers, paths under run/), docker-compose
+(service names, the committed nginx/compose.conf) and hosts configured by hand. Kept
+outside the Python package on purpose: it is deployment config, and it must run with any
+Python 3.11 that has Jinja2 (`python nginx/render.py compose > nginx/compose.conf`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+HERE = Path(__file__).resolve().parent
+TEMPLATE = HERE / "talkrooms.conf.j2"
+COMPOSE_CONF = HERE / "compose.conf"
+
+# The per-process hard limit on these machines; nginx fails above it (shared/NOTES.md).
+MAX_RLIMIT_NOFILE = 20_000
+COMPOSE_WORKER_PORT_BASE = 8000
+COMPOSE_LISTEN = "0.0.0.0:8080"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One chat worker as nginx reaches it; `id` is the value of its sticky cookie."""
+
+    id: str
+    host: str
+    port: int
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def is_ip(self) -> bool:
+        try:
+            ipaddress.ip_address(self.host.strip("[]"))
+        except ValueError:
+            return False
+        return True
+
+    @property
+    def pattern(self) -> str:
+        """A regex for `$upstream_addr`, which holds the resolved IP, never a host name.
+
+        IP upstreams match on the whole address; named ones (compose services) on their
+        port alone, so their ports must differ (checked by `validate`).
+        """
+        port = re.escape(f":{self.port}") + "$"
+        if self.is_ip:
+            return r"(^|\s)" + re.escape(self.host) + port
+        return port
+
+
+@dataclass(frozen=True)
+class NginxOptions:
+    """Everything the template needs; paths are absolute (nginx runs with any cwd)."""
+
+    listen: str
+    workers: tuple[Upstream, ...]
+    static_root: str
+    run_dir: str
+    error_log: str
+    access_log: str
+    worker_processes: int = 2
+    rlimit_nofile: int = MAX_RLIMIT_NOFILE
+    max_body_bytes: int = 64 * 1024
+    # 0: a worker is never marked down by nginx. A dead loopback worker refuses at once
+    # and nginx moves on; counting failures would let one client that gets its uploads
+    # cut (or a restart) take a worker — or all of them — out for everyone.
+    max_fails: int = 0
+    connect_timeout: str = "2s"
+    # Worker processes' user when nginx starts as root (nginx's default is nobody).
+    user: str | None = None
+    read_timeout: str = "75s"
+
+    @property
+    def worker_connections(self) -> int:
+        # Leave room below the open-file limit for logs, listeners and temp files.
+        return max(1024, self.rlimit_nofile - 1000)
+
+
+def upstreams(addresses: list[tuple[str, int]]) -> tuple[Upstream, ...]:
+    """Upstreams w1..wN in the given order."""
+    return tuple(Upstream(f"w{i}", host, port) for i, (host, port) in enumerate(addresses, 1))
+
+
+def validate(options: NginxOptions) -> None:
+    """Refuse configs nginx would accept but that would not work."""
+    if not options.workers:
+        raise ValueError("at least one chat worker is needed")
+    if options.rlimit_nofile > MAX_RLIMIT_NOFILE:
+        raise ValueError(f"worker_rlimit_nofile above {MAX_RLIMIT_NOFILE} fails on these hosts")
+    if options.worker_processes < 2:
+        raise ValueError("run 2+ nginx worker processes: one cannot hold 10,000 WebSockets")
+    named_ports = [w.port for w in options.workers if not w.is_ip]
+    if len(named_ports) != len(set(named_ports)):
+        raise ValueError("workers given by host name need distinct ports (the sticky cookie)")
+    addresses = [w.address for w in options.workers]
+    if len(addresses) != len(set(addresses)):
+        raise ValueError("a worker is listed twice")
+
+
+def render(options: NginxOptions) -> str:
+    """The complete nginx.conf text."""
+    validate(options)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    template = env.get_template(TEMPLATE.name)
+    fields = {name: getattr(options, name) for name in options.__dataclass_fields__}
+    return template.render(**fields, worker_connections=options.worker_connections)
+
+
+def compose_options(workers: int = 2) -> NginxOptions:
+    """The config docker-compose.yml mounts: services worker1..N on ports 8001..800N."""
+    return NginxOptions(
+        listen=COMPOSE_LISTEN,
+        workers=upstreams(
+            [(f"worker{i}", COMPOSE_WORKER_PORT_BASE + i) for i in range(1, workers + 1)]
+        ),
+        static_root="/srv/talkrooms/static",
+        run_dir="/tmp",
+        error_log="stderr",
+        access_log="/dev/stdout",
+    )
+
+
+def _parse_worker(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print a rendered config: `compose [--workers N]` or `custom --worker HOST:PORT ...`."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    targets = parser.add_subparsers(dest="target", required=True)
+    compose = targets.add_parser("compose", help="the config docker-compose.yml mounts")
+    compose.add_argument("--workers", type=int, default=2)
+    custom = targets.add_parser("custom", help="any list of workers (several hosts)")
+    custom.add_argument("--worker", action="append", type=_parse_worker, required=True)
+    custom.add_argument("--listen", default="0.0.0.0:80")
+    custom.add_argument("--static-root", default="/srv/talkrooms/static")
+    custom.add_argument("--run-dir", default="/run/talkrooms-nginx")
+    custom.add_argument("--error-log", default="stderr")
+    custom.add_argument("--access-log", default="/var/log/nginx/talkrooms.access.log")
+    custom.add_argument("--worker-processes", type=int, default=2)
+    custom.add_argument("--max-fails", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.target == "compose":
+        options = compose_options(args.workers)
+    else:
+        options = NginxOptions(
+            listen=args.listen,
+            workers=upstreams(args.worker),
+            static_root=args.static_root,
+            run_dir=args.run_dir,
+            error_log=args.error_log,
+            access_log=args.access_log,
+            worker_processes=args.worker_processes,
+            max_fails=args.max_fails,
+        )
+    sys.stdout.write(render(options))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,199 @@
+"""What `make run` would start, checked without starting it: plan, supervisord, nginx.
+
+nginx itself (`nginx -t`) and supervisord's own parser judge the rendered files.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from supervisor.options import ServerOptions
+
+from talkrooms import stack
+
+JOBS = stack.OptionalProgram("rq-worker", "talkrooms.jobs", ("rq-worker",))
+SCHEDULER = stack.OptionalProgram("rq-scheduler", "talkrooms.jobs", ("scheduler",))
+
+
+def make_plan(tmp_path: Path, workers: int, **kwargs: object) -> stack.StackPlan:
+    return stack.plan(
+        public_port=5000,
+        workers=workers,
+        redis_port=6379,
+        run_dir=tmp_path / "run",
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def supervisord_sections(text: str) -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser()
+    parser.read_string(text)
+    return parser
+
+
+def directives(nginx_conf: str) -> str:
+    """The config without its comments (which may name what it avoids, like ip_hash)."""
+    return re.sub(r"(?m)^\s*#.*\n|\s+#.*$", "", nginx_conf)
+
+
+def nginx_test(conf: Path, prefix: Path) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    assert binary, "nginx is not installed (make test installs it)"
+    return subprocess.run(
+        [binary, "-t", "-p", f"{prefix}/", "-e", str(prefix / "error.log"), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_plan_puts_workers_after_the_public_port_and_nginx_in_front(tmp_path, workers):
+    plan = make_plan(tmp_path, workers)
+    assert plan.worker_ports == tuple(5001 + i for i in range(workers))
+    assert plan.public_host == "127.0.0.1"
+    assert plan.url == "http://localhost:5000"
+    assert plan.health_urls()[-1] == "http://127.0.0.1:5000/api/health"
+    assert len(plan.health_urls()) == workers + 1
+
+
+def test_default_worker_count_is_the_cores_and_at_least_two(tmp_path):
+    plan = stack.plan(run_dir=tmp_path)
+    assert len(plan.worker_ports) == stack.default_workers() >= 2
+
+
+def test_a_worker_base_port_moves_the_workers(tmp_path):
+    plan = make_plan(tmp_path, 3, worker_base_port=7000)
+    assert plan.worker_ports == (7001, 7002, 7003)
+
+
+def test_overlapping_ports_are_refused(tmp_path):
+    with pytest.raises(ValueError):
+        stack.plan(public_port=5000, workers=2, redis_port=5002, run_dir=tmp_path)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_supervisord_runs_redis_with_aof_each_worker_on_its_port_and_nginx(tmp_path, workers):
+    plan = make_plan(tmp_path, workers, optional_programs=())
+    conf = supervisord_sections(stack.render_supervisord(plan))
+
+    redis = shlex.split(conf.get("program:redis", "command"))
+    assert redis[redis.index("--appendonly") + 1] == "yes"
+    assert redis[redis.index("--appendfsync") + 1] == "everysec"
+    assert redis[redis.index("--dir") + 1] == str(tmp_path / "run" / "redis")
+    assert redis[redis.index("--bind") + 1] == "127.0.0.1"
+
+    worker_sections = [s for s in conf.sections() if s.startswith("program:worker-")]
+    assert len(worker_sections) == workers
+    for port in plan.worker_ports:
+        section = f"program:worker-{port}"
+        command = shlex.split(conf.get(section, "command"))
+        assert command[-3:] == ["-c", str(stack.REPO_ROOT / stack.GUNICORN_CONF), stack.WSGI_APP]
+        environment = conf.get(section, "environment")
+        assert f'SERVER_PORT="{port}"' in environment
+        assert 'SERVER_HOST="127.0.0.1"' in environment
+        assert 'REDIS_URL="redis://127.0.0.1:6379/0"' in environment
+        assert conf.get(section, "stopasgroup") == "true"
+    assert conf.get("group:workers", "programs").split(",") == [
+        f"worker-{port}" for port in plan.worker_ports
+    ]
+
+    nginx = shlex.split(conf.get("program:nginx", "command"))
+    assert nginx[nginx.index("-c") + 1] == str(tmp_path / "run" / "nginx" / "nginx.conf")
+    assert not any(s.startswith("program:rq") for s in conf.sections())
+    assert int(conf.get("supervisord", "minfds")) <= 20_000
+
+
+def test_supervisord_itself_accepts_the_rendered_config(tmp_path):
+    plan = make_plan(tmp_path, 2, optional_programs=(JOBS, SCHEDULER))
+    path = stack.write_files(plan)
+    options = ServerOptions()
+    options.realize(args=["-c", str(path)])
+    names = sorted(group.name for group in options.process_group_configs)
+    assert names == ["nginx", "redis", "rq-scheduler", "rq-worker", "workers"]
+
+
+def test_rq_programs_join_only_when_talkrooms_jobs_exists(tmp_path, monkeypatch):
+    monkeypatch.setattr(stack.OptionalProgram, "available", lambda self: False)
+    assert stack.plan(workers=2, run_dir=tmp_path).optional_programs == ()
+
+    monkeypatch.setattr(stack.OptionalProgram, "available", lambda self: True)
+    plan = stack.plan(workers=2, run_dir=tmp_path)
+    conf = supervisord_sections(stack.render_supervisord(plan))
+    worker = shlex.split(conf.get("program:rq-worker", "command"))
+    scheduler = shlex.split(conf.get("program:rq-scheduler", "command"))
+    assert worker == [str(stack.VENV_BIN / "talkrooms"), "rq-worker"]
+    assert scheduler == [str(stack.VENV_BIN / "talkrooms"), "scheduler"]
+    assert 'REDIS_URL="redis://127.0.0.1:6379/0"' in conf.get("program:rq-worker", "environment")
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_nginx_accepts_the_rendered_config(tmp_path, workers):
+    plan = make_plan(tmp_path, workers, optional_programs=())
+    stack.write_files(plan)
+    nginx_dir, conf = stack.nginx_paths(plan)
+    result = nginx_test(conf, nginx_dir)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_nginx_config_pins_each_worker_by_cookie_and_spreads_first_requests(tmp_path, workers):
+    text = directives(stack.render_nginx(make_plan(tmp_path, workers)))
+    pool = re.search(r"upstream talkrooms_pool \{(.*?)\}", text, re.S)
+    assert pool is not None
+    assert "least_conn;" in pool.group(1)
+    assert "ip_hash" not in text
+    for index, port in enumerate(range(5001, 5001 + workers), 1):
+        assert pool.group(1).count(f"server 127.0.0.1:{port} max_fails=0;") == 1
+        assert f"w{index} talkrooms_w{index};" in text
+        group = re.search(rf"upstream talkrooms_w{index} \{{(.*?)\}}", text, re.S)
+        assert group is not None
+        assert f"server 127.0.0.1:{port} max_fails=0;" in group.group(1)
+        assert group.group(1).count(" backup;") == workers - 1
+        assert f'"talkrooms_worker=w{index}; Path=/; HttpOnly; SameSite=Lax"' in text
+    assert "add_header Set-Cookie $talkrooms_worker_cookie;" in text
+
+
+def test_nginx_config_has_the_proxy_essentials(tmp_path):
+    text = directives(stack.render_nginx(make_plan(tmp_path, 2)))
+    assert "listen 127.0.0.1:5000 " in text
+    assert "proxy_set_header Host $http_host;" in text
+    assert "proxy_set_header X-Real-IP $remote_addr;" in text
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in text
+    assert "proxy_set_header Upgrade $http_upgrade;" in text
+    read_timeout = re.search(r"proxy_read_timeout (\d+)s;", text)
+    assert read_timeout is not None and int(read_timeout.group(1)) > 25 + 20
+    connections = re.search(r"worker_connections (\d+);", text)
+    assert connections is not None and int(connections.group(1)) > 768
+    processes = re.search(r"worker_processes (\d+);", text)
+    assert processes is not None and int(processes.group(1)) >= 2
+    nofile = re.search(r"worker_rlimit_nofile (\d+);", text)
+    assert nofile is not None and int(nofile.group(1)) <= 20_000
+    assert f"alias {stack.REPO_ROOT / stack.STATIC_ROOT}/;" in text
+    assert re.search(r"location \^~ /metrics \{\s*return 404;", text)
+    assert "/etc/nginx" not in text
+    assert "client_max_body_size 65536;" in text
+
+
+def test_listen_host_opens_nginx_to_the_lan(tmp_path):
+    plan = make_plan(tmp_path, 2, public_host="0.0.0.0")
+    assert "listen 0.0.0.0:5000 " in stack.render_nginx(plan)
+    assert plan.health_urls()[-1] == "http://127.0.0.1:5000/api/health"
+    # Workers and Redis stay on loopback whatever nginx listens on.
+    conf = stack.render_supervisord(plan)
+    assert "0.0.0.0" not in conf
+
+
+def test_renderer_refuses_an_open_file_limit_nginx_cannot_get():
+    renderer = stack.load_nginx_renderer()
+    options = renderer.compose_options()
+    with pytest.raises(ValueError):
+        renderer.render(renderer.NginxOptions(**{**options.__dict__, "rlimit_nofile": 20_001}))
+    with pytest.raises(ValueError):
+        renderer.render(renderer.NginxOptions(**{**options.__dict__, "worker_processes": 1}))

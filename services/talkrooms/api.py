@@ -1,7 +1,9 @@
 """The JSON API of the seed: /api/health, /api/rooms, /api/stats, and /metrics.
 
-`/metrics` is this worker's own Prometheus registry; nginx does not serve it on the
-public port (Prometheus scrapes each worker's private port).
+`/metrics` is this worker's own Prometheus registry plus the cluster collector
+(observability.py); nginx does not serve it on the public port (Prometheus scrapes each
+worker's private port). /api/stats reports the same numbers: the cluster part from the
+same Redis snapshot the collector uses, the `metrics` part from this worker's registry.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
+from . import metrics
+from .observability import EXTENSION, Observability
 from .store import Store
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -64,33 +68,32 @@ def rooms() -> tuple[Response, int]:
 
 @api.get("/stats")
 def stats() -> tuple[Response, int]:
-    """Rooms, users, connections, messages stored, Redis memory/keys, uptime."""
+    """Rooms, users, connections, messages, Redis, cleanup job, this worker's metrics."""
     state = current_app.extensions["talkrooms"]
-    store = _store()
+    ops: Observability = current_app.extensions[EXTENSION]
     try:
-        active = store.active_rooms(10_000)
-        workers = store.live_workers()
-        counters = store.counters()
-        redis_info = store.redis_info()
+        snapshot = ops.snapshots.fresh()
     except RedisError as exc:
         return _unavailable(exc)
     body = {
         "rooms": {
-            "active": len(active),
-            "with_users": sum(1 for r in active if r["users"]),
+            "active": snapshot.rooms_active,
+            "with_users": snapshot.rooms_with_users,
         },
-        "users": sum(r["users"] for r in active),
-        "connections": sum(int(w.get("connections", 0)) for w in workers),
+        "users": snapshot.users,
+        "connections": snapshot.connections,
         "messages": {
-            "stored_total": counters.get("messages_stored", 0),
-            "in_history": sum(r["messages"] for r in active),
+            "stored_total": snapshot.messages_stored_total,
+            "in_history": snapshot.messages_in_history,
         },
         "workers": {
-            "count": len(workers),
+            "count": len(snapshot.workers),
             "this": state.settings.instance_id,
-            "list": workers,
+            "list": snapshot.workers,
         },
-        "redis": redis_info,
+        "redis": snapshot.redis,
+        "cleanup": snapshot.cleanup.as_dict(ops.cleanup_interval_seconds),
+        "metrics": metrics.worker_summary(),
         "uptime_seconds": round(time.time() - state.started_at, 1),
     }
     return jsonify(body), 200
@@ -106,7 +109,10 @@ def http_error(error: HTTPException) -> Any:
 
 @metrics_page.get("/metrics")
 def prometheus_metrics() -> Response:
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    """This worker's metrics, then the cluster-wide ones read from Redis (cached)."""
+    ops: Observability = current_app.extensions[EXTENSION]
+    body = generate_latest() + generate_latest(ops.registry)
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)
 
 
 @api.after_app_request

@@ -18,6 +18,7 @@ from .connections import ConnectionRegistry
 from .events import ChatNamespace, install_dispatch
 from .logs import configure_logging
 from .message_path import MessagePath
+from .observability import install_observability
 from .pages import pages
 from .presence import WorkerPresence
 from .settings import Settings
@@ -88,6 +89,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         presence=presence,
         message_path=message_path,
     )
+    install_observability(app, settings, store, manager)
     app.register_blueprint(api)
     app.register_blueprint(metrics_page)
     app.register_blueprint(pages)

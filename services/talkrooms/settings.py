@@ -85,6 +85,21 @@ class Settings(BaseSettings):
     worker_dead_after_seconds: float = Field(15.0, gt=0)
     worker_id: str = ""
 
+    # Operations (docs/operations.md): the RQ cleanup job and the metrics endpoints.
+    rq_queue: str = "talkrooms"
+    cleanup_interval_seconds: int = Field(3600, ge=1)
+    cleanup_job_timeout_seconds: int = Field(300, ge=1)
+    # Bounds of one cleanup run: keys looked at (SCAN), rooms swept, SCAN COUNT hint.
+    cleanup_max_keys: int = Field(50_000, ge=1)
+    cleanup_max_rooms: int = Field(5_000, ge=1)
+    cleanup_scan_count: int = Field(500, ge=1)
+    # The RQ worker serves its own /metrics here (0 turns it off); loopback by default.
+    rq_metrics_host: str = "127.0.0.1"
+    rq_metrics_port: int = Field(9191, ge=0, le=65535)
+    # Cluster-wide gauges (rooms, users, Redis, cleanup) are read from Redis at scrape
+    # time and reused for this long, so N workers scraped every few seconds stay cheap.
+    metrics_cache_seconds: float = Field(5.0, ge=0)
+
     @field_validator("message_rate_limit", "join_rate_limit")
     @classmethod
     def _check_rate(cls, value: str) -> str:

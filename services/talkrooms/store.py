@@ -14,6 +14,9 @@ Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.
     tr:worker:{id}:conns      set     "room|connection" of that worker user retention
     tr:worker:{id}:info       string  JSON: connections, pid, start     3 heartbeats
     tr:stats                  hash    counters (messages_stored, ...)  none (a few fields)
+    tr:jobs:{job}             hash    outcome counters of an RQ job    30 days, refreshed per run
+    tr:jobs:{job}:slot        string  the scheduler that enqueued it   one interval
+    tr:jobs:{job}:lock        string  held while a run is in progress  the job timeout
 """
 
 from __future__ import annotations
@@ -80,6 +83,33 @@ class Keys:
     def worker_conns_pattern(self) -> str:
         return f"{self.prefix}:worker:*:conns"
 
+    def all_pattern(self) -> str:
+        return f"{self.prefix}:*"
+
+    def job_state(self, job: str) -> str:
+        return f"{self.prefix}:jobs:{job}"
+
+    def job_slot(self, job: str) -> str:
+        return f"{self.prefix}:jobs:{job}:slot"
+
+    def job_lock(self, job: str) -> str:
+        return f"{self.prefix}:jobs:{job}:lock"
+
+    def parse_room_key(self, key: str) -> tuple[str, str] | None:
+        """`tr:room:{room}:{part}` -> (room, part); None for any other key."""
+        head = f"{self.prefix}:room:"
+        if not key.startswith(head):
+            return None
+        room, sep, part = key[len(head) :].rpartition(":")
+        return (room, part) if sep and room else None
+
+    def parse_worker_conns_key(self, key: str) -> str | None:
+        """`tr:worker:{id}:conns` -> id; None for any other key."""
+        head, tail = f"{self.prefix}:worker:", ":conns"
+        if key.startswith(head) and key.endswith(tail) and len(key) > len(head) + len(tail):
+            return key[len(head) : -len(tail)]
+        return None
+
 
 class Script:
     """A Lua script called by SHA (EVALSHA), loaded again when Redis forgot it.
@@ -109,6 +139,11 @@ JOIN_ROOM = Script("join_room")
 LEAVE_ROOM = Script("leave_room")
 PURGE_WORKER = Script("purge_worker")
 HEARTBEAT = Script("heartbeat")
+SWEEP_ROOM = Script("sweep_room")
+
+JOB_STATE_TTL_SECONDS = 30 * 86400
+ROOM_PARTS_MESSAGE_TTL = frozenset({"seq", "messages", "cids"})
+ROOM_PARTS_USER_TTL = frozenset({"conns", "users", "nconn"})
 
 
 @dataclass(frozen=True)
@@ -118,6 +153,15 @@ class JoinResult:
     taken: bool
     first_connection: bool
     usernames: list[str]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What sweeping one room changed: ghost connections, people gone, index entry."""
+
+    connections_removed: int
+    unindexed: bool
+    left: list[str]
 
 
 @dataclass(frozen=True)
@@ -153,7 +197,7 @@ class Store:
 
     def load_scripts(self) -> None:
         """Preload every script so the hot path's first EVALSHA finds it."""
-        for script in (STORE_MESSAGE, JOIN_ROOM, LEAVE_ROOM, PURGE_WORKER, HEARTBEAT):
+        for script in (STORE_MESSAGE, JOIN_ROOM, LEAVE_ROOM, PURGE_WORKER, HEARTBEAT, SWEEP_ROOM):
             script.load(self.redis)
 
     def store_message_call(
@@ -381,6 +425,140 @@ class Store:
             "connected_clients": info.get("connected_clients"),
             "uptime_seconds": info.get("uptime_in_seconds"),
         }
+
+    # -- cleanup (the RQ job; bounded: SCAN and ZSCAN with a cursor, never KEYS) ----------
+
+    def registered_workers(self) -> dict[str, int]:
+        """Every worker in the registry -> its last heartbeat (ms), stale ones included."""
+        entries = self.redis.zrange(self.keys.workers, 0, -1, withscores=True)
+        return {name.decode(): int(score) for name, score in entries}
+
+    def workers_with_info(self, workers: list[str]) -> set[str]:
+        """The workers whose info key still exists: they beat within a few heartbeats."""
+        if not workers:
+            return set()
+        raw = self.redis.mget([self.keys.worker_info(w) for w in workers])
+        return {w for w, item in zip(workers, raw, strict=True) if item}
+
+    def scan_keys(self, cursor: int, pattern: str, count: int) -> tuple[int, list[str]]:
+        """One SCAN step: the next cursor (0 when the walk is complete) and its keys."""
+        next_cursor, keys = self.redis.scan(cursor=cursor, match=pattern, count=count)
+        return int(next_cursor), [k.decode() for k in keys]
+
+    def scan_room_index(self, cursor: int, count: int) -> tuple[int, list[str]]:
+        """One ZSCAN step over the rooms index."""
+        next_cursor, entries = self.redis.zscan(self.keys.rooms, cursor=cursor, count=count)
+        return int(next_cursor), [name.decode() for name, _ in entries]
+
+    def retention_for(self, key: str) -> int | None:
+        """The TTL a key of ours should carry; None for the few keys kept on purpose."""
+        keys = self.keys
+        if key == keys.stats:
+            return None
+        if key == keys.rooms:
+            return self.settings.room_ttl_seconds
+        if key == keys.workers or keys.parse_worker_conns_key(key) is not None:
+            return self.settings.user_ttl_seconds
+        parsed = keys.parse_room_key(key)
+        if parsed is not None:
+            part = parsed[1]
+            if part in ROOM_PARTS_USER_TTL:
+                return self.settings.user_ttl_seconds
+            if part == "typing":
+                return TYPING_TTL_SECONDS
+            return self.settings.message_ttl_seconds
+        if key.startswith(f"{keys.prefix}:jobs:"):
+            return JOB_STATE_TTL_SECONDS
+        # Anything else under our prefix (an older layout, a stray write): the longest
+        # retention we promise, so nothing of ours lives forever.
+        return self.settings.message_ttl_seconds
+
+    def expire_keys_without_ttl(self, keys: list[str]) -> int:
+        """Give a TTL to the keys that have none (TTL -1); returns how many were fixed."""
+        if not keys:
+            return 0
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.ttl(key)
+        ttls = pipe.execute()
+        fixes = [
+            (key, ttl)
+            for key, current in zip(keys, ttls, strict=True)
+            if current == -1 and (ttl := self.retention_for(key)) is not None
+        ]
+        if fixes:
+            pipe = self.redis.pipeline(transaction=False)
+            for key, ttl in fixes:
+                # NX: a key that got a TTL meanwhile keeps it.
+                pipe.expire(key, ttl, nx=True)
+            pipe.execute()
+        return len(fixes)
+
+    def sweep_room(self, room: str) -> SweepResult:
+        """Drop a room's ghost connections and, when empty or expired, its index entry."""
+        keys = self.keys
+        cutoff = now_ms() - self.settings.room_ttl_seconds * 1000
+        result = SWEEP_ROOM(
+            self.redis,
+            [
+                keys.room(room, "conns"),
+                keys.room(room, "users"),
+                keys.room(room, "nconn"),
+                keys.room(room, "typing"),
+                keys.room(room, "messages"),
+                keys.rooms,
+                keys.workers,
+            ],
+            [room, keys.prefix, cutoff],
+        )
+        return SweepResult(
+            connections_removed=int(result[0]),
+            unindexed=result[1] == 1,
+            left=[name.decode() for name in result[2:]],
+        )
+
+    # -- job bookkeeping -----------------------------------------------------------------
+
+    def job_state(self, job: str) -> dict[str, str]:
+        raw = self.redis.hgetall(self.keys.job_state(job))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def record_job(self, job: str, increments: dict[str, float], fields: dict[str, Any]) -> None:
+        """Add to a job's counters and set its last-run fields, in one round trip."""
+        key = self.keys.job_state(job)
+        pipe = self.redis.pipeline(transaction=True)
+        for name, amount in increments.items():
+            if isinstance(amount, int):
+                pipe.hincrby(key, name, amount)
+            else:
+                pipe.hincrbyfloat(key, name, amount)
+        if fields:
+            pipe.hset(key, mapping={k: str(v) for k, v in fields.items()})
+        pipe.expire(key, JOB_STATE_TTL_SECONDS)
+        pipe.execute()
+
+    def claim_job_slot(self, job: str, owner: str, slot_ms: int) -> tuple[bool, int]:
+        """Claim the next run of a periodic job for `slot_ms`; (claimed, ms until free).
+
+        Whoever claims enqueues; every other scheduler learns when to try again. The
+        claim expires by itself, so a scheduler that dies never blocks the next run.
+        """
+        key = self.keys.job_slot(job)
+        if self.redis.set(key, owner, nx=True, px=slot_ms):
+            return True, slot_ms
+        remaining = int(self.redis.pttl(key))
+        return False, max(remaining, 0)
+
+    def release_job_slot(self, job: str, owner: str) -> None:
+        """Give a claimed slot back (the enqueue failed), only if it is still ours."""
+        key = self.keys.job_slot(job)
+        current = self.redis.get(key)
+        if current is not None and current.decode() == owner:
+            self.redis.delete(key)
+
+    def job_lock(self, job: str, timeout: float) -> Any:
+        """A lock held while one run of `job` is in progress (redis-py's token lock)."""
+        return self.redis.lock(self.keys.job_lock(job), timeout=timeout, blocking=False)
 
     def ping_ms(self) -> float:
         started = time.perf_counter()

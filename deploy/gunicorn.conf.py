@@ -26,7 +26,9 @@ worker_class = _WORKER_CLASSES[os.environ.get("WORKER_CLASS", "gevent-websocket"
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "20000"))
 # WebSockets are long requests: the timeout only covers a worker stuck without yielding.
 timeout = 60
-graceful_timeout = 10
+# A stopping worker waits this long for its open WebSockets, then closes them; their
+# clients reconnect through nginx to another worker (supervisord's stopwaitsecs is 15).
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT_SECONDS", "10"))
 keepalive = 75
 accesslog = None
 errorlog = "-"

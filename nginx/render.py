@@ -23,7 +23,9 @@ COMPOSE_CONF = HERE / "compose.conf"
 
 # The per-process hard limit on these machines; nginx fails above it (shared/NOTES.md).
 MAX_RLIMIT_NOFILE = 20_000
-COMPOSE_WORKER_PORT_BASE = 8000
+# docker-compose's chat workers: services worker-1..N, worker-i on port 5000+i. The ports
+# differ because $upstream_addr shows IPs, not service names: the port tells them apart.
+COMPOSE_WORKER_PORT_BASE = 5000
 COMPOSE_LISTEN = "0.0.0.0:8080"
 
 
@@ -124,11 +126,11 @@ def render(options: NginxOptions) -> str:
 
 
 def compose_options(workers: int = 2) -> NginxOptions:
-    """The config docker-compose.yml mounts: services worker1..N on ports 8001..800N."""
+    """The config docker-compose.yml mounts: services worker-1..N on ports 5001..500N."""
     return NginxOptions(
         listen=COMPOSE_LISTEN,
         workers=upstreams(
-            [(f"worker{i}", COMPOSE_WORKER_PORT_BASE + i) for i in range(1, workers + 1)]
+            [(f"worker-{i}", COMPOSE_WORKER_PORT_BASE + i) for i in range(1, workers + 1)]
         ),
         static_root="/srv/talkrooms/static",
         run_dir="/tmp",

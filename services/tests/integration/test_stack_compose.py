@@ -1,0 +1,146 @@
+"""docker-compose.yml is valid and in step with `make run` (Docker cannot run here).
+
+Debian's docker-compose 1.29 validates and normalises the file without an engine; its
+YAML library (python3-yaml, a dependency of docker-compose) reads the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+
+from talkrooms import stack
+
+COMPOSE = stack.REPO_ROOT / "docker-compose.yml"
+WORKER_COMMAND = ["gunicorn", "-c", stack.GUNICORN_CONF, stack.WSGI_APP]
+YAML_TO_JSON = "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"
+
+
+def docker_compose(*args: str) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("docker-compose")
+    assert binary, "docker-compose is not installed (make test installs it)"
+    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "LISTEN_HOST")}
+    return subprocess.run(
+        [binary, "-f", str(COMPOSE), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=stack.REPO_ROOT,
+        env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    """The normalised compose file, every profile included."""
+    rendered = docker_compose("--profile", "locust", "config")
+    assert rendered.returncode == 0, rendered.stderr
+    parsed = subprocess.run(
+        ["/usr/bin/python3", "-c", YAML_TO_JSON],
+        input=rendered.stdout,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return dict(json.loads(parsed.stdout))
+
+
+def mounts(service: dict[str, Any]) -> dict[str, str]:
+    """target -> source of a service's volumes ("source:target[:mode]" once normalised)."""
+    found = {}
+    for volume in service.get("volumes", []):
+        source, target, *_mode = volume.split(":")
+        found[target] = source
+    return found
+
+
+def workers_of(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: s for name, s in compose["services"].items() if name.startswith("worker-")}
+
+
+def test_compose_file_is_valid():
+    result = docker_compose("config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_has_every_service_of_the_stack(compose):
+    services = set(compose["services"])
+    assert {"redis", "nginx", "rq-worker", "rq-scheduler", "prometheus", "grafana"} <= services
+    assert {"locust-master", "locust-worker"} <= services
+    assert len(workers_of(compose)) >= 2
+    for name in ("locust-master", "locust-worker"):
+        assert compose["services"][name]["profiles"] == ["locust"]
+
+
+def test_workers_use_make_runs_entry_point_each_on_its_own_port(compose):
+    ports = []
+    for service in workers_of(compose).values():
+        assert service["command"] == WORKER_COMMAND
+        assert service["build"]["dockerfile"] == "deploy/Dockerfile"
+        assert service["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+        ports.append(int(service["environment"]["SERVER_PORT"]))
+    assert len(set(ports)) == len(ports)
+
+
+def test_dockerfile_defaults_to_the_same_worker_entry_point():
+    dockerfile = (stack.REPO_ROOT / "deploy" / "Dockerfile").read_text()
+    assert f"CMD {json.dumps(WORKER_COMMAND)}" in dockerfile
+    assert "COPY requirements.lock" in dockerfile
+
+
+def test_rq_programs_run_the_same_commands_as_make_run(compose):
+    for program in stack.OPTIONAL_PROGRAMS:
+        assert compose["services"][program.name]["command"] == ["talkrooms", *program.args]
+
+
+def test_redis_keeps_its_data_with_aof_in_a_volume(compose):
+    redis = compose["services"]["redis"]
+    command = redis["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--appendfsync") + 1] == "everysec"
+    assert mounts(redis)["/data"] == "redis-data"
+
+
+def test_nginx_mounts_the_config_rendered_from_the_same_template(compose):
+    renderer = stack.load_nginx_renderer()
+    workers = workers_of(compose)
+    committed = renderer.COMPOSE_CONF.read_text()
+    assert committed == renderer.render(renderer.compose_options(len(workers))), (
+        "nginx/compose.conf is stale: python nginx/render.py compose > nginx/compose.conf"
+    )
+    nginx = compose["services"]["nginx"]
+    nginx_mounts = mounts(nginx)
+    assert nginx_mounts["/etc/talkrooms/nginx.conf"] == str(renderer.COMPOSE_CONF)
+    assert nginx_mounts["/srv/talkrooms/static"] == str(stack.REPO_ROOT / stack.STATIC_ROOT)
+    assert nginx["command"][:3] == ["nginx", "-c", "/etc/talkrooms/nginx.conf"]
+    # The upstreams are exactly the compose workers, on the ports they listen on.
+    for name, service in workers.items():
+        assert f"server {name}:{service['environment']['SERVER_PORT']} " in committed
+
+
+def test_only_nginx_and_the_dashboards_are_published(compose):
+    published = {name for name, s in compose["services"].items() if s.get("ports")}
+    assert published == {"nginx", "prometheus", "grafana", "locust-master"}
+    for name in ("prometheus", "grafana", "locust-master"):
+        for port in compose["services"][name]["ports"]:
+            assert port.startswith("127.0.0.1:")
+    assert compose["networks"]["backend"]["internal"] is True
+    for name in ["redis", *workers_of(compose), "rq-worker", "rq-scheduler"]:
+        assert list(compose["services"][name]["networks"]) == ["backend"]
+
+
+def test_monitoring_mounts_the_operations_config(compose):
+    prometheus = mounts(compose["services"]["prometheus"])
+    assert prometheus["/etc/prometheus/prometheus.yml"] == str(
+        stack.REPO_ROOT / "deploy/prometheus/prometheus.yml"
+    )
+    grafana = mounts(compose["services"]["grafana"])
+    assert grafana["/etc/grafana/provisioning"] == str(
+        stack.REPO_ROOT / "deploy/grafana/provisioning"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -17,7 +18,7 @@ from .chat import ChatService
 from .connections import ConnectionRegistry
 from .events import ChatNamespace, install_dispatch
 from .logs import configure_logging
-from .message_path import MessagePath
+from .message_path import MessagePath, resync_local_rooms
 from .observability import install_observability
 from .pages import pages
 from .presence import WorkerPresence
@@ -57,7 +58,9 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         settings.effective_redis_url,
         channel=settings.socketio_channel,
         publish_client=redis_client,
+        max_queued_packets=settings.max_queued_packets,
     )
+    manager.on_resubscribe = partial(resync_local_rooms, manager, store, settings.history_limit)
     socketio = SocketIO(
         app,
         async_mode="gevent",

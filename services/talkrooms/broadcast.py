@@ -32,9 +32,14 @@ import redis
 import socketio
 from engineio import packet as eio_packet
 
+from . import metrics
+
 log = logging.getLogger("talkrooms.broadcast")
 
 FAST_FRAME = b"P|"
+NEW_MESSAGE_PACKET = '2["new_message",{"id":"'
+SEQ_START = len(NEW_MESSAGE_PACKET)
+SEQ_END = SEQ_START + 12
 NAMESPACE = "/"
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
 
@@ -51,12 +56,16 @@ class TalkroomsRedisManager(socketio.RedisManager):
         publish_client: redis.Redis | None = None,
         write_only: bool = False,
         json: Any = None,
+        max_queued_packets: int = 1000,
     ) -> None:
         super().__init__(url, channel=channel, write_only=write_only, json=json)
         self.publish_client = publish_client
         self._echo_prefix = b'{"host_id":"' + self.host_id.encode() + b'"'
         self._fast_echo_prefix = FAST_FRAME + self.host_id.encode() + b"|"
-        self.on_resubscribe: Callable[[], None] | None = None
+        self.on_resubscribe: Callable[[], object] | None = None
+        self.max_queued_packets = max_queued_packets
+        # Highest message id handed to local sockets, per room: where a resync restarts.
+        self.last_delivered: dict[str, int] = {}
         self.on_remote_message: Callable[[str, str], None] | None = None
 
     # -- publishing ----------------------------------------------------------------------
@@ -168,14 +177,38 @@ class TalkroomsRedisManager(socketio.RedisManager):
     # -- local delivery ------------------------------------------------------------------
 
     def deliver_local(self, socket_room: str, encoded_packet: str) -> int:
-        """Send one pre-encoded Socket.IO packet to this worker's sockets in a room."""
+        """Send one pre-encoded Socket.IO packet to this worker's sockets in a room.
+
+        A socket whose client stopped reading has its packets pile up in memory; past
+        `max_queued_packets` it is disconnected (it reconnects and fills the gap later).
+        """
         participants = self.rooms.get(NAMESPACE, {}).get(socket_room)
         if not participants:
             return 0
+        if encoded_packet.startswith(NEW_MESSAGE_PACKET):
+            seq = int(encoded_packet[SEQ_START:SEQ_END])
+            if seq > self.last_delivered.get(socket_room, 0):
+                self.last_delivered[socket_room] = seq
         pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded_packet)
-        send = self.server._send_eio_packet
+        sockets = self.server.eio.sockets
+        limit = self.max_queued_packets
         count = 0
         for eio_sid in list(participants.values()):
-            send(eio_sid, pkt)
+            socket = sockets.get(eio_sid)
+            if socket is None:
+                continue
+            if socket.queue.qsize() >= limit:
+                self._drop_slow_consumer(eio_sid)
+                continue
+            socket.send(pkt)
             count += 1
         return count
+
+    def _drop_slow_consumer(self, eio_sid: str) -> None:
+        metrics.SLOW_CONSUMERS_DROPPED.inc()
+        log.warning("disconnecting a client that stopped reading", extra={"eio_sid": eio_sid})
+        self.server.eio.start_background_task(self.server.eio.disconnect, eio_sid)
+
+    def forget_room(self, socket_room: str) -> None:
+        """No local socket is left in the room: stop tracking its last delivered id."""
+        self.last_delivered.pop(socket_room, None)

@@ -69,6 +69,13 @@ class ChatService:
     # -- connection lifecycle --------------------------------------------------------------
 
     def connect(self, sid: str, eio_sid: str, address: str) -> Connection:
+        """Register a socket; refuses an address that already holds too many on this worker."""
+        limit = self.settings.max_connections_per_address
+        if limit and self.connections.count_from(address) >= limit:
+            metrics.CONNECTIONS_REFUSED.labels(reason="per_address_limit").inc()
+            raise socketio.exceptions.ConnectionRefusedError(
+                f"Too many connections from your address (limit {limit})"
+            )
         connection = Connection(
             sid=sid,
             eio_sid=eio_sid,
@@ -166,6 +173,8 @@ class ChatService:
         connection.typing = False
         if self.connections.get(connection.sid) is not None:
             self.sio.leave_room(connection.sid, socket_room(room), namespace=NAMESPACE)
+        if not self.sio.manager.rooms.get(NAMESPACE, {}).get(socket_room(room)):
+            self.sio.manager.forget_room(socket_room(room))
         metrics.JOINED.set(sum(1 for c in self.connections if c.room))
         result = self.store.leave(room, connection.sid, self.worker_id)
         if not result.present:

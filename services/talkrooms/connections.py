@@ -7,6 +7,7 @@ socket and dies with it: which room it joined, its rate-limit buckets, its typin
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -71,22 +72,27 @@ class ConnectionRegistry:
     def __init__(self) -> None:
         self.by_sid: dict[str, Connection] = {}
         self.by_eio_sid: dict[str, Connection] = {}
+        self.per_address: Counter[str] = Counter()
 
     def add(self, connection: Connection) -> None:
         self.by_sid[connection.sid] = connection
         self.by_eio_sid[connection.eio_sid] = connection
+        self.per_address[connection.address] += 1
 
     def remove(self, sid: str) -> Connection | None:
         connection = self.by_sid.pop(sid, None)
         if connection is not None:
             self.by_eio_sid.pop(connection.eio_sid, None)
+            self.per_address[connection.address] -= 1
+            if self.per_address[connection.address] <= 0:
+                del self.per_address[connection.address]
         return connection
 
     def get(self, sid: str) -> Connection | None:
         return self.by_sid.get(sid)
 
-    def by_address(self, address: str) -> int:
-        return sum(1 for c in self.by_sid.values() if c.address == address)
+    def count_from(self, address: str) -> int:
+        return self.per_address.get(address, 0)
 
     def joined_rooms(self) -> set[str]:
         return {c.room for c in self.by_sid.values() if c.room}

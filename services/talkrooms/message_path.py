@@ -250,3 +250,32 @@ class MessagePath:
         else:
             body = "2" + _dumps(["error", {"message": error, "code": code}])
         self.send_eio_packet(connection.eio_sid, eio_packet.Packet(eio_packet.MESSAGE, body))
+
+
+def resync_local_rooms(manager: TalkroomsRedisManager, store: Store, history_limit: int) -> int:
+    """After the queue listener reconnected: hand local sockets what they missed meanwhile.
+
+    Pub/sub drops whatever is published while a subscriber is away; the messages are in
+    Redis though. For every room with local sockets, everything after the last id this
+    worker delivered is fetched and delivered (clients merge by id, so an overlap with a
+    live delivery shows once). Returns the number of messages re-sent.
+    """
+    resent = 0
+    for socket_room, last in list(manager.last_delivered.items()):
+        if not manager.rooms.get("/", {}).get(socket_room):
+            manager.forget_room(socket_room)
+            continue
+        room = socket_room.removeprefix("room:")
+        try:
+            messages, _ = store.history(room, None, last, history_limit)
+        except RedisError as exc:
+            log.error("resync after reconnect failed", extra={"room": room, "error": str(exc)})
+            continue
+        for message in messages:
+            manager.deliver_local(socket_room, f'2["new_message",{_dumps(message)}]')
+            resent += 1
+    if resent:
+        log.warning(
+            "re-delivered messages missed while the queue was away", extra={"messages": resent}
+        )
+    return resent

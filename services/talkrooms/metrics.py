@@ -88,6 +88,7 @@ REDIS_ERRORS = Counter(
 REDIS_OPERATIONS = ("store_message", "join", "event", "snapshot")
 REJECT_REASONS = (INVALID, NOT_IN_ROOM, NAME_TAKEN, RATE_LIMITED, UNAVAILABLE)
 RATE_LIMIT_KINDS = ("message", "join")
+REFUSAL_REASONS = ("per_address_limit",)
 
 for _operation in REDIS_OPERATIONS:
     REDIS_ERRORS.labels(operation=_operation)
@@ -95,6 +96,8 @@ for _reason in REJECT_REASONS:
     MESSAGES_REJECTED.labels(reason=_reason)
 for _kind in RATE_LIMIT_KINDS:
     RATE_LIMIT_HITS.labels(kind=_kind)
+for _refusal in REFUSAL_REASONS:
+    CONNECTIONS_REFUSED.labels(reason=_refusal)
 
 _TIMESTAMP_FIELD = '"timestamp":"'
 _TIMESTAMP_LENGTH = len("2026-11-25T14:03:07.412")

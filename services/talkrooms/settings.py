@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     message_rate_limit: str = "10/5"
     join_rate_limit: str = "10/10"
     max_packet_bytes: int = Field(64 * 1024, ge=1024)
+    # Sockets one client address may hold on one worker (0 = no limit; nginx limits too).
+    max_connections_per_address: int = Field(100, ge=0)
+    # Packets waiting for a client that does not read; past this it is disconnected.
+    max_queued_packets: int = Field(1000, ge=10)
     # Comma-separated list; empty means same-origin only, "*" allows every origin.
     allowed_origins: str = ""
 

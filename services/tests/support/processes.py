@@ -186,6 +186,7 @@ class ChatWorker(ManagedProcess):
             LOG_LEVEL="INFO",
             MESSAGE_RATE_LIMIT="0",
             JOIN_RATE_LIMIT="0",
+            MAX_CONNECTIONS_PER_ADDRESS="0",
             HEARTBEAT_INTERVAL_SECONDS="1",
             WORKER_DEAD_AFTER_SECONDS="3",
         )

@@ -224,6 +224,7 @@ def worker_summary() -> dict[str, Any]:
         "fanout_latency": histogram_summary(FANOUT_LATENCY),
     }
 
+
 SLOW_CONSUMERS_DROPPED = Counter(
     "talkrooms_slow_consumers_dropped_total",
     "Clients disconnected because packets piled up unread (max_queued_packets)",

@@ -65,6 +65,10 @@ class SingleScheduleCronScheduler(CronScheduler):
             # just after their claim expires (RQ computes next = latest + interval).
             wake = now() + timedelta(milliseconds=remaining_ms) + CLAIM_MARGIN
             job.set_enqueue_time(wake - timedelta(seconds=interval))
+            log.info(
+                "periodic job already enqueued by another scheduler",
+                extra={"job": job.name, "next_try_in_s": round(remaining_ms / 1000, 3)},
+            )
             return False
         try:
             job.enqueue(self.connection)

@@ -1,0 +1,128 @@
+/**
+ * DOM builders for the chat page. User text only ever reaches the page through
+ * textContent and attributes set by property: never innerHTML.
+ */
+
+import { avatarColor, avatarInitial } from './colors.js';
+import { formatDateTime, formatTime, t } from './i18n.js';
+import { linkParts } from './linkify.js';
+
+const IMG_BASE = new URL('../img/', import.meta.url);
+const NOTICE_ICONS = { welcome: 'wave.svg', join: 'join.svg', leave: 'leave.svg', error: 'alert.svg', empty: 'chat.svg' };
+
+/** createElement with an optional class list and text. */
+export function el(tag, className = '', text = null) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+export function icon(name, className = 'icon') {
+  const img = el('img', className);
+  img.src = new URL(name, IMG_BASE).href;
+  img.alt = '';
+  img.width = 20;
+  img.height = 20;
+  return img;
+}
+
+/** Message text with http(s) URLs as inert links (new tab, no opener, no referrer). */
+export function messageText(text) {
+  const paragraph = el('p', 'message-text');
+  for (const part of linkParts(text)) {
+    if (!part.href) {
+      paragraph.append(document.createTextNode(part.text));
+      continue;
+    }
+    const link = el('a', 'message-link', part.text);
+    link.href = part.href;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer nofollow';
+    link.title = t('open_link_hint');
+    paragraph.append(link);
+  }
+  return paragraph;
+}
+
+/** The coloured circle with the name's initial (the hash of docs/protocol.md). */
+export function avatar(username) {
+  const circle = el('span', 'avatar', avatarInitial(username));
+  circle.setAttribute('aria-hidden', 'true');
+  // CSSOM, not a style attribute: allowed by the CSP (style-src 'self').
+  circle.style.setProperty('--avatar-color', avatarColor(username));
+  return circle;
+}
+
+function statusLabel(item) {
+  if (item.status === 'pending') return t('status_pending');
+  if (item.status === 'failed') return t('status_failed');
+  if (item.status === 'sent') return t('status_sent');
+  return '';
+}
+
+/** One chat message (stored or pending) as an <li>. */
+export function messageElement(item, own) {
+  const li = el('li', `message${own ? ' own' : ''}${item.status ? ` is-${item.status}` : ''}`);
+  li.dataset.key = item.key;
+  if (item.id) li.dataset.id = item.id;
+  if (item.client_id) li.dataset.clientId = item.client_id;
+  li.append(avatar(item.username));
+
+  const bubble = el('div', 'bubble');
+  const meta = el('p', 'meta');
+  meta.append(el('span', 'author', item.username));
+  if (item.timestamp) {
+    const time = el('time', 'timestamp', formatTime(item.timestamp));
+    time.dateTime = item.timestamp;
+    time.title = formatDateTime(item.timestamp);
+    meta.append(time);
+  }
+  const status = statusLabel(item);
+  if (status) {
+    const badge = el('span', 'status', status);
+    badge.dataset.status = item.status;
+    meta.append(badge);
+  }
+  bubble.append(meta, messageText(item.message));
+
+  if (item.status === 'failed') {
+    const actions = el('p', 'message-actions');
+    if (item.error) actions.append(el('span', 'message-error', item.error));
+    if (item.retryable) {
+      const retry = el('button', 'button-small', t('retry'));
+      retry.type = 'button';
+      retry.dataset.action = 'retry';
+      retry.dataset.clientId = item.client_id;
+      actions.append(retry);
+    }
+    const discard = el('button', 'button-small button-quiet', t('discard'));
+    discard.type = 'button';
+    discard.dataset.action = 'discard';
+    discard.dataset.clientId = item.client_id;
+    actions.append(discard);
+    bubble.append(actions);
+  }
+  li.append(bubble);
+  return li;
+}
+
+const NOTICE_TEXT = { welcome: 'welcome', join: 'user_joined', leave: 'user_left', empty: 'history_empty' };
+
+/** A local notice (welcome, join, leave, empty room, error) as an <li>. */
+export function noticeElement(item) {
+  const li = el('li', `notice notice-${item.variant}`);
+  li.dataset.key = item.key;
+  const text = item.params?.text ?? t(NOTICE_TEXT[item.variant] ?? item.variant, item.params ?? {});
+  li.append(icon(NOTICE_ICONS[item.variant] ?? 'chat.svg', 'notice-icon'), el('span', 'notice-text', text));
+  return li;
+}
+
+/** One person in the online list. */
+export function userElement(user, isMe) {
+  const li = el('li', `user${isMe ? ' me' : ''}`);
+  li.dataset.username = user.username;
+  li.append(avatar(user.username), el('span', 'user-name', user.username));
+  if (isMe) li.append(el('span', 'user-you', `(${t('you')})`));
+  return li;
+}

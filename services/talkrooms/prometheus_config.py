@@ -21,9 +21,10 @@ WORKERS_JOB = "talkrooms-workers"
 RQ_JOB = "talkrooms-rq"
 RULES_DIR = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "rules"
 
-# The docker-compose services: chat workers on their gunicorn port, the RQ worker on
-# RQ_METRICS_PORT (RQ_METRICS_HOST=0.0.0.0 inside its container).
-COMPOSE_WORKERS = ("worker-1:5000", "worker-2:5000")
+# The docker-compose services: chat workers on their SERVER_PORT, the RQ worker on
+# RQ_METRICS_PORT (RQ_METRICS_HOST=0.0.0.0 inside its container). A test reads
+# docker-compose.yml and keeps these in step with it.
+COMPOSE_WORKERS = ("worker-1:5001", "worker-2:5002")
 COMPOSE_RQ_WORKERS = ("rq-worker:9191",)
 
 HEADER = """\

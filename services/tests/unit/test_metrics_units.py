@@ -94,6 +94,22 @@ def test_checked_in_prometheus_config_is_the_rendered_one():
     assert deployed == prometheus_config.render_compose()
 
 
+def test_prometheus_targets_are_the_compose_services():
+    compose = (REPO / "docker-compose.yml").read_text()
+    services = dict(re.findall(r"\n  (worker-\d+):\n(.*?)(?=\n  \S|\Z)", compose, re.S))
+    ports = {
+        name: re.search(r'SERVER_PORT: "(\d+)"', body).group(1)  # type: ignore[union-attr]
+        for name, body in services.items()
+    }
+    assert ports, "no worker services in docker-compose.yml"
+    expected = tuple(f"{name}:{port}" for name, port in sorted(ports.items()))
+    assert expected == prometheus_config.COMPOSE_WORKERS
+    rq_block = re.search(r"\n  rq-worker:\n(.*?)(?=\n  \S|\Z)", compose, re.S)
+    assert rq_block is not None and "RQ_METRICS_HOST: 0.0.0.0" in rq_block.group(1)
+    default_port = Settings(_env_file=None).rq_metrics_port  # type: ignore[call-arg]
+    assert (f"rq-worker:{default_port}",) == prometheus_config.COMPOSE_RQ_WORKERS
+
+
 def test_local_config_points_at_loopback_ports_and_the_repo_rules(tmp_path):
     path = prometheus_config.write_local(
         tmp_path / "p.yml", [5001, 5002], [9191], scrape_interval="1s"

@@ -4,7 +4,7 @@
  * It renders; it never talks to the socket.
  */
 
-import { t } from './i18n.js';
+import { language, t } from './i18n.js';
 import { messageElement, noticeElement, userElement } from './render.js';
 
 const STICK_TO_BOTTOM_PX = 48;
@@ -111,7 +111,10 @@ export class ChatView {
   }
 
   setUsers(users, count) {
-    const items = users.map((user) => userElement(user, user.username === this.username));
+    // The server sorts by code point; people expect "Élodie" next to "Eve", not after "Zoë".
+    const collator = new Intl.Collator(language(), { sensitivity: 'base' });
+    const sorted = [...users].sort((a, b) => collator.compare(a.username, b.username));
+    const items = sorted.map((user) => userElement(user, user.username === this.username));
     this.users.replaceChildren(...items);
     this.userCount.textContent = t('users_count', { count });
     this.usersPanelCount.textContent = String(count);

@@ -256,7 +256,8 @@ def validate_history_query(payload: Any, history_limit: int) -> HistoryQuery:
 
 def room_users_payload(room: str, usernames: list[str]) -> dict[str, Any]:
     """The `room_users` event: everyone present, sorted, with their avatar colour."""
-    users = [{"username": name, "color": avatar_color(name)} for name in sorted(usernames)]
+    ordered = sorted(usernames, key=lambda name: (name.casefold(), name))
+    users = [{"username": name, "color": avatar_color(name)} for name in ordered]
     return {"room": room, "users": users, "count": len(users)}
 
 

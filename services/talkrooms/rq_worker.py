@@ -24,7 +24,7 @@ from .collectors import ClusterCollector, RQCollector
 from .logs import configure_logging
 from .settings import Settings
 from .snapshot import SnapshotCache
-from .store import Store, make_redis
+from .store import Store, make_redis, wait_for_redis
 
 log = logging.getLogger("talkrooms.rq_worker")
 
@@ -53,6 +53,7 @@ def run_worker(settings: Settings) -> int:
         socket_keepalive=True,
         health_check_interval=30,
     )
+    wait_for_redis(connection, "rq-worker")
     server = None
     if settings.rq_metrics_port:
         server, _thread = start_http_server(

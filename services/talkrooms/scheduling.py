@@ -24,7 +24,7 @@ from rq.utils import now
 from . import jobs
 from .logs import configure_logging
 from .settings import Settings
-from .store import Store
+from .store import Store, wait_for_redis
 
 log = logging.getLogger("talkrooms.scheduling")
 
@@ -125,6 +125,7 @@ def run_scheduler(settings: Settings) -> int:
         socket_connect_timeout=min(2.0, settings.redis_socket_timeout),
         health_check_interval=30,
     )
+    wait_for_redis(connection, "scheduler")
     scheduler = build_scheduler(settings, connection)
     log.info(
         "scheduler starting",

@@ -22,6 +22,7 @@ Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -57,6 +58,26 @@ def make_redis(settings: Settings, max_connections: int | None = None) -> redis.
         health_check_interval=30,
     )
     return redis.Redis(connection_pool=pool)
+
+
+def wait_for_redis(client: redis.Redis, what: str, every: float = 1.0) -> None:
+    """Block until Redis answers PING: a process started before Redis waits, never exits.
+
+    supervisord gives up on a program that fails a few times in a row at start; the RQ
+    worker and the scheduler wait here instead (SIGTERM still ends them at once).
+    """
+    warned = False
+    while True:
+        try:
+            client.ping()
+            return
+        except redis.RedisError as exc:
+            if not warned:
+                logging.getLogger("talkrooms.store").warning(
+                    "waiting for Redis", extra={"component": what, "error": str(exc)}
+                )
+                warned = True
+            time.sleep(every)
 
 
 class Keys:

@@ -24,7 +24,7 @@ from talkrooms.scheduling import build_scheduler
 from talkrooms.settings import Settings
 from talkrooms.store import Store
 from tests.support.ops import RQWorkerProcess, TalkroomsCommand
-from tests.support.processes import RedisServer, wait_until
+from tests.support.processes import RedisServer, free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -131,3 +131,19 @@ def test_rq_worker_runs_the_job_records_it_and_stops_on_sigterm(work_dir, redis_
     finally:
         code = worker.terminate()
     assert code == 0, worker.log_tail()
+
+
+def test_scheduler_started_before_redis_waits_for_it(work_dir):
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    scheduler = TalkroomsCommand(work_dir, "scheduler", url).start()
+    server = RedisServer(work_dir / f"late-{uuid.uuid4().hex[:6]}", port=port)
+    try:
+        wait_until(lambda: "waiting for Redis" in scheduler.log_tail(), 20, "the wait message")
+        assert scheduler.running()
+        server.start()
+        wait_until(lambda: len(enqueue_times(server)) == 1, 20, "the enqueue once Redis is up")
+    finally:
+        code = scheduler.terminate()
+        server.stop()
+    assert code == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,12 @@ def travellers(cluster: Cluster, room: str, count: int) -> list[RejoiningClient]
         client.connect()
         client.wait_joined()
     return clients
+
+
+def progress(senders: list[ReliableSender], at_least: int) -> Callable[[], bool]:
+    """A condition: `at_least` more messages acked (by all senders) than right now."""
+    before = sum(len(s.acked) for s in senders)
+    return lambda: sum(len(s.acked) for s in senders) >= before + at_least
 
 
 def test_kill_9_of_a_worker_purges_its_presence_and_its_clients_rejoin_elsewhere(
@@ -99,8 +106,8 @@ def test_kill_9_of_a_worker_purges_its_presence_and_its_clients_rejoin_elsewhere
         assert sent["ok"], sent
         observer.wait_for("new_message", lambda m: m["id"] == sent["message"]["id"])
     finally:
-        for client in clients:
-            client.close()
+        for opened in clients:
+            opened.close()
         cluster.stop()
 
 
@@ -126,12 +133,7 @@ def test_rolling_restart_keeps_every_acknowledged_message(tmp_path: Path, room_n
         talker.start()
         displaced: set[str] = set()
         for index, worker in enumerate(list(cluster.workers)):
-            acked_before = sum(len(s.acked) for s in senders)
-            wait_until(
-                lambda before=acked_before: sum(len(s.acked) for s in senders) > before + 8,
-                15,
-                "messages acked before the next restart",
-            )
+            wait_until(progress(senders, at_least=8), 15, "messages acked before the next restart")
             held = cluster.sids_on(worker)
             moving = [c for c in clients if c.sid in held]
             marks = {c.username: c.mark() for c in moving}

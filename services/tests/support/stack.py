@@ -156,7 +156,8 @@ class Cluster:
         worker_id = requests.get(f"{worker.url}/api/health", timeout=2).json()["worker"]
         client: redis.Redis = self.redis.client()
         members = client.smembers(Keys("tr").worker_conns(worker_id))
-        return {member.decode().rsplit("|", 1)[1] for member in members}
+        texts = (m.decode() if isinstance(m, bytes) else str(m) for m in members)
+        return {text.rsplit("|", 1)[1] for text in texts}
 
     def requests_per_worker(self, path_prefix: str = "/socket.io/") -> Counter[str]:
         """nginx's view: how many requests under a path each upstream answered."""

@@ -116,9 +116,12 @@ def test_a_second_run_changes_nothing(redis_server, worker, clients):
     clients.append(alice)
     alice.join("alice", "calm")
     ghost(store, "calm", "bob", "vanished-worker")
+    before_first = alice.mark()
     first = run_cleanup(settings)
     assert first["users_purged"] == 1
-    alice.wait_for("user_left", lambda d: d["username"] == "bob")
+    alice.wait_for("user_left", lambda d: d["username"] == "bob", after=before_first)
+    # The first run's room_users follows its user_left: let it arrive before the mark.
+    alice.wait_for("room_users", after=before_first)
     mark = alice.mark()
 
     second = run_cleanup(settings)

@@ -174,3 +174,26 @@ def test_rolling_restart_keeps_every_acknowledged_message(tmp_path: Path, room_n
         for client in clients:
             client.close()
         cluster.stop()
+
+
+def test_a_cookie_naming_a_dead_worker_moves_to_the_worker_that_answered(tmp_path: Path):
+    """nginx tries the other workers (backups) and the cookie follows the one that answered."""
+    cluster = Cluster(tmp_path, workers=3).start()
+    try:
+        cluster.workers[0].kill9()
+        moved_to = set()
+        for _ in range(4):
+            handshake = requests.get(
+                f"{cluster.url}/socket.io/?EIO=4&transport=polling",
+                cookies={"talkrooms_worker": "w1"},
+                timeout=5,
+            )
+            assert handshake.status_code == 200
+            moved_to.add(handshake.cookies.get("talkrooms_worker"))
+        # Always a live worker, never pointing back at the dead one.
+        assert moved_to and moved_to <= {"w2", "w3"}
+        answered = [e["upstream"].split(", ")[-1] for e in cluster.nginx.access_entries()[-4:]]
+        live = {f"127.0.0.1:{w.port}" for w in cluster.workers[1:]}
+        assert set(answered) <= live
+    finally:
+        cluster.stop()

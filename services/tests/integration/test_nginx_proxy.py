@@ -92,7 +92,8 @@ def test_clients_from_many_ports_chat_and_spread_over_the_workers(
     finally:
         for client in clients:
             client.close()
-    split = {sid: ups for sid, ups in workers_per_session(cluster, first_line).items() if len(ups) > 1}
+    sessions = workers_per_session(cluster, first_line)
+    split = {sid: workers for sid, workers in sessions.items() if len(workers) > 1}
     assert split == {}, "sessions answered by more than one worker"
 
 

@@ -192,7 +192,8 @@ def test_one_run_is_bounded_and_later_runs_finish_the_walk(redis_server):
 
     assert first["complete"] is False
     assert 100 <= first["keys_examined"] < 200  # the bound, plus at most one SCAN batch
-    assert first["keys_fixed"] == first["keys_examined"]
+    # Every key it saw lacked a TTL, except possibly the run's own lock.
+    assert first["keys_examined"] - 1 <= first["keys_fixed"] <= first["keys_examined"]
     runs = 1
     while run_cleanup(settings)["complete"] is False:
         runs += 1

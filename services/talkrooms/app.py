@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -44,6 +45,29 @@ class AppState:
     presence: WorkerPresence
     message_path: MessagePath
     started_at: float = field(default_factory=time.time)
+
+
+def refuse_new_sessions_while_draining(wsgi_app: Any, chat: ChatService) -> Any:
+    """A worker that is shutting down answers new Engine.IO handshakes with 503.
+
+    nginx then tries another worker (proxy_next_upstream http_503), so clients reconnecting
+    after the drain never land on the worker that is about to exit.
+    """
+
+    def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+        if (
+            chat.draining
+            and environ.get("PATH_INFO", "").startswith("/socket.io")
+            and "sid=" not in environ.get("QUERY_STRING", "")
+        ):
+            start_response(
+                "503 Service Unavailable",
+                [("Content-Type", "application/json"), ("Retry-After", "1")],
+            )
+            return [b'{"error":"this worker is shutting down"}']
+        return wsgi_app(environ, start_response)
+
+    return guarded
 
 
 def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask, SocketIO]:
@@ -93,6 +117,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         message_path=message_path,
     )
     install_observability(app, settings, store, manager)
+    app.wsgi_app = refuse_new_sessions_while_draining(app.wsgi_app, chat)  # type: ignore[method-assign]
     app.register_blueprint(api)
     app.register_blueprint(metrics_page)
     app.register_blueprint(pages)

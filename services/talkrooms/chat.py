@@ -65,6 +65,7 @@ class ChatService:
         self.worker_id = settings.instance_id
         self.message_rate = settings.message_rate
         self.join_rate = settings.join_rate
+        self.draining = False
 
     # -- connection lifecycle --------------------------------------------------------------
 
@@ -97,8 +98,29 @@ class ChatService:
     def disconnect(self, sid: str) -> None:
         connection = self.connections.remove(sid)
         metrics.CONNECTIONS.set(len(self.connections))
+        if self.draining:
+            # Presence stays for the client to take over from another worker; the exit
+            # hook purges whatever is left (WorkerPresence.shutdown).
+            return
         if connection is not None and connection.room is not None:
             self._leave_current_room(connection)
+
+    def drain(self) -> None:
+        """Shutting down: close every socket so that clients reconnect to another worker."""
+        self.draining = True
+        eio = self.sio.eio
+        sids = [c.eio_sid for c in self.connections]
+        log.info("draining", extra={"sockets": len(sids)})
+        for eio_sid in sids:
+            socket = eio.sockets.get(eio_sid)
+            if socket is None:
+                continue
+            try:
+                # An abort, not a CLOSE packet: clients see the transport drop and
+                # reconnect by themselves (after a polite close they would not).
+                socket.close(wait=False, abort=True)
+            except Exception:  # one odd socket must not stop the drain
+                log.exception("closing a socket during the drain failed")
 
     # -- rooms -----------------------------------------------------------------------------
 

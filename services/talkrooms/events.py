@@ -31,6 +31,7 @@ from .protocol import (
     UNAVAILABLE,
     ProtocolError,
 )
+from .settings import Settings
 
 log = logging.getLogger("talkrooms.events")
 
@@ -42,12 +43,13 @@ BINARY_PACKET_TYPES = ("5", "6")
 UNAVAILABLE_TEXT = "The chat store is unavailable right now; try again in a moment"
 
 
-def client_address(environ: dict[str, Any]) -> str:
-    """The client's address; behind our nginx (loopback) it is nginx's X-Real-IP."""
+def client_address(environ: dict[str, Any], settings: Settings) -> str:
+    """The client's address: a trusted proxy's X-Real-IP, else the peer itself."""
     remote = environ.get("REMOTE_ADDR", "")
-    if remote in ("127.0.0.1", "::1"):
-        return environ.get("HTTP_X_REAL_IP", remote) or remote
-    return remote
+    forwarded = environ.get("HTTP_X_REAL_IP", "")
+    if forwarded and settings.is_trusted_proxy(remote):
+        return str(forwarded)
+    return str(remote)
 
 
 def current_sid() -> str:
@@ -81,7 +83,7 @@ class ChatNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         sid = current_sid()
         eio_sid = self.socketio.server.manager.eio_sid_from_sid(sid, "/")
-        self.chat.connect(sid, eio_sid, client_address(request.environ))
+        self.chat.connect(sid, eio_sid, client_address(request.environ, self.chat.settings))
         log.info("connect", extra={"sid": sid})
 
     def on_disconnect(self, reason: Any = None) -> None:

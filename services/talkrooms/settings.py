@@ -6,6 +6,7 @@ down; nothing else reads the environment, so tests can build any configuration t
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import socket
@@ -76,6 +77,9 @@ class Settings(BaseSettings):
     message_rate_limit: str = "10/5"
     join_rate_limit: str = "10/10"
     max_packet_bytes: int = Field(64 * 1024, ge=1024)
+    # Proxies whose X-Real-IP names the client (comma-separated addresses or networks):
+    # make run's nginx is on loopback; docker-compose trusts its private network.
+    trusted_proxies: str = "127.0.0.1,::1"
     # Sockets one client address may hold on one worker (0 = no limit; nginx limits too).
     max_connections_per_address: int = Field(100, ge=0)
     # Packets waiting for a client that does not read; past this it is disconnected.
@@ -104,6 +108,14 @@ class Settings(BaseSettings):
     # time and reused for this long, so N workers scraped every few seconds stay cheap.
     metrics_cache_seconds: float = Field(5.0, ge=0)
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)
+        return value
+
     @field_validator("message_rate_limit", "join_rate_limit")
     @classmethod
     def _check_rate(cls, value: str) -> str:
@@ -117,6 +129,21 @@ class Settings(BaseSettings):
                 "FLASK_SECRET_KEY must be set to a private value when APP_ENV=production"
             )
         return self
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        )
+
+    def is_trusted_proxy(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted_proxy_networks)
 
     @property
     def effective_redis_url(self) -> str:

@@ -8,13 +8,47 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import signal  # noqa: E402
+from types import FrameType  # noqa: E402
+
+import gevent  # noqa: E402
+
 from talkrooms.app import create_app  # noqa: E402
 from talkrooms.settings import Settings  # noqa: E402
 
 settings = Settings()
 app, socketio = create_app(settings)
 
+# How long a draining worker keeps its users' presence for them to reconnect elsewhere.
+DRAIN_GRACE_SECONDS = 2.0
+
+
+def _hand_over_on_sigterm() -> None:
+    """On SIGTERM, close every socket at once so its client reconnects to another worker.
+
+    gunicorn would otherwise hold the WebSockets open for the whole graceful timeout and
+    drop them all at its end. gunicorn's own handler (stop accepting) still runs first.
+    """
+    gunicorn_handler = signal.getsignal(signal.SIGTERM)
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if callable(gunicorn_handler):
+            gunicorn_handler(signum, frame)
+        gevent.spawn(app.extensions["talkrooms"].chat.drain)
+
+    signal.signal(signal.SIGTERM, handler)
+
 
 def shutdown() -> None:
-    """Called by gunicorn's worker_exit hook: leave presence before the process ends."""
-    app.extensions["talkrooms"].presence.shutdown()
+    """Called by gunicorn's worker_exit hook: leave presence before the process ends.
+
+    After a drain, the users had a moment to reconnect elsewhere with their client key:
+    only those who did not come back are announced as gone.
+    """
+    state = app.extensions["talkrooms"]
+    if state.chat.draining:
+        gevent.sleep(DRAIN_GRACE_SECONDS)
+    state.presence.shutdown()
+
+
+_hand_over_on_sigterm()

@@ -64,3 +64,13 @@ def test_star_allows_every_origin():
 def test_instance_ids_are_unique_per_process_start():
     assert make().instance_id != make().instance_id
     assert make(worker_id="w1").instance_id == "w1"
+
+
+def test_trusted_proxies_accept_addresses_and_networks():
+    settings = make(trusted_proxies="127.0.0.1, 172.16.0.0/12")
+    assert settings.is_trusted_proxy("127.0.0.1")
+    assert settings.is_trusted_proxy("172.20.3.4")
+    assert not settings.is_trusted_proxy("10.0.0.1")
+    assert not settings.is_trusted_proxy("not-an-ip")
+    with pytest.raises(ValidationError):
+        make(trusted_proxies="nonsense")

@@ -93,3 +93,14 @@ def test_library_private_parts_we_rely_on_still_exist():
     ):
         assert callable(getattr(manager, name)), name
     assert hasattr(engineio.packet.Packet, "encode")
+
+
+def test_client_address_trusts_only_configured_proxies():
+    from talkrooms.events import client_address
+    from talkrooms.settings import Settings
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    via_nginx = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "203.0.113.9"}
+    spoofed = {"REMOTE_ADDR": "198.51.100.7", "HTTP_X_REAL_IP": "203.0.113.9"}
+    assert client_address(via_nginx, settings) == "203.0.113.9"
+    assert client_address(spoofed, settings) == "198.51.100.7"

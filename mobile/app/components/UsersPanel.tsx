@@ -1,6 +1,8 @@
+import { useMemo } from 'react';
 import { FlatList, StyleSheet, Text, View } from 'react-native';
 
-import { strings } from '../i18n';
+import { getLanguage, strings } from '../i18n';
+import { sameName } from '../services/socket/names';
 import type { RoomUser } from '../services/socket/protocol';
 import { spacing, type ThemeColors } from '../theme';
 import { Avatar } from './Avatar';
@@ -11,9 +13,21 @@ interface UsersPanelProps {
   colors: ThemeColors;
 }
 
-/** Who is in the room now, as the server last told us. */
+/**
+ * The server sorts by case-folded code points ("Élodie" after "Zoë"); people expect the
+ * order of their language, as the web UI shows it. Server order when Intl is missing.
+ */
+export function sortUsers(users: RoomUser[], language: string): RoomUser[] {
+  if (typeof Intl === 'undefined' || typeof Intl.Collator !== 'function') return users;
+  const collator = new Intl.Collator(language, { sensitivity: 'base' });
+  return [...users].sort((a, b) => collator.compare(a.username, b.username));
+}
+
+/** Who is in the room now, as the server last told us; "me" in whatever spelling. */
 export function UsersPanel({ users, me, colors }: UsersPanelProps) {
   const t = strings().chat;
+  const language = getLanguage();
+  const sorted = useMemo(() => sortUsers(users, language), [users, language]);
   return (
     <View
       testID="chat-users-panel"
@@ -21,7 +35,7 @@ export function UsersPanel({ users, me, colors }: UsersPanelProps) {
     >
       <Text style={[styles.title, { color: colors.textMuted }]}>{t.users}</Text>
       <FlatList
-        data={users}
+        data={sorted}
         keyExtractor={(u) => u.username}
         style={styles.list}
         renderItem={({ item }) => (
@@ -29,7 +43,7 @@ export function UsersPanel({ users, me, colors }: UsersPanelProps) {
             <Avatar username={item.username} size={28} />
             <Text style={[styles.name, { color: colors.text }]}>
               {item.username}
-              {item.username === me ? ` (${t.you})` : ''}
+              {sameName(item.username, me) ? ` (${t.you})` : ''}
             </Text>
           </View>
         )}

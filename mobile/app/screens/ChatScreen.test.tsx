@@ -6,6 +6,7 @@ import type { ChatScreenProps } from '../navigation/types';
 import { STORAGE_KEYS } from '../config/storage';
 import { FakeSocket, flushPromises, makeMessage } from '../../test/FakeSocket';
 import { fakeChatServices, renderWithServices } from '../../test/render';
+import { setLanguage } from '../i18n';
 import { ChatScreen } from './ChatScreen';
 
 const ok = <T extends object>(body: T) => ({ ok: true as const, ...body });
@@ -54,6 +55,11 @@ beforeEach(async () => {
     status: 200,
     json: async () => ({ rooms: [], count: 0 }),
   })) as unknown as typeof fetch;
+});
+
+// FlatList measures and re-renders on a timer; let it settle inside act before teardown.
+afterEach(async () => {
+  await act(() => new Promise<void>((resolve) => setTimeout(resolve, 20)));
 });
 
 describe('ChatScreen', () => {
@@ -156,21 +162,81 @@ describe('ChatScreen', () => {
     expect(socket.last('get_history').payload.since_id).toBe('000000000001');
   });
 
-  it('explains a refused name', async () => {
+  it("explains a refused name in the server's words", async () => {
     const { socket } = await openChat();
     await act(async () => {
       socket.serverConnect();
       socket.last('join_room').ack!({
         ok: false,
         code: 'name_taken',
-        error: 'Username is already taken in this room',
+        error: 'The name alice is already taken in this room',
       });
       await flushPromises();
     });
     expect(screen.getByTestId('chat-error')).toHaveTextContent(
-      'This name is already used in this room. Pick another one.',
+      'The name alice is already taken in this room',
     );
     expect(screen.getByTestId('chat-connection-state')).toHaveTextContent('Offline');
+  });
+
+  it('translates a refused name in French', async () => {
+    setLanguage('fr');
+    try {
+      const { socket } = await openChat();
+      await act(async () => {
+        socket.serverConnect();
+        socket.last('join_room').ack!({
+          ok: false,
+          code: 'name_taken',
+          error: 'The name alice is already taken in this room',
+        });
+        await flushPromises();
+      });
+      expect(screen.getByTestId('chat-error')).toHaveTextContent(
+        'Ce nom est déjà utilisé dans cette room. Choisissez-en un autre.',
+      );
+    } finally {
+      setLanguage('en');
+    }
+  });
+
+  it("keeps Send off for text the server would trim to nothing (Python's blanks)", async () => {
+    const { socket } = await openChat();
+    await join(socket);
+    const send = screen.getByTestId('chat-send');
+    fireEvent.changeText(screen.getByTestId('chat-input'), '\u001c\u0085 \u3000');
+    expect(send.props.accessibilityState).toMatchObject({ disabled: true });
+    fireEvent(screen.getByTestId('chat-input'), 'submitEditing');
+    expect(screen.getByTestId('chat-input-error')).toHaveTextContent(
+      'Message must be 1-2000 characters',
+    );
+    // U+FEFF is not blank for the server: it is a message.
+    fireEvent.changeText(screen.getByTestId('chat-input'), '\ufeff');
+    expect(screen.getByTestId('chat-send').props.accessibilityState).toMatchObject({
+      disabled: false,
+    });
+    expect(socket.sent('send_message')).toHaveLength(0);
+  });
+
+  it('lists people in the order of the language and finds "me" in any spelling', async () => {
+    const { socket } = await openChat();
+    await join(socket);
+    act(() =>
+      socket.fire('room_users', {
+        room: 'general',
+        count: 4,
+        // The server's order: case-folded code points, so "Élodie" comes last.
+        users: ['ALICE', 'bob', 'Zoë', 'Élodie'].map((username) => ({ username, color: '#FF6B6B' })),
+      }),
+    );
+    fireEvent.press(screen.getByTestId('chat-users-toggle'));
+    const names = screen
+      .getAllByTestId(/^chat-user-/)
+      .filter((node) => node.props.testID !== 'chat-user-count')
+      .map((node) => node.props.testID);
+    expect(names).toEqual(['chat-user-ALICE', 'chat-user-bob', 'chat-user-Élodie', 'chat-user-Zoë']);
+    expect(screen.getByTestId('chat-user-ALICE')).toHaveTextContent(/ALICE \(you\)/);
+    expect(screen.getByTestId('chat-user-bob')).not.toHaveTextContent(/you/);
   });
 
   it('leaves the room and goes back', async () => {

@@ -19,16 +19,19 @@ import { ChatItemView } from '../components/ChatItemView';
 import { ConnectionBadge } from '../components/ConnectionBadge';
 import { TypingIndicator } from '../components/TypingIndicator';
 import { UsersPanel } from '../components/UsersPanel';
-import { plural, strings } from '../i18n';
+import { getLanguage, plural, strings } from '../i18n';
 import type { ChatScreenProps } from '../navigation/types';
 import type { ChatError, ChatItem } from '../services/socket/ChatService';
 import { useChatService } from '../services/socket/ChatServiceContext';
+import { strip } from '../services/socket/validation';
 import { radius, spacing, useAppTheme } from '../theme';
 
 /** How close to the bottom (px) still counts as "reading the newest messages". */
 const STICK_TO_BOTTOM_PX = 80;
 
-function errorText(error: ChatError): string {
+/** The server's own words in English (they are authoritative); a translation otherwise. */
+export function errorText(error: ChatError): string {
+  if (getLanguage() === 'en' && error.message) return error.message;
   const t = strings().errors;
   switch (error.code) {
     case 'name_taken':
@@ -93,7 +96,8 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
     [colors],
   );
 
-  const canSend = text.trim().length > 0 && !!service && connection !== 'left' && connection !== 'offline';
+  // Blank as the server sees it (Python's strip set): nothing to send.
+  const canSend = strip(text).length > 0 && !!service && connection !== 'left' && connection !== 'offline';
 
   return (
     <View style={[styles.screen, { backgroundColor: colors.background }]}>

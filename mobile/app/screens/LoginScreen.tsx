@@ -20,6 +20,7 @@ import type { LoginScreenProps } from '../navigation/types';
 import { fetchActiveRooms } from '../services/api/rooms';
 import type { ActiveRoom } from '../services/socket/protocol';
 import {
+  strip,
   validateRoom,
   validateServerUrl,
   validateUsername,
@@ -90,6 +91,8 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
     });
   };
 
+  const chosenRoom = strip(room).toLowerCase();
+
   const pickRoom = (name: string) => {
     setRoom(name);
     if (error?.field === 'room') setError(null);
@@ -125,7 +128,9 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
             placeholderTextColor={colors.textMuted}
             autoCapitalize="none"
             autoCorrect={false}
-            maxLength={64}
+            // maxLength counts UTF-16 units: 32 letters outside the BMP are 64 of them,
+            // and blanks around the name are trimmed, so leave room; the rule decides.
+            maxLength={128}
             returnKeyType="next"
             style={[inputStyle, error?.field === 'username' && errorBorder]}
           />
@@ -156,10 +161,10 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
                 style={[
                   styles.chip,
                   { borderColor: colors.accent },
-                  room.trim().toLowerCase() === name && { backgroundColor: colors.accent },
+                  chosenRoom === name && { backgroundColor: colors.accent },
                 ]}
               >
-                <Text style={[styles.chipText, { color: room.trim().toLowerCase() === name ? colors.accentText : colors.text }]}>
+                <Text style={[styles.chipText, { color: chosenRoom === name ? colors.accentText : colors.text }]}>
                   #{name}
                 </Text>
               </Pressable>

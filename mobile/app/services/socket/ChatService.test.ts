@@ -260,12 +260,13 @@ describe('reconnecting', () => {
 
     // Gap fill from the last id held before the drop, page after page while has_more.
     const page1 = socket.last('get_history');
-    expect(page1.payload).toEqual({ room: 'general', since_id: '000000000002', limit: 100 });
+    // No limit: with since_id the server sends its largest page (HISTORY_LIMIT).
+    expect(page1.payload).toEqual({ room: 'general', since_id: '000000000002' });
     expect(socket.sent('send_message')).toHaveLength(0); // resend waits for the fill
     page1.ack!(ok({ room: 'general', messages: [makeMessage(3, 'bob', 'three')], has_more: true }));
     await flushPromises();
     const page2 = socket.last('get_history');
-    expect(page2.payload).toEqual({ room: 'general', since_id: '000000000003', limit: 100 });
+    expect(page2.payload).toEqual({ room: 'general', since_id: '000000000003' });
     page2.ack!(ok({ room: 'general', messages: [makeMessage(4, 'bob', 'four')], has_more: false }));
     await flushPromises();
     expect(socket.sent('get_history')).toHaveLength(2);
@@ -363,6 +364,96 @@ describe('reconnecting', () => {
   });
 });
 
+describe('history restarts and holes', () => {
+  it('asks for everything with since_id 000000000000 after joining an empty room', async () => {
+    const { service, socket } = setup();
+    await joinWith(socket, []);
+    socket.drop();
+    socket.clearEmitted();
+    await joinWith(socket, [makeMessage(1, 'bob', 'one'), makeMessage(2, 'bob', 'two')]);
+    const fill = socket.last('get_history');
+    expect(fill.payload).toEqual({ room: 'general', since_id: '000000000000' });
+    fill.ack!(
+      ok({
+        room: 'general',
+        messages: [makeMessage(1, 'bob', 'one'), makeMessage(2, 'bob', 'two')],
+        has_more: false,
+      }),
+    );
+    await flushPromises();
+    expect(shape(service.getState().items)).toEqual(['1', '2']);
+  });
+
+  it('starts the list again when room_joined shows the numbering restarted', async () => {
+    const { service, socket } = setup();
+    await joinWith(socket, [makeMessage(7, 'bob', 'old seven'), makeMessage(8, 'bob', 'old eight')]);
+    service.send('unsent');
+    socket.drop();
+    socket.clearEmitted();
+    // The whole history expired while we were away: the room starts again at 1.
+    await joinWith(socket, [makeMessage(1, 'carol', 'new one')]);
+    expect(socket.sent('get_history')).toHaveLength(0);
+    expect(shape(service.getState().items)).toEqual(['1', 'p:cid-1']);
+    expect(socket.last('send_message').payload).toEqual({ message: 'unsent', client_id: 'cid-1' });
+    socket.fire('new_message', makeMessage(2, 'alice', 'unsent', { client_id: 'cid-1' }));
+    expect(shape(service.getState().items)).toEqual(['1', '2']);
+  });
+
+  it('starts the list again when a held id now names another message', async () => {
+    const { service, socket } = setup();
+    await joinWith(socket, [makeMessage(1, 'bob', 'old one')]);
+    socket.drop();
+    const renumbered = [1, 2, 3].map((n) =>
+      makeMessage(n, 'carol', `new ${n}`, { timestamp: `2026-12-0${n}T10:00:00.000Z` }),
+    );
+    await joinWith(socket, renumbered);
+    const texts = service
+      .getState()
+      .items.map((i) => (i.kind === 'message' ? i.message.message : i.kind));
+    expect(texts).toEqual(['new 1', 'new 2', 'new 3']);
+  });
+
+  it('keeps the list when room_joined only repeats what is held', async () => {
+    const { service, socket } = setup();
+    await joinWith(socket, [makeMessage(1, 'bob', 'one'), makeMessage(2, 'bob', 'two')]);
+    socket.fire('user_joined', { username: 'carol', message: 'carol joined the room' });
+    socket.drop();
+    socket.clearEmitted();
+    await joinWith(socket, [makeMessage(2, 'bob', 'two'), makeMessage(3, 'bob', 'three')]);
+    expect(shape(service.getState().items)).toEqual(['1', '2', 'joined:carol', '3']);
+  });
+
+  it('fills a hole seen between room_joined and the ack of the first join', async () => {
+    const { service, socket } = setup();
+    socket.serverConnect();
+    const join = socket.last('join_room');
+    socket.fire('room_joined', { room: 'general', username: 'alice', messages: [makeMessage(1, 'bob', 'a')] });
+    socket.fire('new_message', makeMessage(3, 'bob', 'c'));
+    expect(socket.sent('get_history')).toHaveLength(0);
+    join.ack!(ok({ room: 'general', username: 'alice' }));
+    await flushPromises();
+    const fill = socket.last('get_history');
+    expect(fill.payload).toEqual({ room: 'general', since_id: '000000000001' });
+    fill.ack!(
+      ok({ room: 'general', messages: [makeMessage(2, 'bob', 'b'), makeMessage(3, 'bob', 'c')], has_more: false }),
+    );
+    await flushPromises();
+    expect(shape(service.getState().items)).toEqual(['1', '2', '3']);
+  });
+});
+
+describe('names that look alike', () => {
+  it('treats a look-alike spelling of our name as us (typing, own messages)', async () => {
+    const { service, socket } = setup();
+    await joinWith(socket, [makeMessage(1, 'ALICE', 'from my other tab'), makeMessage(2, 'bob', 'hi')]);
+    const own = service.getState().items.map((i) => i.kind === 'message' && i.own);
+    expect(own).toEqual([true, false]);
+    socket.fire('user_typing', { username: 'Ａｌｉｃｅ', is_typing: true });
+    socket.fire('user_typing', { username: 'alicia', is_typing: true });
+    expect(service.getState().typing).toEqual(['alicia']);
+  });
+});
+
 describe('id jumps', () => {
   it('fetches the missing messages when an id jumps', async () => {
     const { service, socket } = setup();
@@ -372,7 +463,7 @@ describe('id jumps', () => {
 
     socket.fire('new_message', makeMessage(44, 'bob', 'd'));
     const fill = socket.last('get_history');
-    expect(fill.payload).toEqual({ room: 'general', since_id: '000000000042', limit: 100 });
+    expect(fill.payload).toEqual({ room: 'general', since_id: '000000000042' });
     // Another jump while the fill runs does not start a second fill.
     socket.fire('new_message', makeMessage(46, 'bob', 'f'));
     expect(socket.sent('get_history')).toHaveLength(1);
@@ -434,6 +525,16 @@ describe('typing', () => {
     expect(typing()).toEqual([true, true]);
     jest.advanceTimersByTime(1);
     expect(typing()).toEqual([true, true, false]);
+  });
+
+  it("sends nothing for text that is blank for the server (Python's strip set)", async () => {
+    const { service, socket } = setup();
+    await joinWith(socket);
+    service.setComposerText('\u0085\u001c ');
+    expect(socket.sent('typing')).toHaveLength(0);
+    expect(service.send('\u0085\u001c ')).toEqual({ ok: false, error: MESSAGE_ERROR });
+    expect(service.send('\u001chi\u0085')).toEqual({ ok: true, clientId: 'cid-1' });
+    expect(socket.last('send_message').payload.message).toBe('hi');
   });
 
   it('sends typing false on send and when the input is cleared', async () => {

@@ -12,7 +12,8 @@
  * - messages are merged by id and by client_id and kept sorted by id, so nothing shows twice.
  */
 
-import { validateMessage } from './validation';
+import { sameName } from './names';
+import { strip, validateMessage } from './validation';
 import {
   PROTOCOL_LIMITS,
   type Ack,
@@ -152,13 +153,6 @@ function isMessage(value: unknown): value is Message {
     typeof m.username === 'string' &&
     typeof m.message === 'string'
   );
-}
-
-/** Names compare as the server compares them: case-insensitively, after NFKC. */
-function sameName(a: string, b: string): boolean {
-  const norm = (s: string) =>
-    (typeof s.normalize === 'function' ? s.normalize('NFKC') : s).toLowerCase();
-  return norm(a) === norm(b);
 }
 
 export class ChatService {
@@ -304,7 +298,7 @@ export class ChatService {
 
   /** Call on every change of the input: sends typing true at most every 2 s, false after 3 s idle. */
   setComposerText(text: string): void {
-    if (!text.trim()) {
+    if (!strip(text)) {
       this.stopTyping();
       return;
     }
@@ -376,6 +370,10 @@ export class ChatService {
     const resumeFrom = this.resumeFrom;
     this.resumeFrom = null;
     if (resumeFrom !== null) await this.fillGap(resumeFrom);
+    // A message seen between room_joined and this ack may have left a hole behind it.
+    else if (this.syncedTo !== null && this.maxHeldId() > this.syncedTo) {
+      await this.fillGap(this.syncedTo);
+    }
     if (generation !== this.generation || !this.joined) return;
     this.flushPending();
   }
@@ -425,6 +423,7 @@ export class ChatService {
   private onRoomJoined(payload: RoomJoinedPayload): void {
     if (!payload || payload.room !== this.room) return;
     const list = Array.isArray(payload.messages) ? payload.messages : [];
+    if (this.numberingRestarted(list)) this.forgetMessages();
     this.mergeMany(list);
     if (this.syncedTo === null) {
       // First join: the server sent its newest messages; we hold everything from there on.
@@ -444,6 +443,33 @@ export class ChatService {
       if (this.joined && this.maxHeldId() > this.syncedTo) void this.fillGap(this.syncedTo);
     }
     if (added) this.publish();
+  }
+
+  /**
+   * `room_joined` carries the room's current history. Ids only grow, so a newest id below
+   * one we hold, or a held id now naming another message, means the numbering restarted
+   * (the whole history expired, or the store was wiped): the list must start again.
+   */
+  private numberingRestarted(list: unknown[]): boolean {
+    if (this.messages.length === 0) return false;
+    let newest = 0;
+    for (const m of list) {
+      if (!isMessage(m)) continue;
+      newest = Math.max(newest, parseMessageId(m.id));
+      const held = this.byId.get(m.id)?.message;
+      if (held && (held.timestamp !== m.timestamp || held.username !== m.username)) return true;
+    }
+    return newest < this.maxHeldId();
+  }
+
+  /** Drop every stored message and notification; pending messages stay and go again. */
+  private forgetMessages(): void {
+    this.messages = [];
+    this.byId.clear();
+    this.byClientId.clear();
+    this.notifications = [];
+    this.syncedTo = null;
+    this.resumeFrom = null;
   }
 
   private mergeMany(list: unknown[]): boolean {
@@ -541,10 +567,11 @@ export class ChatService {
   private async fetchSince(from: number, generation: number): Promise<number | null> {
     let since = from;
     for (let page = 0; page < MAX_HISTORY_PAGES; page += 1) {
+      // No `limit`: with since_id the server sends its largest page (HISTORY_LIMIT), and a
+      // fixed number could exceed a server configured with a smaller one.
       const ack = await this.request<GetHistoryAck>('get_history', {
         room: this.room,
         since_id: formatMessageId(since),
-        limit: PROTOCOL_LIMITS.historyPageLimit,
       });
       if (ack === null || !ack.ok || generation !== this.generation) return null;
       const list = Array.isArray(ack.messages) ? ack.messages : [];

@@ -111,8 +111,6 @@ export interface ServerToClientEvents {
 
 /** Limits from the protocol that clients apply on their side. */
 export const PROTOCOL_LIMITS = {
-  /** `get_history` page size with `since_id` (the server's maximum). */
-  historyPageLimit: 100,
   /** Send `typing: true` at most this often. */
   typingThrottleMs: 2000,
   /** Send `typing: false` after this long without a keystroke. */

@@ -33,6 +33,7 @@ import socketio
 from engineio import packet as eio_packet
 
 from . import metrics
+from .redis_clients import plain_client
 
 log = logging.getLogger("talkrooms.broadcast")
 
@@ -76,17 +77,14 @@ class TalkroomsRedisManager(socketio.RedisManager):
 
     def _redis_connect(self) -> None:
         """Publishing uses the app's blocking pool (timeouts); the listener its own socket."""
-        module = self._get_redis_module()
         if self.publish_client is None:
-            self.publish_client = module.Redis.from_url(
+            self.publish_client = plain_client(
                 self.redis_url, socket_timeout=5, socket_connect_timeout=2
             )
         self.redis = self.publish_client
         # No read timeout on the subscription: it is idle between messages. A Redis that
         # goes away closes the socket (or keepalive notices), and _listen reconnects.
-        listener = module.Redis.from_url(
-            self.redis_url, socket_keepalive=True, socket_connect_timeout=2
-        )
+        listener = plain_client(self.redis_url, socket_keepalive=True, socket_connect_timeout=2)
         self.pubsub = listener.pubsub(ignore_subscribe_messages=True)
         self.connected = True
 

@@ -22,6 +22,7 @@ from rq import Queue, Worker
 
 from .collectors import ClusterCollector, RQCollector
 from .logs import configure_logging
+from .redis_clients import plain_client
 from .settings import Settings
 from .snapshot import SnapshotCache
 from .store import Store, make_redis, wait_for_redis
@@ -47,7 +48,7 @@ def run_worker(settings: Settings) -> int:
     """Work the queue in the foreground until SIGTERM/SIGINT; returns the exit code."""
     configure_logging(settings.log_level)
     # No read timeout: the worker blocks on BLPOP between jobs (RQ picks that timeout).
-    connection = redis.Redis.from_url(
+    connection = plain_client(
         settings.effective_redis_url,
         socket_connect_timeout=min(2.0, settings.redis_socket_timeout),
         socket_keepalive=True,

@@ -23,6 +23,7 @@ from rq.utils import now
 
 from . import jobs
 from .logs import configure_logging
+from .redis_clients import plain_client
 from .settings import Settings
 from .store import Store, wait_for_redis
 
@@ -119,7 +120,7 @@ def build_scheduler(settings: Settings, connection: redis.Redis) -> SingleSchedu
 def run_scheduler(settings: Settings) -> int:
     """Run in the foreground until SIGTERM/SIGINT (RQ's handlers stop the loop cleanly)."""
     configure_logging(settings.log_level)
-    connection = redis.Redis.from_url(
+    connection = plain_client(
         settings.effective_redis_url,
         socket_timeout=settings.redis_socket_timeout,
         socket_connect_timeout=min(2.0, settings.redis_socket_timeout),

@@ -32,6 +32,7 @@ import orjson
 import redis
 from redis.exceptions import NoScriptError
 
+from .redis_clients import blocking_client
 from .settings import Settings
 
 TYPING_TTL_SECONDS = 30
@@ -48,7 +49,7 @@ def make_redis(settings: Settings, max_connections: int | None = None) -> redis.
     under gevent every greenlet waiting on Redis holds a connection: bursts would lose
     messages silently. Socket timeouts keep a frozen Redis from hanging a worker.
     """
-    pool = redis.BlockingConnectionPool.from_url(
+    return blocking_client(
         settings.effective_redis_url,
         max_connections=max_connections or settings.redis_max_connections,
         timeout=settings.redis_socket_timeout,
@@ -57,7 +58,6 @@ def make_redis(settings: Settings, max_connections: int | None = None) -> redis.
         socket_keepalive=True,
         health_check_interval=30,
     )
-    return redis.Redis(connection_pool=pool)
 
 
 def wait_for_redis(client: redis.Redis, what: str, every: float = 1.0) -> None:

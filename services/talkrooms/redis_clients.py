@@ -1,0 +1,90 @@
+"""Redis clients from REDIS_URL, for a single server or a Sentinel-watched primary.
+
+`redis://host:6379/0` connects to that server. With Sentinel,
+`redis+sentinel://[:password@]host1:26379,host2:26379/0/<service>` asks the Sentinels
+for the current primary, and every new connection asks again, so a failover is followed
+without a restart (python-socketio's own URL syntax, so the whole stack shares one URL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from redis.sentinel import Sentinel, SentinelConnectionPoolProxy, SentinelManagedConnection
+from socketio.redis_manager import parse_redis_sentinel_url
+
+SENTINEL_SCHEMES = ("redis+sentinel://", "valkey+sentinel://")
+
+
+def is_sentinel_url(url: str) -> bool:
+    return url.startswith(SENTINEL_SCHEMES)
+
+
+class BlockingSentinelPool(redis.BlockingConnectionPool):
+    """A blocking pool (waits past its size instead of failing) whose connections go to
+    the primary Sentinel names at the moment they connect."""
+
+    def __init__(self, service_name: str, sentinel: Sentinel, **kwargs: Any) -> None:
+        kwargs.setdefault("connection_class", SentinelManagedConnection)
+        self.is_master = True
+        self.check_connection = False
+        self.service_name = service_name
+        self.sentinel_manager = sentinel
+        self.proxy = SentinelConnectionPoolProxy(
+            connection_pool=self,
+            is_master=True,
+            check_connection=False,
+            service_name=service_name,
+            sentinel_manager=sentinel,
+        )
+        super().__init__(**kwargs)
+        self.connection_kwargs["connection_pool"] = self.proxy
+
+    def reset(self) -> None:
+        super().reset()
+        if hasattr(self, "proxy"):
+            self.proxy.reset()
+
+    @property
+    def master_address(self) -> Any:
+        return self.proxy.master_address
+
+    def get_master_address(self) -> Any:
+        return self.proxy.get_master_address()
+
+    def owns_connection(self, connection: Any) -> bool:
+        return bool(
+            self.master_address == (connection.host, connection.port)
+            and super().owns_connection(connection)
+        )
+
+
+def _sentinel(url: str, options: dict[str, Any]) -> tuple[Sentinel, str, dict[str, Any]]:
+    sentinels, service, auth = parse_redis_sentinel_url(url)
+    if not service:
+        raise ValueError("a redis+sentinel:// URL must end with /<db>/<service name>")
+    timeouts = {k: v for k, v in options.items() if k.startswith("socket_")}
+    return Sentinel(sentinels, sentinel_kwargs=timeouts, **timeouts), service, auth
+
+
+def blocking_client(url: str, max_connections: int, timeout: float, **options: Any) -> redis.Redis:
+    """A client on a blocking pool of `max_connections` (see store.make_redis)."""
+    if not is_sentinel_url(url):
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=timeout, **options
+        )
+        return redis.Redis(connection_pool=pool)
+    sentinel, service, auth = _sentinel(url, options)
+    pool = BlockingSentinelPool(
+        service, sentinel, max_connections=max_connections, timeout=timeout, **auth, **options
+    )
+    return redis.Redis(connection_pool=pool)
+
+
+def plain_client(url: str, **options: Any) -> redis.Redis:
+    """A client on redis-py's default pool (a pub/sub listener, a blocking RQ worker)."""
+    if not is_sentinel_url(url):
+        return redis.Redis.from_url(url, **options)
+    sentinel, service, auth = _sentinel(url, options)
+    return sentinel.master_for(service, **auth, **options)

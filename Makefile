@@ -16,7 +16,7 @@ TEST_DEPS := redis-server nginx chromium prometheus docker-compose
 
 .PHONY: help
 help: ## Show the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
 # -- set-up ---------------------------------------------------------------------------
@@ -67,6 +67,29 @@ stop: ## Stop a running `make run` (from another terminal)
 status: ## Show the state of every program of `make run`
 	@if test -S run/supervisor.sock; then $(SUPERVISORCTL) status; else echo "not running"; fi
 
+.PHONY: cleanup
+cleanup: venv ## Run the room cleanup job once now against make run's Redis
+	@REDIS_URL=redis://127.0.0.1:$${REDIS_PORT:-6379}/0 $(BIN)/talkrooms cleanup
+
+# -- load tests and benchmarks --------------------------------------------------------
+
+LOCUST_USERS ?= 100
+LOCUST_SPAWN_RATE ?= 20
+LOCUST_RUN_TIME ?= 60s
+RESULTS := loadtests/results
+
+.PHONY: loadtest
+loadtest: venv ## Bounded headless Locust run against the running stack; report in loadtests/results/
+	@mkdir -p $(RESULTS)
+	$(BIN)/locust -f loadtests/locustfile.py --host http://127.0.0.1:$(PORT) --headless \
+		--users $(LOCUST_USERS) --spawn-rate $(LOCUST_SPAWN_RATE) --run-time $(LOCUST_RUN_TIME) \
+		--stop-timeout 10 --html $(RESULTS)/locust-report.html --csv $(RESULTS)/locust --only-summary
+	@echo "report: $(RESULTS)/locust-report.html"
+
+.PHONY: bench
+bench: system-deps venv ## The BENCHMARKS.md runs (20+ minutes; run it alone on the machine)
+	$(BIN)/python loadtests/run_benchmarks.py all --out $(RESULTS)
+
 # -- tests ----------------------------------------------------------------------------
 
 .PHONY: test
@@ -85,6 +108,15 @@ test-integration: test-system-deps venv ## Protocol tests against real redis-ser
 test-stack: test-system-deps venv ## The scaled stack: several workers, nginx, make run's plan, compose
 	$(PYTEST) -q services/tests/integration/test_stack*.py services/tests/integration/test_cluster*.py \
 		services/tests/integration/test_nginx*.py
+
+.PHONY: test-e2e
+test-e2e: test-system-deps venv ## Browser tests (Debian chromium via Playwright, never playwright install)
+	$(PYTEST) -q services/tests/e2e
+
+.PHONY: test-ops
+test-ops: test-system-deps venv ## Cleanup job, RQ scheduling, metrics with a real Prometheus
+	$(PYTEST) -q services/tests/integration/test_cleanup.py services/tests/integration/test_ops_rq.py \
+		services/tests/integration/test_metrics_prometheus.py services/tests/unit/test_metrics_units.py
 
 .PHONY: lint
 lint: venv ## ruff (lint + format check) and mypy

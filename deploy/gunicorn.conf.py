@@ -9,12 +9,13 @@ no --preload with gevent workers (the app is loaded after the worker has patched
 """
 
 import os
+import sys
 
 _WORKER_CLASSES = {
     # gevent-websocket: the faster of the two here (BENCHMARKS.md); needs this class,
     # plain -k gevent fails every WebSocket when gevent-websocket is installed.
     "gevent-websocket": "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
-    # simple-websocket through plain gevent (only when gevent-websocket is not installed).
+    # simple-websocket through plain gevent.
     "gevent": "gevent",
 }
 
@@ -23,6 +24,11 @@ bind = os.environ.get("BIND") or (
 )
 workers = 1
 worker_class = _WORKER_CLASSES[os.environ.get("WORKER_CLASS", "gevent-websocket")]
+if worker_class == "gevent":
+    # python-engineio uses gevent-websocket whenever it can import it, and plain gevent
+    # workers cannot serve it; hiding the module (an ImportError in the forked worker)
+    # makes engineio use simple-websocket, so both classes run from one installation.
+    sys.modules["geventwebsocket"] = None  # type: ignore[assignment]
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "20000"))
 # WebSockets are long requests: the timeout only covers a worker stuck without yielding.
 timeout = 60

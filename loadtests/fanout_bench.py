@@ -72,7 +72,7 @@ class Shard:
         self.result = StepResult()
 
     def _receiver(self, room: Room):
-        latencies = self.result.latencies_ms
+        """The packet handler of one member: count the delivery, time it if it is ours."""
 
         def on_event(packet: str) -> None:
             if not packet.startswith('42["new_message"'):
@@ -87,7 +87,6 @@ class Shard:
             if sent >= self.step_start:
                 self.result.latencies_ms.append((time.time() - sent) * 1000)
 
-        del latencies
         return on_event
 
     async def open(self) -> None:

@@ -1,0 +1,247 @@
+"""The runs behind BENCHMARKS.md: each starts the real stack (`talkrooms run`: Redis with
+AOF, N gunicorn workers, nginx under supervisord) on free ports, measures, stops it.
+
+    .venv/bin/python loadtests/run_benchmarks.py throughput --workers 1,2,4 \
+        --classes gevent-websocket,gevent
+    .venv/bin/python loadtests/run_benchmarks.py room-size --sizes 2,10,100,1000
+    .venv/bin/python loadtests/run_benchmarks.py connections --count 10000 --hold 300
+    .venv/bin/python loadtests/run_benchmarks.py cost --rate 2000
+    .venv/bin/python loadtests/run_benchmarks.py all        # everything, 20+ minutes
+
+Results go to loadtests/results/*.json (one file per run); plot.py draws them. Run alone
+on the machine: every figure is a ratio of CPU time and wall time on a shared 2-core box.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BIN = Path(sys.executable).parent
+DEFAULT_RATES = "1000,2000,3000,4000,5000,6000,7000,8000,9000,10000,12000"
+
+# The stack as operators run it, minus the limits meant for real people: one address
+# (127.0.0.1) opens every connection here, and the generator sends as fast as asked.
+BENCH_ENV = {
+    "LOG_LEVEL": "WARNING",
+    "MESSAGE_RATE_LIMIT": "0",
+    "JOIN_RATE_LIMIT": "0",
+    "MAX_CONNECTIONS_PER_ADDRESS": "0",
+    "APP_ENV": "development",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+@contextmanager
+def stack(
+    workers: int, worker_class: str = "gevent-websocket", extra: dict[str, str] | None = None
+):
+    """`talkrooms run` on free ports in a temporary run dir; yields nginx's URL."""
+    raise_fd_limit()
+    port, redis_port, base = free_port(), free_port(), free_port()
+    run_dir = Path(tempfile.mkdtemp(prefix="talkrooms-bench-"))
+    env = os.environ | BENCH_ENV | {"WORKER_CLASS": worker_class} | (extra or {})
+    process = subprocess.Popen(
+        [
+            str(BIN / "talkrooms"),
+            "run",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--redis-port",
+            str(redis_port),
+            "--worker-base-port",
+            str(base + 100),
+            "--run-dir",
+            str(run_dir),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"stack did not start; see {run_dir}/logs")
+            time.sleep(0.2)
+        time.sleep(2)  # every worker's first heartbeat and listener subscription
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def fanout(
+    url: str, rooms: int, members: int, rates: str, seconds: float, processes: int, out: Path
+) -> dict[str, Any]:
+    """One fanout_bench.py run (a separate process: its CPU is its own)."""
+    subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "fanout_bench.py"),
+            "--url",
+            url,
+            "--rooms",
+            str(rooms),
+            "--members",
+            str(members),
+            "--rates",
+            rates,
+            "--step-seconds",
+            str(seconds),
+            "--processes",
+            str(processes),
+            "--json",
+            str(out),
+        ],
+        check=True,
+    )
+    return json.loads(out.read_text())
+
+
+def throughput(args: argparse.Namespace) -> None:
+    """Benchmark 1: 200 clients in 20 rooms of 10, by worker count and worker class."""
+    for worker_class in args.classes.split(","):
+        for workers in (int(w) for w in args.workers.split(",")):
+            name = f"throughput-{worker_class}-{workers}w"
+            print(f"== {name}", flush=True)
+            with stack(workers, worker_class) as url:
+                fanout(
+                    url,
+                    20,
+                    10,
+                    args.rates,
+                    args.step_seconds,
+                    args.processes,
+                    args.out / f"{name}.json",
+                )
+
+
+def room_size(args: argparse.Namespace) -> None:
+    """Benchmark 2: deliveries/s and p99 by room size (2 workers)."""
+    for size in (int(s) for s in args.sizes.split(",")):
+        rooms = max(1, args.clients // size)
+        # The same ladder of deliveries per second for every size.
+        rates = ",".join(
+            str(max(1, round(d / size)))
+            for d in (5000, 10000, 20000, 30000, 40000, 50000, 60000, 70000, 80000)
+        )
+        name = f"roomsize-{size}"
+        print(f"== {name}: {rooms} room(s) of {size}", flush=True)
+        with stack(args.workers_for_rooms) as url:
+            fanout(
+                url,
+                rooms,
+                size,
+                rates,
+                args.step_seconds,
+                min(args.processes, rooms),
+                args.out / f"{name}.json",
+            )
+
+
+def connections(args: argparse.Namespace) -> None:
+    """Benchmark 3: idle WebSockets held through nginx, memory per connection."""
+    name = f"connections-{args.count}"
+    print(f"== {name}", flush=True)
+    with stack(args.workers_for_connections) as url:
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "idle_connections.py"),
+                "--url",
+                url,
+                "--count",
+                str(args.count),
+                "--hold",
+                str(args.hold),
+                "--processes",
+                str(args.processes),
+                "--json",
+                str(args.out / f"{name}.json"),
+            ],
+            check=True,
+        )
+
+
+def cost(args: argparse.Namespace) -> None:
+    """Benchmark 4: CPU per message and per delivery at a fixed rate, Redis ops per message."""
+    for workers in (int(w) for w in args.workers.split(",")):
+        name = f"cost-{workers}w-{args.rate}"
+        print(f"== {name}", flush=True)
+        with stack(workers) as url:
+            fanout(url, 20, 10, str(args.rate), 30, args.processes, args.out / f"{name}.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("what", choices=["throughput", "room-size", "connections", "cost", "all"])
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--classes", default="gevent-websocket,gevent")
+    parser.add_argument("--rates", default=DEFAULT_RATES)
+    parser.add_argument("--step-seconds", type=float, default=15)
+    parser.add_argument("--processes", type=int, default=2, help="generator processes")
+    parser.add_argument("--sizes", default="2,10,100,1000")
+    parser.add_argument("--clients", type=int, default=1000, help="clients in room-size runs")
+    parser.add_argument("--workers-for-rooms", type=int, default=2)
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--hold", type=float, default=300)
+    parser.add_argument("--workers-for-connections", type=int, default=2)
+    parser.add_argument("--rate", type=int, default=2000)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    runs = {
+        "throughput": [throughput],
+        "room-size": [room_size],
+        "connections": [connections],
+        "cost": [cost],
+        "all": [throughput, room_size, cost, connections],
+    }[args.what]
+    for run in runs:
+        run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

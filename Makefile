@@ -93,7 +93,7 @@ bench: system-deps venv ## The BENCHMARKS.md runs (20+ minutes; run it alone on 
 # -- tests ----------------------------------------------------------------------------
 
 .PHONY: test
-test: test-system-deps venv lint ## Install what is needed and run every test
+test: test-system-deps venv lint test-mobile ## Install what is needed and run every test
 	$(PYTEST) -q services/tests
 
 .PHONY: test-unit
@@ -110,13 +110,34 @@ test-stack: test-system-deps venv ## The scaled stack: several workers, nginx, m
 		services/tests/integration/test_nginx*.py
 
 .PHONY: test-e2e
-test-e2e: test-system-deps venv ## Browser tests (Debian chromium via Playwright, never playwright install)
+test-e2e: test-system-deps venv mobile-deps ## Browser tests (Debian chromium via Playwright, never playwright install)
 	$(PYTEST) -q services/tests/e2e
 
 .PHONY: test-ops
 test-ops: test-system-deps venv ## Cleanup job, RQ scheduling, metrics with a real Prometheus
 	$(PYTEST) -q services/tests/integration/test_cleanup.py services/tests/integration/test_ops_rq.py \
 		services/tests/integration/test_metrics_prometheus.py services/tests/unit/test_metrics_units.py
+
+# -- mobile app (mobile/: Expo SDK 56, Node 20) ----------------------------------------
+
+MOBILE := mobile
+# In node_modules, so `npm ci` (which empties it first) also removes the stamp.
+MOBILE_STAMP := $(MOBILE)/node_modules/.installed
+
+$(MOBILE_STAMP): $(MOBILE)/package-lock.json $(MOBILE)/package.json
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null || \
+		{ echo "mobile/ needs Node 20 or newer (node and npm on PATH)" >&2; exit 1; }
+	cd $(MOBILE) && npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: mobile-deps
+mobile-deps: $(MOBILE_STAMP) ## The app's node_modules from mobile/package-lock.json (npm ci when it changed)
+
+.PHONY: test-mobile
+test-mobile: mobile-deps ## The app's checks: tsc, ESLint, Jest (its end-to-end test is in test-e2e)
+	cd $(MOBILE) && npm run typecheck
+	cd $(MOBILE) && npm run lint
+	cd $(MOBILE) && npm test -- --ci
 
 .PHONY: lint
 lint: venv ## ruff (lint + format check) and mypy

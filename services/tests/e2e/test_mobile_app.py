@@ -287,6 +287,7 @@ def test_app_and_web_ui_chat_in_one_room_across_a_worker_restart(
 
     # Leaving, both ways: the web person leaves and comes back, then the app leaves.
     web.locator("#leave-button").click()
+    web.wait_for_url(f"{cluster.url}/?room={ROOM}")  # the page goes back to its login
     expect(app.get_by_test_id("chat-user-count")).to_have_text("1 online")
     expect(app.get_by_text(f"{WEB_USER} left the room")).to_have_count(1)
     join(web, cluster.url, WEB_USER, ROOM)

@@ -92,6 +92,18 @@ describe('joining', () => {
     expect(socket.listenerCount('connect')).toBe(0);
   });
 
+  it('stops for good when the server says the name was taken while it reconnected', async () => {
+    const { service, socket } = setup();
+    await joinWith(socket);
+    socket.fire('error', {
+      code: 'name_taken',
+      message: 'Your name was taken while the server reconnected',
+    });
+    expect(service.getState().connection).toBe('offline');
+    expect(service.getState().error?.message).toBe('Your name was taken while the server reconnected');
+    expect(socket.disconnectCalls).toBe(1);
+  });
+
   it('tracks who is online from room_users', async () => {
     const { service, socket } = setup();
     await joinWith(socket);

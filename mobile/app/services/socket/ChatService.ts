@@ -726,6 +726,11 @@ export class ChatService {
 
   private onServerError(payload: ErrorPayload): void {
     if (!payload || typeof payload.message !== 'string') return;
+    if (payload.code === 'name_taken') {
+      // The server lost our presence (Redis data loss) and someone took the name meanwhile.
+      this.onJoinRefused({ ok: false, error: payload.message, code: payload.code });
+      return;
+    }
     this.setState({ error: { message: payload.message, code: payload.code } });
     // The server forgot us (e.g. it restarted): join again and resume.
     if (payload.code === 'not_in_room' && this.joined) this.rejoin();

@@ -113,6 +113,10 @@ test-stack: test-system-deps venv ## The scaled stack: several workers, nginx, m
 test-e2e: test-system-deps venv mobile-deps ## Browser tests (Debian chromium via Playwright, never playwright install)
 	$(PYTEST) -q services/tests/e2e
 
+.PHONY: test-reliability
+test-reliability: test-system-deps venv ## Faults under load: kill -9, Redis down/frozen, rolling restarts
+	$(PYTEST) -q -s services/tests/reliability
+
 .PHONY: test-ops
 test-ops: test-system-deps venv ## Cleanup job, RQ scheduling, metrics with a real Prometheus
 	$(PYTEST) -q services/tests/integration/test_cleanup.py services/tests/integration/test_ops_rq.py \

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.integration
 ROOMS = 10
 PER_ROOM = 10
 SEND_EVERY_SECONDS = 2.0  # 100 people -> 50 messages/s
+OUTAGE_SECONDS = 4.0
 TRANSPORTS = (["websocket"], ["websocket"], ["websocket"], ["polling", "websocket"])
 ENV = {"HISTORY_LIMIT": "10000", "REDIS_SOCKET_TIMEOUT": "2", "GRACEFUL_TIMEOUT_SECONDS": "5"}
 
@@ -189,6 +190,12 @@ def test_redis_killed_and_restarted_under_load(cluster):
             lambda: sum(len(c.refusals) for c in crowd.clients) > refusals_before,
             10,
             "clear refusals while Redis is down",
+        )
+        # Keep Redis away for a few seconds of chat: a real outage, not a blip.
+        wait_until(
+            lambda: time.monotonic() - down_at >= OUTAGE_SECONDS,
+            OUTAGE_SECONDS + 1,
+            "the outage window",
         )
         cluster.redis.start()
         back_at = time.monotonic()

@@ -140,27 +140,43 @@ def install_dispatch(
     original_event = sio._handle_event
     original_message = sio._handle_eio_message
 
-    def refuse(eio_sid: str, text: str) -> None:
+    def refuse(
+        eio_sid: str, text: str, namespace: str | None = None, ack_id: int | None = None
+    ) -> None:
         connection = connections.by_eio_sid.get(eio_sid)
         metrics.MESSAGES_REJECTED.labels(reason="malformed").inc()
-        if connection is not None:
-            error = ProtocolError(text, INVALID)
+        if connection is None:
+            return
+        error = ProtocolError(text, INVALID)
+        if ack_id is not None:
+            # The client waits for this ack (socket.io-client, by default, forever).
+            ack = sio.packet_class(
+                socketio.packet.ACK, namespace=namespace or "/", id=ack_id, data=[error.as_ack()]
+            )
+            sio._send_packet(eio_sid, ack)
+        else:
             sio.emit(ERROR, error.as_event(), to=connection.sid, namespace="/")
 
     def handle_event(eio_sid: str, namespace: str | None, ack_id: int | None, data: Any) -> None:
         if not isinstance(data, list) or not data or not isinstance(data[0], str):
-            refuse(eio_sid, "Malformed event: expected [name, payload]")
+            refuse(eio_sid, "Malformed event: expected [name, payload]", namespace, ack_id)
             return
         if data[0] in RESERVED_EVENTS:
-            refuse(eio_sid, f"{data[0][:40]!r} is reserved and cannot be sent")
+            refuse(eio_sid, f"{data[0][:40]!r} is reserved and cannot be sent", namespace, ack_id)
             return
+        # One payload per event; further arguments are ignored, like unknown fields.
+        data = data[:2]
         if data[0] == SEND_MESSAGE and namespace in (None, "/"):
             path.receive(eio_sid, ack_id, data[1] if len(data) > 1 else None)
             return
         connection = connections.by_eio_sid.get(eio_sid)
         if connection is not None:
             connection.extra["wants_ack"] = ack_id is not None
-        original_event(eio_sid, namespace, ack_id, data)
+        try:
+            original_event(eio_sid, namespace, ack_id, data)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            log.info("malformed event", extra={"eio_sid": eio_sid, "error": str(exc)[:200]})
+            refuse(eio_sid, "Malformed event", namespace, ack_id)
 
     def handle_message(eio_sid: str, data: Any) -> None:
         if isinstance(data, bytes) or (isinstance(data, str) and data[:1] in BINARY_PACKET_TYPES):

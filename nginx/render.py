@@ -12,7 +12,7 @@ import argparse
 import ipaddress
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
@@ -27,6 +27,15 @@ MAX_RLIMIT_NOFILE = 20_000
 # differ because $upstream_addr shows IPs, not service names: the port tells them apart.
 COMPOSE_WORKER_PORT_BASE = 5000
 COMPOSE_LISTEN = "0.0.0.0:8080"
+# Per client address limits (0 turns one off). Generous on purpose: one address may be a
+# whole office behind NAT, and after a worker restart its people all reconnect within
+# the client's 0.5-5 s back-off (200 people: ~40 handshakes/s for 5 s, within the burst).
+CONNECTIONS_PER_ADDRESS = 1000
+NEW_SESSIONS_PER_SECOND = 20
+NEW_SESSION_BURST = 100
+# Never limited: loopback is make run's own checks and benchmarks, or a proxy on the same
+# host (every client would then share one address and one budget).
+LIMIT_EXEMPT = ("127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,12 @@ class NginxOptions:
     # Worker processes' user when nginx starts as root (nginx's default is nobody).
     user: str | None = None
     read_timeout: str = "75s"
+    # limit_conn: requests in progress per client address (open WebSockets, pending polls).
+    connections_per_address: int = CONNECTIONS_PER_ADDRESS
+    # limit_req on new sessions (handshakes without a sid) and on POST /join, per address.
+    new_sessions_per_second: int = NEW_SESSIONS_PER_SECOND
+    new_session_burst: int = NEW_SESSION_BURST
+    limit_exempt: tuple[str, ...] = LIMIT_EXEMPT
 
     @property
     def worker_connections(self) -> int:
@@ -109,6 +124,11 @@ def validate(options: NginxOptions) -> None:
     addresses = [w.address for w in options.workers]
     if len(addresses) != len(set(addresses)):
         raise ValueError("a worker is listed twice")
+    limits = (options.connections_per_address, options.new_sessions_per_second)
+    if min(*limits, options.new_session_burst) < 0:
+        raise ValueError("limits are counts: 0 turns one off, negatives mean nothing")
+    for address in options.limit_exempt:
+        ipaddress.ip_network(address, strict=False)  # nginx's geo takes addresses and CIDRs
 
 
 def render(options: NginxOptions) -> str:
@@ -161,6 +181,16 @@ def main(argv: list[str] | None = None) -> int:
     custom.add_argument("--access-log", default="/var/log/nginx/talkrooms.access.log")
     custom.add_argument("--worker-processes", type=int, default=2)
     custom.add_argument("--max-fails", type=int, default=0)
+    for target in (compose, custom):
+        limits = target.add_argument_group("per client address limits (0 turns one off)")
+        limits.add_argument("--connections-per-address", type=int, default=CONNECTIONS_PER_ADDRESS)
+        limits.add_argument("--new-sessions-per-second", type=int, default=NEW_SESSIONS_PER_SECOND)
+        limits.add_argument("--new-session-burst", type=int, default=NEW_SESSION_BURST)
+        limits.add_argument(
+            "--limit-exempt",
+            action="append",
+            help=f"an address or CIDR never limited (repeat; default {' '.join(LIMIT_EXEMPT)})",
+        )
     args = parser.parse_args(argv)
     if args.target == "compose":
         options = compose_options(args.workers)
@@ -175,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
             worker_processes=args.worker_processes,
             max_fails=args.max_fails,
         )
+    options = replace(
+        options,
+        connections_per_address=args.connections_per_address,
+        new_sessions_per_second=args.new_sessions_per_second,
+        new_session_burst=args.new_session_burst,
+        limit_exempt=tuple(args.limit_exempt or LIMIT_EXEMPT),
+    )
     sys.stdout.write(render(options))
     return 0
 

@@ -25,7 +25,7 @@ from .pages import pages
 from .presence import WorkerPresence
 from .settings import Settings
 from .store import Store, make_redis
-from .transport import install_frame_guard
+from .transport import install_frame_guard, origin_policy
 
 log = logging.getLogger("talkrooms.app")
 
@@ -92,7 +92,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         json=fastjson,
         async_handlers=False,
         manage_session=False,
-        cors_allowed_origins=settings.cors_origins,
+        cors_allowed_origins=origin_policy(settings.cors_origins),
         max_http_buffer_size=settings.max_packet_bytes,
         ping_interval=PING_INTERVAL_SECONDS,
         ping_timeout=PING_TIMEOUT_SECONDS,
@@ -105,7 +105,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     message_path = MessagePath(settings, store, connections, manager, sio._send_eio_packet)
     socketio.on_namespace(ChatNamespace(chat, connections))
     install_dispatch(sio, message_path, connections)
-    install_frame_guard(sio.eio)
+    install_frame_guard(sio.eio, batch_writes=settings.batch_writes)
     presence = WorkerPresence(settings, store, connections, chat)
 
     app.extensions["talkrooms"] = AppState(

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = "127.0.0.1,::1"
     # Sockets one client address may hold on one worker (0 = no limit; nginx limits too).
     max_connections_per_address: int = Field(500, ge=0)
+    # With gevent-websocket, all packets queued for a socket leave in one write
+    # (transport.py); off only to measure what it saves.
+    batch_writes: bool = True
     # Packets waiting for a client that does not read; past this it is disconnected.
     max_queued_packets: int = Field(1000, ge=10)
     # Comma-separated list; empty means same-origin only, "*" allows every origin.

@@ -9,7 +9,11 @@ ignored, as the protocol allows for garbage — and the connection carries on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
+
+import gevent
+from gevent import queue as _gevent_queue
 
 from . import metrics
 
@@ -26,10 +30,19 @@ def valid_frame(data: Any) -> bool:
     return isinstance(data, str) and data[:1] in _TEXT_PACKET_TYPES
 
 
-def install_frame_guard(eio_server: Any) -> None:
-    """Wrap this server's WebSocket class so that `wait()` skips undecodable frames."""
+def install_frame_guard(eio_server: Any, batch_writes: bool = True) -> None:
+    """Wrap this server's WebSocket class: `wait()` skips undecodable frames, and with
+    gevent-websocket the writer's packets leave in one write (see below)."""
     drivers = dict(eio_server._async)
     base = drivers["websocket"]
+    if batch_writes and base.__module__ == "engineio.async_drivers.gevent":
+        try:
+            import geventwebsocket  # noqa: F401 - batching is written for its WebSocket
+        except ImportError:
+            pass
+        else:
+            base = batching_websocket(base)
+            drivers["queue"] = FlushingQueue
 
     class GuardedWebSocket(base):  # type: ignore[misc, valid-type]
         def wait(self) -> Any:
@@ -42,3 +55,122 @@ def install_frame_guard(eio_server: Any) -> None:
 
     drivers["websocket"] = GuardedWebSocket
     eio_server._async = drivers
+
+
+# -- writes: every packet queued for a socket leaves in one system call -------------------
+#
+# python-engineio's WebSocket writer takes all packets queued for a socket and sends them
+# one by one; with gevent-websocket each is a sendall (plus a getsockopt), and on these
+# machines those system calls were a third of a worker's CPU under load (BENCHMARKS.md).
+# Here the writer's sends are framed into a buffer, and the buffer goes out in one write
+# when the writer has sent the batch it took from the queue (it comes back for more) or
+# the buffer grows past FLUSH_BYTES. No packet waits for a later batch.
+
+FLUSH_BYTES = 256 * 1024
+
+
+class FlushingQueue(_gevent_queue.JoinableQueue):
+    """A socket's packet queue that flushes its writer's buffer before blocking."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.flush: Callable[[], None] | None = None
+        self.consumer: Any = None
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if block:
+            # The writer's poll() starts with the one blocking get and drains the rest
+            # without blocking: a blocking get marks the end of the previous batch.
+            self.consumer = gevent.getcurrent()
+            if self.flush is not None:
+                self.flush()
+        return super().get(block, timeout)
+
+
+def _text_frame_header(length: int, opcode: int) -> bytes:
+    """An unmasked server frame header (FIN set) for a payload of `length` bytes."""
+    if length < 126:
+        return bytes((0x80 | opcode, length))
+    if length < 65536:
+        return bytes((0x80 | opcode, 126)) + length.to_bytes(2, "big")
+    return bytes((0x80 | opcode, 127)) + length.to_bytes(8, "big")
+
+
+def batching_websocket(base: type) -> type:
+    """Wrap gevent-websocket's Engine.IO WebSocket class so the writer's sends batch."""
+
+    class BatchingWebSocket(base):
+        def __init__(self, handler: Any, server: Any) -> None:
+            super().__init__(handler, server)
+            self._queue = getattr(getattr(handler, "__self__", None), "queue", None)
+            self._frames: list[bytes] = []
+            self._buffered = 0
+            self._failure: BaseException | None = None
+
+        def send(self, message: Any) -> Any:
+            queue = self._queue
+            if not isinstance(queue, FlushingQueue) or gevent.getcurrent() is not queue.consumer:
+                return super().send(message)
+            if self._failure is not None:
+                raise self._failure
+            if queue.flush is None:
+                queue.flush = self.flush
+            if isinstance(message, str):
+                data, opcode = message.encode(), 1
+            else:
+                data, opcode = bytes(message), 2
+            self._frames.append(_text_frame_header(len(data), opcode))
+            self._frames.append(data)
+            self._buffered += len(data)
+            if self._buffered >= FLUSH_BYTES:
+                self.flush()
+            return None
+
+        def flush(self) -> None:
+            if not self._frames:
+                return
+            data = b"".join(self._frames)
+            self._frames.clear()
+            self._buffered = 0
+            sock = self._sock
+            if sock.closed or sock.raw_write is None:
+                return
+            try:
+                sock.raw_write(data)
+            except Exception as exc:  # the next send re-raises it in the writer
+                self._failure = exc
+
+        def close(self) -> Any:
+            self.flush()
+            return super().close()
+
+    return BatchingWebSocket
+
+
+# -- origins ----------------------------------------------------------------------------
+
+
+def origin_policy(allowed: list[str] | str | None) -> Any:
+    """Engine.IO's `cors_allowed_origins` for ALLOWED_ORIGINS: the page's own origin always.
+
+    python-engineio's own default (None) accepts only the same origin, but a list replaces
+    that check entirely: listing the app's origin would lock out the web UI served by the
+    same proxy. A list becomes a check that accepts the request's own origin (from Host,
+    or X-Forwarded-Proto/Host) plus the listed ones.
+    """
+    if allowed is None or allowed == "*":
+        return allowed
+    listed = frozenset(allowed)
+
+    def allowed_origin(origin: str | None, environ: dict[str, Any]) -> bool:
+        if origin is None or origin in listed:
+            return True
+        host = environ.get("HTTP_HOST", "")
+        scheme = environ.get("wsgi.url_scheme", "http")
+        own = {f"{scheme}://{host}"}
+        forwarded_host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
+        forwarded_proto = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
+        own.add(f"{forwarded_proto}://{forwarded_host}")
+        return origin in own
+
+    return allowed_origin

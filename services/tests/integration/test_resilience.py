@@ -125,3 +125,19 @@ def test_messages_published_while_a_listener_was_away_still_arrive(work_dir):
         for worker in workers:
             worker.stop()
         redis_server.stop()
+
+
+def test_allowed_origins_add_to_the_page_own_origin(worker_with):
+    worker = worker_with(ALLOWED_ORIGINS="http://app.example:8081")
+    own = f"http://127.0.0.1:{worker.port}"
+    for origin, accepted in (
+        (own, True),
+        ("http://app.example:8081", True),
+        ("http://evil.example", False),
+    ):
+        response = requests.get(
+            f"{worker.url}/socket.io/?EIO=4&transport=polling",
+            headers={"Origin": origin},
+            timeout=5,
+        )
+        assert (response.status_code == 200) is accepted, (origin, response.status_code)

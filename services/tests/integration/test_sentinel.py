@@ -25,11 +25,27 @@ class Replica(RedisServer):
     def start(self) -> Replica:
         data = self.work_dir / f"replica-{self.port}"
         data.mkdir(parents=True, exist_ok=True)
-        self.spawn([shutil.which("redis-server") or "redis-server", "--port", str(self.port),
-                    "--bind", "127.0.0.1", "--dir", str(data), "--save", "",
-                    "--replicaof", "127.0.0.1", str(self.primary_port)])
-        wait_until(lambda: self.client().info("replication")["master_link_status"] == "up",
-                   10, "replica in sync")
+        self.spawn(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(data),
+                "--save",
+                "",
+                "--replicaof",
+                "127.0.0.1",
+                str(self.primary_port),
+            ]
+        )
+        wait_until(
+            lambda: self.client().info("replication")["master_link_status"] == "up",
+            10,
+            "replica in sync",
+        )
         return self
 
 
@@ -73,14 +89,23 @@ def test_workers_follow_a_sentinel_failover(sentinel_stack):
     try:
         alice.join("alice", "failover")
         kept = alice.send("before the failover", "f-1")["message"]
-        wait_until(lambda: replica.client().zcard("tr:room:failover:messages") == 1, 5,
-                   "the message replicated")
+        wait_until(
+            lambda: replica.client().zcard("tr:room:failover:messages") == 1,
+            5,
+            "the message replicated",
+        )
 
         primary.kill9()
-        wait_until(lambda: replica.client().info("replication")["role"] == "master", 20,
-                   "Sentinel to promote the replica")
-        wait_until(lambda: alice.send("after the failover", "f-2")["ok"], 20,
-                   "a message stored on the new primary")
+        wait_until(
+            lambda: replica.client().info("replication")["role"] == "master",
+            20,
+            "Sentinel to promote the replica",
+        )
+        wait_until(
+            lambda: alice.send("after the failover", "f-2")["ok"],
+            20,
+            "a message stored on the new primary",
+        )
         history = alice.call("get_history", {"room": "failover"})["messages"]
         assert [m["client_id"] for m in history] == ["f-1", "f-2"]
         assert history[0] == kept

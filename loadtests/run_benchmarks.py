@@ -100,6 +100,7 @@ def stack(
                 raise RuntimeError(f"stack did not start; see {run_dir}/logs")
             time.sleep(0.2)
         time.sleep(2)  # every worker's first heartbeat and listener subscription
+        stack.redis_port = redis_port  # type: ignore[attr-defined]
         yield url
     finally:
         os.killpg(process.pid, signal.SIGINT)
@@ -202,13 +203,40 @@ def connections(args: argparse.Namespace) -> None:
         )
 
 
+def redis_counters(port: int) -> dict[str, int]:
+    """Commands Redis processed (scripts' inner calls included) and EVALSHA calls."""
+    import redis
+
+    client = redis.Redis(port=port)
+    stats = client.info("stats")
+    commands = client.info("commandstats")
+    return {
+        "commands": int(stats["total_commands_processed"]),
+        "evalsha": int(commands.get("cmdstat_evalsha", {}).get("calls", 0)),
+        "publish": int(commands.get("cmdstat_publish", {}).get("calls", 0)),
+    }
+
+
 def cost(args: argparse.Namespace) -> None:
     """Benchmark 4: CPU per message and per delivery at a fixed rate, Redis ops per message."""
     for workers in (int(w) for w in args.workers.split(",")):
-        name = f"cost-{workers}w-{args.rate}"
-        print(f"== {name}", flush=True)
-        with stack(workers) as url:
-            fanout(url, 20, 10, str(args.rate), 30, args.processes, args.out / f"{name}.json")
+        for batch in ("true", "false"):
+            name = f"cost-{workers}w-{args.rate}-batch-{batch}"
+            print(f"== {name}", flush=True)
+            with stack(workers, extra={"BATCH_WRITES": batch}) as url:
+                port = stack.redis_port  # type: ignore[attr-defined]
+                before = redis_counters(port)
+                run = fanout(
+                    url, 20, 10, str(args.rate), 30, args.processes, args.out / f"{name}.json"
+                )
+                after = redis_counters(port)
+            step = run["steps"][0]
+            acked = max(1, step["acked"])
+            run["redis_per_message"] = {
+                key: round((after[key] - before[key]) / acked, 2) for key in after
+            }
+            (args.out / f"{name}.json").write_text(json.dumps(run, indent=2))
+            print(json.dumps(run["redis_per_message"]), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

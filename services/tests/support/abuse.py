@@ -87,13 +87,12 @@ def ws_connect(
             sock.bind((source, 0))
         sock.connect((host, port))
         url = f"ws://{host}:{port}/socket.io/?{query}"
-        headers = [f"Origin: {origin}"] if origin else []
         return websocket.create_connection(
             url,
             timeout=timeout,
             socket=sock,
-            header=headers,
             cookie=cookie,
+            origin=origin,
             suppress_origin=origin is None,
             enable_multithread=True,
         )

@@ -93,7 +93,7 @@ bench: system-deps venv ## The BENCHMARKS.md runs (20+ minutes; run it alone on 
 # -- tests ----------------------------------------------------------------------------
 
 .PHONY: test
-test: test-system-deps venv lint test-mobile ## Install what is needed and run every test
+test: test-system-deps venv lint test-mobile conformance-deps ## Install what is needed and run every test
 	$(PYTEST) -q services/tests
 
 .PHONY: test-unit
@@ -101,7 +101,7 @@ test-unit: venv ## Pure unit tests (no servers), in a second
 	$(PYTEST) -q services/tests/unit
 
 .PHONY: test-integration
-test-integration: test-system-deps venv ## Protocol tests against real redis-server and workers
+test-integration: test-system-deps venv conformance-deps ## Protocol tests against real redis-server and workers
 	$(PYTEST) -q services/tests/integration
 
 .PHONY: test-stack
@@ -142,6 +142,20 @@ test-mobile: mobile-deps ## The app's checks: tsc, ESLint, Jest (its end-to-end 
 	cd $(MOBILE) && npm run typecheck
 	cd $(MOBILE) && npm run lint
 	cd $(MOBILE) && npm test -- --ci
+
+# -- conformance: the official socket.io-client (services/tests/conformance/, Node 20) ------
+
+CONFORMANCE := services/tests/conformance
+CONFORMANCE_STAMP := $(CONFORMANCE)/node_modules/.installed
+
+$(CONFORMANCE_STAMP): $(CONFORMANCE)/package-lock.json $(CONFORMANCE)/package.json
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null || \
+		{ echo "$(CONFORMANCE) needs Node 20 or newer (node and npm on PATH)" >&2; exit 1; }
+	cd $(CONFORMANCE) && npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: conformance-deps
+conformance-deps: $(CONFORMANCE_STAMP) ## The pinned socket.io-client for the interop test (npm ci when it changed)
 
 .PHONY: lint
 lint: venv ## ruff (lint + format check) and mypy

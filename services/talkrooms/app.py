@@ -29,10 +29,6 @@ from .transport import install_frame_guard, origin_policy
 
 log = logging.getLogger("talkrooms.app")
 
-# Engine.IO heartbeats (its defaults); nginx's proxy_read_timeout must exceed their sum.
-PING_INTERVAL_SECONDS = 25
-PING_TIMEOUT_SECONDS = 20
-
 
 @dataclass
 class AppState:
@@ -94,8 +90,8 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         manage_session=False,
         cors_allowed_origins=origin_policy(settings.cors_origins),
         max_http_buffer_size=settings.max_packet_bytes,
-        ping_interval=PING_INTERVAL_SECONDS,
-        ping_timeout=PING_TIMEOUT_SECONDS,
+        ping_interval=settings.ping_interval_seconds,
+        ping_timeout=settings.ping_timeout_seconds,
         logger=False,
         engineio_logger=False,
     )

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     # With gevent-websocket, all packets queued for a socket leave in one write
     # (transport.py); off only to measure what it saves.
     batch_writes: bool = True
+    # Engine.IO heartbeats (its defaults): the server pings every interval and closes a
+    # client that has not answered within the timeout. Whole seconds (the handshake
+    # carries them in ms); nginx's proxy_read_timeout must exceed their sum.
+    ping_interval_seconds: int = Field(25, ge=1)
+    ping_timeout_seconds: int = Field(20, ge=1)
     # Packets waiting for a client that does not read; past this it is disconnected.
     max_queued_packets: int = Field(1000, ge=10)
     # Comma-separated list; empty means same-origin only, "*" allows every origin.

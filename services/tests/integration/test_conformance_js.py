@@ -1,0 +1,172 @@
+"""The official JavaScript client (socket.io-client, pinned in tests/conformance/) through
+nginx: long-polling then the upgrade, and WebSocket only. Join, send with an ack, receive
+the message, then the worker holding the socket restarts (a server-side transport close):
+the client reconnects through nginx to the other worker and does it all again.
+
+`make conformance-deps` installs the client (npm ci, like the mobile app's `make
+mobile-deps`); `make test` runs it first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.reliability.figures import report
+from tests.support.client import ChatClient
+from tests.support.processes import REPO_ROOT
+from tests.support.stack import Cluster, full_history
+
+pytestmark = pytest.mark.integration
+
+PACKAGE = REPO_ROOT / "services" / "tests" / "conformance"
+CLIENT = PACKAGE / "client.mjs"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    # A short graceful timeout: a restarting worker closes its sockets after a second.
+    stack = Cluster(
+        tmp_path_factory.mktemp("conformance-js"),
+        workers=2,
+        env={"GRACEFUL_TIMEOUT_SECONDS": "1"},
+    ).start()
+    yield stack
+    stack.stop()
+
+
+class NodeClient:
+    """client.mjs as a child process; its JSON lines read by a thread into a queue."""
+
+    def __init__(self, url: str, mode: str, room: str, username: str) -> None:
+        node = shutil.which("node")
+        if node is None or not (PACKAGE / "node_modules" / "socket.io-client").exists():
+            pytest.fail("tests/conformance/node_modules is missing: run `make conformance-deps`")
+        self.process = subprocess.Popen(
+            [node, str(CLIENT), url, mode, room, username],
+            cwd=PACKAGE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "CONFORMANCE_TIMEOUT_MS": "60000"},
+            start_new_session=True,
+        )
+        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.seen: list[dict[str, Any]] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            try:
+                self.lines.put(json.loads(line))
+            except json.JSONDecodeError:
+                self.lines.put({"event": "stray output", "text": line.rstrip()})
+
+    def wait_for(self, event: str, timeout: float = 20) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {event!r} from the JS client; saw {self.seen}")
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if line["event"] in ("error", "timeout"):
+                raise AssertionError(f"JS client failed: {line}; saw {self.seen}")
+            if line["event"] == event:
+                return line
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [line for line in self.seen if line["event"] == name]
+
+    def stop(self) -> int | None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            return self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(timeout=10)
+
+
+def worker_index_holding(cluster: Cluster, sid: str) -> int:
+    for index, worker in enumerate(cluster.workers):
+        if sid in cluster.sids_on(worker):
+            return index
+    raise AssertionError(f"no worker holds {sid}")
+
+
+@pytest.mark.parametrize("mode", ["upgrade", "websocket"])
+def test_the_official_js_client_chats_and_reconnects_through_nginx(
+    cluster: Cluster, room_name: str, mode: str
+) -> None:
+    since = len(cluster.nginx.access_entries())
+    client = NodeClient(cluster.url, mode, room_name, f"js-{mode}")
+    try:
+        ready = client.wait_for("ready_for_server_close")
+        index = worker_index_holding(cluster, ready["sid"])
+        closed_at = time.monotonic()
+        restarted = cluster.restart_worker(index)
+        assert restarted.healthy()
+        client.wait_for("done", timeout=30)
+        took = time.monotonic() - closed_at
+        code = client.process.wait(timeout=10)
+    finally:
+        code = client.stop()
+    assert code == 0, client.seen
+
+    opened_on = [line["transport"] for line in client.events("engine_open")]
+    upgrades = [line["name"] for line in client.events("upgrade")]
+    transports = [line["now"] for line in client.events("transport")]
+    disconnects = [line["reason"] for line in client.events("disconnect")]
+    sent = client.events("sent")
+    figures = {
+        "mode": mode,
+        "engine_opened_on": opened_on,
+        "upgrades": upgrades,
+        "disconnect_reasons": disconnects,
+        "reconnect_attempts": len(client.events("reconnect_attempt")),
+        "restart_to_done_s": round(took, 2),
+        "message_ids": [s["id"] for s in sent],
+    }
+    report(f"conformance-js-{mode}", figures)
+
+    assert [j["ok"] for j in client.events("joined")] == [True, True]
+    assert [s["ok"] for s in sent] == [True, True]
+    assert int(sent[1]["id"]) > int(sent[0]["id"])
+    assert [r["id"] for r in client.events("received_own")] == [s["id"] for s in sent]
+    # The server's `connected` event precedes its CONNECT packet: buffered, not lost.
+    assert len(client.events("connected_event")) == 2
+    # The restart closed the transport from the server side; the client came back alone.
+    assert disconnects[:1] in (["transport close"], ["transport error"]), disconnects
+    assert transports == ["websocket", "websocket"]
+    if mode == "upgrade":
+        assert opened_on == ["polling", "polling"] and upgrades == ["websocket", "websocket"]
+        # nginx saw the polling handshake and then the WebSocket of the same session.
+        requests_seen = [e["request"] for e in cluster.nginx.access_entries()[since:]]
+        assert any("transport=polling" in r for r in requests_seen)
+        assert any("transport=websocket&sid=" in r for r in requests_seen)
+    else:
+        assert opened_on == ["websocket", "websocket"] and upgrades == []
+        requests_seen = [e["request"] for e in cluster.nginx.access_entries()[since:]]
+        assert not any("transport=polling" in r for r in requests_seen)
+
+    # Both messages are stored, once, in order.
+    reader = ChatClient(cluster.url).connect()
+    try:
+        stored = [m for m in full_history(reader, room_name) if m.get("client_id")]
+    finally:
+        reader.close()
+    assert [m["client_id"] for m in stored] == [f"{mode}-1", f"{mode}-2"]

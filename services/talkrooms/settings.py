@@ -50,7 +50,11 @@ class RateLimit:
 class Settings(BaseSettings):
     """Every knob of the service, with the seed's defaults."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    # hide_input_in_errors: a refused configuration must not echo its values into the log
+    # (a Redis password in REDIS_URL, the secret key itself).
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", case_sensitive=False, hide_input_in_errors=True
+    )
 
     app_env: Literal["development", "production"] = "development"
     debug: bool = False

@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 import json
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import socketio
 
 from talkrooms import stack
 from talkrooms.settings import Settings
+from tests.integration.test_stack_compose import YAML_TO_JSON, docker_compose
 from tests.integration.test_stack_run import RunningStack, descendants
 from tests.reliability.figures import report
 from tests.support.abuse import ws_connect
@@ -139,6 +141,26 @@ def test_make_run_on_the_lan_opens_only_nginx(tmp_path: Path, monkeypatch) -> No
 
 def test_the_rq_worker_metrics_default_to_loopback() -> None:
     assert Settings().rq_metrics_host == "127.0.0.1"
+
+
+def test_compose_publishes_nginx_on_loopback_unless_told() -> None:
+    """(test_stack_compose.py checks the rest: only nginx and the dashboards publish,
+    Redis and the workers sit on the internal network.)"""
+    rendered = docker_compose("config")
+    assert rendered.returncode == 0, rendered.stderr
+    as_json = subprocess.run(
+        ["/usr/bin/python3", "-c", YAML_TO_JSON],
+        input=rendered.stdout,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    compose = json.loads(as_json.stdout)
+    assert [str(p) for p in compose["services"]["nginx"]["ports"]] == ["127.0.0.1:5000:8080/tcp"]
+    for name in ("redis", "worker-1", "worker-2", "rq-worker", "rq-scheduler"):
+        service = compose["services"][name]
+        assert "ports" not in service and "network_mode" not in service, name
 
 
 # -- routes and namespaces ------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import signal
 import socket
@@ -42,13 +43,23 @@ BENCH_ENV = {
     "JOIN_RATE_LIMIT": "0",
     "MAX_CONNECTIONS_PER_ADDRESS": "0",
     "APP_ENV": "development",
+    # A fixed port would outlive one stack into the next run's start-up checks.
+    "RQ_METRICS_PORT": "0",
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(span: int = 1) -> int:
+    """A port below the ephemeral range (so no client socket of a previous run holds it)
+    with `span` free ports from it on."""
+    while True:
+        base = random.randrange(20_000, 32_000 - span)
+        try:
+            for port in range(base, base + span):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
 
 
 def raise_fd_limit() -> None:
@@ -63,7 +74,7 @@ def stack(
 ):
     """`talkrooms run` on free ports in a temporary run dir; yields nginx's URL."""
     raise_fd_limit()
-    port, redis_port, base = free_port(), free_port(), free_port()
+    port, redis_port, base = free_port(), free_port(), free_port(span=workers + 1)
     run_dir = Path(tempfile.mkdtemp(prefix="talkrooms-bench-"))
     env = os.environ | BENCH_ENV | {"WORKER_CLASS": worker_class} | (extra or {})
     process = subprocess.Popen(
@@ -77,13 +88,13 @@ def stack(
             "--redis-port",
             str(redis_port),
             "--worker-base-port",
-            str(base + 100),
+            str(base),
             "--run-dir",
             str(run_dir),
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=(run_dir / "talkrooms-run.log").open("w"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -97,17 +108,18 @@ def stack(
             except OSError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"stack did not start; see {run_dir}/logs")
+                raise RuntimeError(f"stack did not start; see {run_dir}/talkrooms-run.log")
             time.sleep(0.2)
         time.sleep(2)  # every worker's first heartbeat and listener subscription
         stack.redis_port = redis_port  # type: ignore[attr-defined]
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def fanout(

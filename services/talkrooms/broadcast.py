@@ -34,6 +34,7 @@ from engineio import packet as eio_packet
 
 from . import metrics
 from .redis_clients import plain_client
+from .subscriber import RawSubscriber
 
 log = logging.getLogger("talkrooms.broadcast")
 
@@ -82,10 +83,6 @@ class TalkroomsRedisManager(socketio.RedisManager):
                 self.redis_url, socket_timeout=5, socket_connect_timeout=2
             )
         self.redis = self.publish_client
-        # No read timeout on the subscription: it is idle between messages. A Redis that
-        # goes away closes the socket (or keepalive notices), and _listen reconnects.
-        listener = plain_client(self.redis_url, socket_keepalive=True, socket_connect_timeout=2)
-        self.pubsub = listener.pubsub(ignore_subscribe_messages=True)
         self.connected = True
 
     def _publish(self, data: dict[str, Any]) -> Any:
@@ -112,19 +109,22 @@ class TalkroomsRedisManager(socketio.RedisManager):
     # -- listening -----------------------------------------------------------------------
 
     def _listen(self) -> Iterator[bytes]:
-        """Raw publications, forever; reconnects within two seconds after Redis returns."""
+        """Raw publications, forever; reconnects within two seconds after Redis returns.
+
+        The subscription is subscriber.RawSubscriber (hiredis on a plain socket), not
+        redis-py's PubSub: this loop runs once per message per worker. No read timeout:
+        the channel is idle between messages; a Redis that goes away closes the socket
+        (or TCP keepalive notices), and the loop subscribes again.
+        """
         failures = 0
-        channel = self.channel.encode()
         while True:
+            subscriber = RawSubscriber(self.redis_url, self.channel)
             try:
-                self._redis_connect()
-                self.pubsub.subscribe(self.channel)
+                subscriber.open()
                 if failures and self.on_resubscribe is not None:
                     self.on_resubscribe()
                 failures = 0
-                for message in self.pubsub.listen():
-                    if message["type"] == "message" and message["channel"] == channel:
-                        yield message["data"]
+                yield from subscriber.payloads()
             except Exception as exc:
                 delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
                 failures += 1
@@ -132,9 +132,10 @@ class TalkroomsRedisManager(socketio.RedisManager):
                     "message queue listener lost Redis",
                     extra={"error": str(exc), "retry_in_s": delay},
                 )
-                with contextlib.suppress(Exception):
-                    self.pubsub.close()
                 time.sleep(delay)
+            finally:
+                with contextlib.suppress(Exception):
+                    subscriber.close()
 
     def _thread(self) -> None:
         for raw in self._listen():

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+from redis.connection import parse_url
 from redis.sentinel import Sentinel, SentinelConnectionPoolProxy, SentinelManagedConnection
 from socketio.redis_manager import parse_redis_sentinel_url
 
@@ -88,3 +89,14 @@ def plain_client(url: str, **options: Any) -> redis.Redis:
         return redis.Redis.from_url(url, **options)
     sentinel, service, auth = _sentinel(url, options)
     return sentinel.master_for(service, **auth, **options)
+
+
+def primary_address(url: str) -> tuple[str, int, dict[str, Any]]:
+    """(host, port, auth) of the server a URL names — Sentinel asked for the primary."""
+    if is_sentinel_url(url):
+        sentinel, service, auth = _sentinel(url, {"socket_timeout": 2.0})
+        host, port = sentinel.discover_master(service)
+        return str(host), int(port), auth
+    options = parse_url(url)
+    auth = {k: options[k] for k in ("username", "password") if options.get(k)}
+    return str(options.get("host", "localhost")), int(options.get("port", 6379)), auth

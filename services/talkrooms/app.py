@@ -25,7 +25,7 @@ from .pages import pages
 from .presence import WorkerPresence
 from .settings import Settings
 from .store import Store, make_redis
-from .transport import install_frame_guard, origin_policy
+from .transport import install_frame_guard, install_pinger, origin_policy
 
 log = logging.getLogger("talkrooms.app")
 
@@ -102,6 +102,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     socketio.on_namespace(ChatNamespace(chat, connections))
     install_dispatch(sio, message_path, connections)
     install_frame_guard(sio.eio, batch_writes=settings.batch_writes)
+    install_pinger(sio.eio)
     presence = WorkerPresence(settings, store, connections, chat)
 
     app.extensions["talkrooms"] = AppState(

@@ -9,10 +9,14 @@ ignored, as the protocol allows for garbage — and the connection carries on.
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import gevent
+from engineio import packet as eio_packet
+from engineio import socket as eio_socket
 from gevent import queue as _gevent_queue
 
 from . import metrics
@@ -174,3 +178,56 @@ def origin_policy(allowed: list[str] | str | None) -> Any:
         return origin in own
 
     return allowed_origin
+
+
+# -- pings: one greenlet per worker, not one per socket --------------------------------
+#
+# python-engineio schedules each socket's next PING in a greenlet of its own that sleeps
+# through the ping interval: one more greenlet (~8 KB) per idle connection. Every socket
+# of a server has the same interval, so due times arrive in the order they were set: a
+# FIFO read by a single greenlet serves them all.
+
+
+class Pinger:
+    """Sends each socket its PING `ping_interval` after the last PONG, from one greenlet."""
+
+    def __init__(self, eio_server: Any) -> None:
+        self.server = eio_server
+        self.due: deque[tuple[float, Any]] = deque()
+        self.runner: gevent.Greenlet | None = None
+
+    def schedule(self, socket: Any) -> None:
+        """engineio's Socket.schedule_ping: only once the previous cycle completed."""
+        if not socket.last_ping:
+            return
+        socket.last_ping = None
+        self.due.append((time.monotonic() + self.server.ping_interval, socket))
+        if self.runner is None:
+            self.runner = gevent.spawn(self._run)
+
+    def _run(self) -> None:
+        try:
+            while self.due:
+                at, socket = self.due[0]
+                wait = at - time.monotonic()
+                if wait > 0:
+                    gevent.sleep(wait)
+                    continue
+                self.due.popleft()
+                if not socket.closing and not socket.closed:
+                    socket.last_ping = time.time()
+                    socket.send(eio_packet.Packet(eio_packet.PING))
+        finally:
+            self.runner = None
+
+
+def install_pinger(eio_server: Any) -> Pinger:
+    """Route engineio's per-socket ping scheduling to this server's Pinger."""
+    pinger = Pinger(eio_server)
+    eio_server.talkrooms_pinger = pinger
+
+    def schedule_ping(socket: Any) -> None:
+        socket.server.talkrooms_pinger.schedule(socket)
+
+    eio_socket.Socket.schedule_ping = schedule_ping
+    return pinger

@@ -175,7 +175,7 @@ def room_size(args: argparse.Namespace) -> None:
         # The same ladder of deliveries per second for every size.
         rates = ",".join(
             str(max(1, round(d / size)))
-            for d in (5000, 10000, 20000, 30000, 40000, 50000, 60000, 70000, 80000)
+            for d in (5000, 10000, 20000, 40000, 60000, 80000, 100000, 120000, 140000)
         )
         name = f"roomsize-{size}"
         print(f"== {name}: {rooms} room(s) of {size}", flush=True)

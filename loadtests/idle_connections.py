@@ -71,11 +71,14 @@ def shard_main(url: str, first: int, count: int, hold: float, run: str, pipe: An
         started = time.monotonic()
         await asyncio.gather(*(open_one(i) for i in range(first, first + count)))
         ramp = time.monotonic() - started
-        pipe.send({"opened": len(clients), "failed": failures, "ramp_seconds": ramp})
+        ramp_cpu = time.process_time()
+        pipe.send(
+            {"opened": len(clients), "failed": failures, "ramp_seconds": ramp, "cpu": ramp_cpu}
+        )
         pipe.recv()  # the parent measured memory: start holding
         await asyncio.sleep(hold)
         dropped = sum(1 for c in clients if c.closed.done())
-        pipe.send({"dropped": dropped})
+        pipe.send({"dropped": dropped, "cpu": time.process_time() - ramp_cpu})
         for client in clients:
             client.close()
 
@@ -118,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for pipe in pipes:
         pipe.send("hold")
-    dropped = sum(pipe.recv()["dropped"] for pipe in pipes)
+    holds = [pipe.recv() for pipe in pipes]
+    dropped = sum(h["dropped"] for h in holds)
     for child in children:
         child.join(timeout=60)
 
@@ -135,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         "kb_per_connection_workers_nginx": round(server_kb / opened, 1) if opened else None,
         "kb_per_connection_nginx": round(gained["nginx"] / opened, 1) if opened else None,
         "kb_per_connection_redis": round(gained["redis"] / opened, 2) if opened else None,
+        # Generator CPU as % of one core, summed over its processes, per phase.
+        "generator_cpu_pct_ramp": round(100 * sum(r["cpu"] for r in ramps) / ramp_seconds, 1)
+        if ramp_seconds
+        else None,
+        "generator_cpu_pct_hold": round(100 * sum(h["cpu"] for h in holds) / args.hold, 1)
+        if args.hold
+        else None,
     }
     print(json.dumps(result), flush=True)
     if args.json:

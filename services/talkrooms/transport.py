@@ -20,6 +20,7 @@ from engineio import socket as eio_socket
 from gevent import queue as _gevent_queue
 
 from . import metrics
+from .socket_writer import install_on_demand_writer
 
 log = logging.getLogger("talkrooms.transport")
 
@@ -47,6 +48,7 @@ def install_frame_guard(eio_server: Any, batch_writes: bool = True) -> None:
         else:
             base = batching_websocket(base)
             drivers["queue"] = FlushingQueue
+            install_on_demand_writer(FlushingQueue)
 
     class GuardedWebSocket(base):  # type: ignore[misc, valid-type]
         def wait(self) -> Any:
@@ -80,6 +82,13 @@ class FlushingQueue(_gevent_queue.JoinableQueue):
         super().__init__(*args, **kwargs)
         self.flush: Callable[[], None] | None = None
         self.consumer: Any = None
+        # Set by socket_writer.py once the socket is a WebSocket: starts its writer.
+        self.wake: Callable[[], None] | None = None
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        super().put(item, block, timeout)
+        if self.wake is not None:
+            self.wake()
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         if block:

@@ -87,7 +87,7 @@ loadtest: venv ## Bounded headless Locust run against the running stack; report 
 	@echo "report: $(RESULTS)/locust-report.html"
 
 .PHONY: bench
-bench: system-deps venv ## The BENCHMARKS.md runs (20+ minutes; run it alone on the machine)
+bench: system-deps venv ## The BENCHMARKS.md runs (about 40 minutes; run it alone on the machine)
 	$(BIN)/python loadtests/run_benchmarks.py all --out $(RESULTS)
 
 # -- tests ----------------------------------------------------------------------------

@@ -6,7 +6,8 @@ AOF, N gunicorn workers, nginx under supervisord) on free ports, measures, stops
     .venv/bin/python loadtests/run_benchmarks.py room-size --sizes 2,10,100,1000
     .venv/bin/python loadtests/run_benchmarks.py connections --count 10000 --hold 300
     .venv/bin/python loadtests/run_benchmarks.py cost --rate 2000
-    .venv/bin/python loadtests/run_benchmarks.py all        # everything, 20+ minutes
+    .venv/bin/python loadtests/run_benchmarks.py locust --users 200 --locust-processes 2
+    .venv/bin/python loadtests/run_benchmarks.py all        # everything, about 40 minutes
 
 Results go to loadtests/results/*.json (one file per run); plot.py draws them. Run alone
 on the machine: every figure is a ratio of CPU time and wall time on a shared 2-core box.
@@ -29,6 +30,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from fanout_bench import cpu_seconds, server_pids
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -251,11 +254,96 @@ def cost(args: argparse.Namespace) -> None:
             print(json.dumps(run["redis_per_message"]), flush=True)
 
 
+def locust_rows(csv_path: Path) -> dict[str, dict[str, str]]:
+    """Locust's *_stats.csv rows by "type name" ("ack send_message"; " Aggregated")."""
+    import csv
+
+    with csv_path.open() as handle:
+        return {f"{row['Type']} {row['Name']}": row for row in csv.DictReader(handle)}
+
+
+def locust(args: argparse.Namespace) -> None:
+    """Locust's own generator against the stack: what it drives, and what it costs itself.
+
+    The users chat with no think time, so the figure is Locust's ceiling on this box (the
+    reason the throughput runs use fanout_bench.py)."""
+    name = f"locust-{args.users}u-{args.locust_processes}p"
+    print(f"== {name}", flush=True)
+    prefix = args.out / name
+    env = os.environ | {
+        "LOCUST_THINK_MIN": "0",
+        "LOCUST_THINK_MAX": "0.01",
+        "LOCUST_ROOM_PREFIX": f"bench{random.randrange(10**6)}",
+    }
+    with stack(args.workers_for_rooms) as url:
+        pids = server_pids()
+        server_before = {group: cpu_seconds(p) for group, p in pids.items()}
+        usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.monotonic()
+        subprocess.run(
+            [
+                str(BIN / "locust"),
+                "-f",
+                str(HERE / "locustfile.py"),
+                "--host",
+                url,
+                "--headless",
+                "--users",
+                str(args.users),
+                "--spawn-rate",
+                str(args.users),
+                "--run-time",
+                f"{args.locust_seconds:.0f}s",
+                "--processes",
+                str(args.locust_processes),
+                "--stop-timeout",
+                "10",
+                "--csv",
+                str(prefix),
+                "--only-summary",
+            ],
+            env=env,
+            check=False,
+        )
+        wall = time.monotonic() - started
+        usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server = {
+            group: round(100 * (cpu_seconds(p) - server_before[group]) / wall, 1)
+            for group, p in pids.items()
+        }
+    generator_cpu = (usage_after.ru_utime - usage_before.ru_utime) + (
+        usage_after.ru_stime - usage_before.ru_stime
+    )
+    rows = locust_rows(Path(f"{prefix}_stats.csv"))
+    acks, fanout_row = rows["ack send_message"], rows["fanout new_message"]
+    lost = rows.get("delivery lost", {}).get("Failure Count", "0")
+    total = rows[" Aggregated"]
+    result = {
+        "users": args.users,
+        "locust_processes": args.locust_processes,
+        "seconds": round(wall, 1),
+        "acked_msg_s": round(float(acks["Requests/s"]), 1),
+        "ack_p99_ms": float(acks["99%"]),
+        "deliveries_s": round(float(fanout_row["Requests/s"]), 1),
+        "fanout_p50_ms": float(fanout_row["50%"]),
+        "fanout_p99_ms": float(fanout_row["99%"]),
+        "failures": int(total["Failure Count"]),
+        "lost": int(lost),
+        # Over the whole run (ramp and stop included), % of one core.
+        "generator_cpu_pct": round(100 * generator_cpu / wall, 1),
+        "server_cpu_pct": server,
+    }
+    (args.out / f"{name}.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["throughput", "room-size", "connections", "cost", "all"])
+    parser.add_argument(
+        "what", choices=["throughput", "room-size", "connections", "cost", "locust", "all"]
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--classes", default="gevent-websocket,gevent")
@@ -269,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hold", type=float, default=300)
     parser.add_argument("--workers-for-connections", type=int, default=2)
     parser.add_argument("--rate", type=int, default=2000)
+    parser.add_argument("--users", type=int, default=200, help="Locust users")
+    parser.add_argument("--locust-processes", type=int, default=2)
+    parser.add_argument("--locust-seconds", type=float, default=60)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     runs = {
@@ -276,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         "room-size": [room_size],
         "connections": [connections],
         "cost": [cost],
-        "all": [throughput, room_size, cost, connections],
+        "locust": [locust],
+        "all": [throughput, room_size, cost, connections, locust],
     }[args.what]
     for run in runs:
         run(args)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,13 +107,12 @@ class MobileStack:
     app: StaticServer
 
 
-@pytest.fixture(scope="module")
-def mobile_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MobileStack]:
-    work_dir = tmp_path_factory.mktemp("mobile-stack")
+@contextmanager
+def app_with_cluster(work_dir: Path, cluster: Cluster, label: str) -> Iterator[MobileStack]:
+    """The app's web export, built for `cluster` and served from its own origin, which
+    the workers allow; the export builds while the cluster starts. Stops both after."""
     out = work_dir / "web-export"
     app = StaticServer(work_dir, out)
-    # A short graceful timeout: a stopping worker closes its WebSockets after 1 s.
-    cluster = Cluster(work_dir, workers=2, env={"GRACEFUL_TIMEOUT_SECONDS": "1"})
     origins = f"{app.url},{cluster.url}"
     cluster.env["ALLOWED_ORIGINS"] = origins  # for workers started by restart_worker
     for worker in cluster.workers:
@@ -123,9 +123,7 @@ def mobile_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MobileSta
         cluster.start()
         finish_export(export, out, work_dir)
         app.start()
-        sys.stderr.write(
-            f"\nmobile stack + web export ready in {time.monotonic() - started:.1f}s\n"
-        )
+        sys.stderr.write(f"\n{label} + web export ready in {time.monotonic() - started:.1f}s\n")
         yield MobileStack(cluster=cluster, app=app)
     finally:
         if export.poll() is None:
@@ -133,6 +131,15 @@ def mobile_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MobileSta
             export.wait(timeout=10)
         app.stop()
         cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def mobile_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MobileStack]:
+    work_dir = tmp_path_factory.mktemp("mobile-stack")
+    # A short graceful timeout: a stopping worker closes its WebSockets after 1 s.
+    cluster = Cluster(work_dir, workers=2, env={"GRACEFUL_TIMEOUT_SECONDS": "1"})
+    with app_with_cluster(work_dir, cluster, "mobile stack") as stack:
+        yield stack
 
 
 class HeldSockets:

@@ -10,21 +10,16 @@ stack and the export are built the way test_mobile_app.py builds them (its helpe
 
 from __future__ import annotations
 
-import os
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_mobile_app import (
     PHONE,
-    StaticServer,
+    MobileStack,
+    app_with_cluster,
     expect_app_messages,
-    finish_export,
-    start_export,
 )
 from tests.e2e.test_xss import watched
 from tests.reliability.figures import report
@@ -37,40 +32,14 @@ TYPED = PAYLOADS[:5]  # typed in the app itself: its own pending -> sent renderi
 UNSAFE = "script, iframe, object, embed, math, a[href^='javascript'], a[href^='data']"
 
 
-@dataclass
-class AppStack:
-    cluster: Cluster
-    app: StaticServer
-
-
 @pytest.fixture(scope="module")
-def app_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppStack]:
+def app_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MobileStack]:
     work_dir = tmp_path_factory.mktemp("xss-app")
-    out = work_dir / "web-export"
-    app = StaticServer(work_dir, out)
-    cluster = Cluster(work_dir, workers=1)
-    origins = f"{app.url},{cluster.url}"
-    for worker in cluster.workers:
-        worker.extra_env["ALLOWED_ORIGINS"] = origins
-    started = time.monotonic()
-    export = start_export(out, cluster.url, work_dir)
-    try:
-        cluster.start()
-        finish_export(export, out, work_dir)
-        app.start()
-        sys.stderr.write(
-            f"\nxss app stack + web export ready in {time.monotonic() - started:.1f}s\n"
-        )
-        yield AppStack(cluster=cluster, app=app)
-    finally:
-        if export.poll() is None:
-            os.killpg(export.pid, 9)
-            export.wait(timeout=10)
-        app.stop()
-        cluster.stop()
+    with app_with_cluster(work_dir, Cluster(work_dir, workers=1), "xss app stack") as stack:
+        yield stack
 
 
-def open_app(open_page: Callable[..., Page], stack: AppStack, username: str) -> Page:
+def open_app(open_page: Callable[..., Page], stack: MobileStack, username: str) -> Page:
     page = open_page(locale="en-US", viewport=PHONE, timezone_id="UTC")
     page.seen = watched(page)  # type: ignore[attr-defined]
     crashes: list[str] = []
@@ -93,7 +62,7 @@ def assert_nothing_ran(page: Page) -> None:
 
 
 def test_fifty_payloads_are_text_in_the_app(
-    app_stack: AppStack, open_page: Callable[..., Page]
+    app_stack: MobileStack, open_page: Callable[..., Page]
 ) -> None:
     app = open_app(open_page, app_stack, "reader")
     sender = ChatClient(app_stack.cluster.url).connect()

@@ -32,19 +32,8 @@ class LimitedNginx(NginxServer):
         self.limits = dict(limits or {})
 
     def render(self) -> str:
-        renderer = stack.load_nginx_renderer()
-        options = renderer.NginxOptions(
-            listen=f"127.0.0.1:{self.port}",
-            workers=renderer.upstreams([("127.0.0.1", p) for p in self.worker_ports]),
-            static_root=str(self.static_root),
-            run_dir=str(self.dir),
-            error_log=str(self.error_log),
-            access_log=str(self.access_log),
-            rlimit_nofile=stack.open_files_limit(),
-            max_body_bytes=self.max_body_bytes,
-            user=stack.current_user(),
-        )
-        return str(renderer.render(dataclasses.replace(options, **self.limits)))
+        options = dataclasses.replace(self.options(), **self.limits)
+        return str(stack.load_nginx_renderer().render(options))
 
 
 class _SourceAdapter(HTTPAdapter):

@@ -57,9 +57,10 @@ class NginxServer(ManagedProcess):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def render(self) -> str:
+    def options(self) -> Any:
+        """nginx/render.py's options for this server's ports and folders."""
         renderer = stack.load_nginx_renderer()
-        options = renderer.NginxOptions(
+        return renderer.NginxOptions(
             listen=f"127.0.0.1:{self.port}",
             workers=renderer.upstreams([("127.0.0.1", p) for p in self.worker_ports]),
             static_root=str(self.static_root),
@@ -70,7 +71,9 @@ class NginxServer(ManagedProcess):
             max_body_bytes=self.max_body_bytes,
             user=stack.current_user(),
         )
-        return str(renderer.render(options))
+
+    def render(self) -> str:
+        return str(stack.load_nginx_renderer().render(self.options()))
 
     def start(self) -> NginxServer:
         binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")

@@ -181,6 +181,7 @@ def test_a_cookie_naming_a_dead_worker_moves_to_the_worker_that_answered(tmp_pat
     cluster = Cluster(tmp_path, workers=3).start()
     try:
         cluster.workers[0].kill9()
+        logged_before = len(cluster.nginx.access_entries())
         moved_to = set()
         for _ in range(4):
             handshake = requests.get(
@@ -192,7 +193,14 @@ def test_a_cookie_naming_a_dead_worker_moves_to_the_worker_that_answered(tmp_pat
             moved_to.add(handshake.cookies.get("talkrooms_worker"))
         # Always a live worker, never pointing back at the dead one.
         assert moved_to and moved_to <= {"w2", "w3"}
-        answered = [e["upstream"].split(", ")[-1] for e in cluster.nginx.access_entries()[-4:]]
+
+        # nginx logs a request after answering it: wait for all four lines.
+        def handshakes() -> list[dict[str, str]]:
+            entries = cluster.nginx.access_entries()[logged_before:]
+            return [e for e in entries if "/socket.io/" in e["request"]]
+
+        wait_until(lambda: len(handshakes()) == 4, 5, "four handshakes in nginx's access log")
+        answered = [e["upstream"].split(", ")[-1] for e in handshakes()]
         live = {f"127.0.0.1:{w.port}" for w in cluster.workers[1:]}
         assert set(answered) <= live
     finally:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import configparser
 import json
 import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import socketio
 
 from talkrooms import stack
 from talkrooms.settings import Settings
-from tests.integration.test_stack_compose import YAML_TO_JSON, docker_compose
+from tests.integration.test_stack_compose import compose_config
 from tests.integration.test_stack_run import RunningStack, descendants
 from tests.reliability.figures import report
 from tests.support.abuse import ws_connect
@@ -146,17 +145,7 @@ def test_the_rq_worker_metrics_default_to_loopback() -> None:
 def test_compose_publishes_nginx_on_loopback_unless_told() -> None:
     """(test_stack_compose.py checks the rest: only nginx and the dashboards publish,
     Redis and the workers sit on the internal network.)"""
-    rendered = docker_compose("config")
-    assert rendered.returncode == 0, rendered.stderr
-    as_json = subprocess.run(
-        ["/usr/bin/python3", "-c", YAML_TO_JSON],
-        input=rendered.stdout,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    compose = json.loads(as_json.stdout)
+    compose = compose_config()
     assert [str(p) for p in compose["services"]["nginx"]["ports"]] == ["127.0.0.1:5000:8080/tcp"]
     for name in ("redis", "worker-1", "worker-2", "rq-worker", "rq-scheduler"):
         service = compose["services"][name]

@@ -35,10 +35,9 @@ def docker_compose(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def compose() -> dict[str, Any]:
-    """The normalised compose file, every profile included."""
-    rendered = docker_compose("--profile", "locust", "config")
+def compose_config(*args: str) -> dict[str, Any]:
+    """`docker-compose [args] config`: the file as docker-compose normalises it, parsed."""
+    rendered = docker_compose(*args, "config")
     assert rendered.returncode == 0, rendered.stderr
     parsed = subprocess.run(
         ["/usr/bin/python3", "-c", YAML_TO_JSON],
@@ -49,6 +48,12 @@ def compose() -> dict[str, Any]:
         check=True,
     )
     return dict(json.loads(parsed.stdout))
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    """The normalised compose file, every profile included."""
+    return compose_config("--profile", "locust")
 
 
 def mounts(service: dict[str, Any]) -> dict[str, str]:

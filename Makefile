@@ -110,7 +110,7 @@ test-stack: test-system-deps venv ## The scaled stack: several workers, nginx, m
 		services/tests/integration/test_nginx*.py
 
 .PHONY: test-e2e
-test-e2e: test-system-deps venv mobile-deps ## Browser tests (Debian chromium via Playwright, never playwright install)
+test-e2e: test-system-deps venv mobile-deps ## Browser tests (Debian's /usr/bin/chromium driven by Playwright through executable_path)
 	$(PYTEST) -q services/tests/e2e
 
 .PHONY: test-reliability

@@ -7,7 +7,6 @@ WORKER_DEAD_AFTER_SECONDS=3, set by ChatWorker), so every wait here has a short 
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -127,7 +126,7 @@ def test_rolling_restart_keeps_every_acknowledged_message(tmp_path: Path, room_n
                     if sender.client.sio.connected:
                         sender.send_new()
                     sender.retry_due()
-                time.sleep(0.1)
+                stop.wait(0.1)  # paces the sends; returns at once when stopped
 
         talker = threading.Thread(target=chat, daemon=True)
         talker.start()
@@ -149,12 +148,14 @@ def test_rolling_restart_keeps_every_acknowledged_message(tmp_path: Path, room_n
         )
         stop.set()
         talker.join(timeout=5)
+
         # Drain: every message still unacked is sent again until the server acks it.
-        deadline = time.monotonic() + 20
-        while any(s.unacked() for s in senders) and time.monotonic() < deadline:
+        def drained() -> bool:
             for sender in senders:
                 sender.retry_due()
-            time.sleep(0.2)
+            return not any(s.unacked() for s in senders)
+
+        wait_until(drained, 20, "every message acked after retries", every=0.2)
 
         acked = set().union(*(s.acked for s in senders))
         reader = ChatClient(cluster.url).connect()

@@ -65,7 +65,8 @@ class Crowd:
                 if client.sio.connected:
                     client.send_new()
                 client.retry_due()
-                time.sleep(step)
+                if self.stop.wait(step):  # paces the sends; returns at once when stopped
+                    return
 
     def acked(self) -> int:
         return sum(len(c.acked) for c in self.clients)

@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         twin.set_ylabel("p99 fan-out latency (ms)")
         right.set_title("Room size (2 workers)")
         right.grid(alpha=0.3)
-        lines = right.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-        labels = right.get_legend_handles_labels()[1] + twin.get_legend_handles_labels()[1]
-        right.legend(lines, labels, fontsize=8, loc="lower right")
+        handles, labels = right.get_legend_handles_labels()
+        twin_handles, twin_labels = twin.get_legend_handles_labels()
+        right.legend(handles + twin_handles, labels + twin_labels, fontsize=8, loc="lower right")
     figure.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(args.out, dpi=110)

@@ -16,6 +16,7 @@ on the machine: every figure is a ratio of CPU time and wall time on a shared 2-
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import random
@@ -256,8 +257,6 @@ def cost(args: argparse.Namespace) -> None:
 
 def locust_rows(csv_path: Path) -> dict[str, dict[str, str]]:
     """Locust's *_stats.csv rows by "type name" ("ack send_message"; " Aggregated")."""
-    import csv
-
     with csv_path.open() as handle:
         return {f"{row['Type']} {row['Name']}": row for row in csv.DictReader(handle)}
 

@@ -92,8 +92,9 @@ class FlushingQueue(_gevent_queue.JoinableQueue):
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         if block:
-            # The writer's poll() starts with the one blocking get and drains the rest
-            # without blocking: a blocking get marks the end of the previous batch.
+            # A writer (socket_writer.py, or engineio's poll() for long-polling) takes a
+            # batch with one blocking get and the rest without blocking: a blocking get
+            # marks the end of the previous batch.
             self.consumer = gevent.getcurrent()
             if self.flush is not None:
                 self.flush()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,24 +20,6 @@ from tests.support.client import ChatClient
 from tests.support.processes import free_port, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_base_port(count: int) -> int:
-    """A base port whose next `count` ports are all free (the workers' ports)."""
-    for _ in range(50):
-        base = free_port()
-        if all(port_free(base + i) for i in range(1, count + 1)):
-            return base
-    raise RuntimeError("no run of free ports found")
 
 
 def descendants(root: int) -> set[int]:
@@ -80,7 +61,7 @@ class RunningStack:
         self.run_dir = run_dir
         self.port = free_port()
         self.redis_port = free_port()
-        self.base = free_base_port(workers)
+        self.base = free_port(span=workers + 1)  # workers on base+1…base+N
         self.workers = workers
         self.output = run_dir / "run.out"
         self.process: subprocess.Popen[bytes] | None = None

@@ -7,6 +7,7 @@ waits for it, so a failing test never leaves a server behind.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -24,11 +25,33 @@ VENV_BIN = Path(sys.executable).parent
 GUNICORN_CONF = REPO_ROOT / "deploy" / "gunicorn.conf.py"
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# Servers started by the tests listen below Linux's ephemeral range (32768-60999 here):
+# a port picked inside it, as bind(0) does, can be taken by any outgoing connection's
+# local end before the server binds it ("Address already in use").
+PORT_RANGE = (20_000, 32_000)
+_handed_out: set[int] = set()
+
+
+def port_free(port: int) -> bool:
+    """Nothing on 127.0.0.1 holds `port` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(span: int = 1) -> int:
+    """The first of `span` consecutive free TCP ports on 127.0.0.1, below the ephemeral
+    range and never handed out before in this test run (picked ports are bound later)."""
+    for _ in range(1000):
+        base = random.randrange(PORT_RANGE[0], PORT_RANGE[1] - span)
+        ports = range(base, base + span)
+        if _handed_out.isdisjoint(ports) and all(port_free(port) for port in ports):
+            _handed_out.update(ports)
+            return base
+    raise RuntimeError(f"no {span} free consecutive ports in {PORT_RANGE}")
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, every: float = 0.05):

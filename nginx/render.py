@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -36,11 +38,35 @@ NEW_SESSION_BURST = 100
 # Never limited: loopback is make run's own checks and benchmarks, or a proxy on the same
 # host (every client would then share one address and one budget).
 LIMIT_EXEMPT = ("127.0.0.1", "::1")
+# The headers the workers put on their pages, in the package so both read one file: nginx
+# adds them to everything it answers on the public port (error pages, static files too).
+SECURITY_HEADERS_FILE = HERE.parent / "services" / "talkrooms" / "security_headers.json"
+# nginx's own error responses (never the workers', which pass through untouched): status
+# -> (title, one-line reason). JSON {"error": reason} under /api/ and /socket.io/, a
+# plain HTML page elsewhere; nginx's default pages name nginx.
+ERROR_PATH = "/_talkrooms/errors"
+ERROR_PAGES = {
+    400: ("Bad Request", "The request could not be understood."),
+    403: ("Forbidden", "This address is not served."),
+    404: ("Not Found", "There is nothing at this address."),
+    405: ("Method Not Allowed", "This address does not accept that method."),
+    413: ("Content Too Large", "The request body is larger than this server accepts."),
+    414: ("URI Too Long", "The address is longer than this server accepts."),
+    429: ("Too Many Requests", "Too many requests from your address: try again in a moment."),
+    500: ("Internal Server Error", "Something went wrong on our side."),
+    502: ("Bad Gateway", "The chat service is not reachable: try again in a moment."),
+    503: ("Service Unavailable", "The chat service is unavailable: try again in a moment."),
+    504: ("Gateway Timeout", "The chat service took too long to answer."),
+}
+# nginx's internal codes that go out as another status: 494 (request header or cookie too
+# large) is sent as 400.
+ERROR_ALIASES = {494: 400}
 
 
 @dataclass(frozen=True)
 class Upstream:
-    """One chat worker as nginx reaches it; `id` is the value of its sticky cookie."""
+    """One chat worker as nginx reaches it. `id` is its sticky cookie's value and the
+    route its session ids start with: run that worker with WORKER_ROUTE=<id>."""
 
     id: str
     host: str
@@ -131,6 +157,47 @@ def validate(options: NginxOptions) -> None:
         ipaddress.ip_network(address, strict=False)  # nginx's geo takes addresses and CIDRs
 
 
+def security_headers() -> dict[str, str]:
+    """Header name -> value, as services/talkrooms/pages.py adds them to the pages."""
+    with SECURITY_HEADERS_FILE.open(encoding="utf-8") as file:
+        headers: dict[str, str] = json.load(file)
+    for name in headers:
+        if not re.fullmatch(r"[A-Za-z0-9-]+", name):
+            raise ValueError(f"not a header name: {name!r}")
+    return headers
+
+
+def nginx_quote(text: str) -> str:
+    """`text` as one quoted nginx string; `$` would be read as a variable, so it is refused."""
+    if "$" in text:
+        raise ValueError(f"cannot quote {text!r} for nginx: $ starts a variable")
+    quote = "'" if '"' in text else '"'
+    escaped = text.replace("\\", "\\\\").replace(quote, "\\" + quote)
+    return quote + escaped.replace("\n", "\\n").replace("\r", "\\r") + quote
+
+
+def error_pages() -> list[dict[str, Any]]:
+    """Each status nginx answers itself: the codes that lead to it, its JSON and HTML bodies."""
+    pages = []
+    for status, (title, reason) in ERROR_PAGES.items():
+        heading = f"{status} {title}"
+        html = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>{heading} - TalkRooms</title></head>"
+            f"<body><h1>{heading}</h1><p>{reason}</p></body></html>\n"
+        )
+        aliases = [code for code, sent in ERROR_ALIASES.items() if sent == status]
+        pages.append(
+            {
+                "status": status,
+                "codes": [status, *aliases],
+                "json": json.dumps({"error": reason}) + "\n",
+                "html": html,
+            }
+        )
+    return pages
+
+
 def render(options: NginxOptions) -> str:
     """The complete nginx.conf text."""
     validate(options)
@@ -140,9 +207,16 @@ def render(options: NginxOptions) -> str:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["nginx_quote"] = nginx_quote
     template = env.get_template(TEMPLATE.name)
     fields = {name: getattr(options, name) for name in options.__dataclass_fields__}
-    return template.render(**fields, worker_connections=options.worker_connections)
+    return template.render(
+        **fields,
+        worker_connections=options.worker_connections,
+        security_headers=security_headers(),
+        error_path=ERROR_PATH,
+        error_pages=error_pages(),
+    )
 
 
 def compose_options(workers: int = 2) -> NginxOptions:

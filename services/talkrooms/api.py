@@ -40,6 +40,7 @@ def health() -> tuple[Response, int]:
     state = current_app.extensions["talkrooms"]
     body: dict[str, Any] = {
         "worker": state.settings.instance_id,
+        "route": state.settings.worker_route,
         "uptime_seconds": round(time.time() - state.started_at, 1),
         "connections": len(state.connections),
     }

@@ -22,7 +22,9 @@ from .logs import configure_logging
 from .message_path import MessagePath, resync_local_rooms
 from .observability import install_observability
 from .pages import pages
+from .polling_guard import install_polling_guard
 from .presence import WorkerPresence
+from .session_ids import install_routed_ids
 from .settings import Settings
 from .store import Store, make_redis
 from .transport import install_frame_guard, install_pinger, origin_policy
@@ -103,6 +105,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     install_dispatch(sio, message_path, connections)
     install_frame_guard(sio.eio, batch_writes=settings.batch_writes)
     install_pinger(sio.eio)
+    install_routed_ids(sio.eio, settings.worker_route)
     presence = WorkerPresence(settings, store, connections, chat)
 
     app.extensions["talkrooms"] = AppState(
@@ -115,6 +118,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     )
     install_observability(app, settings, store, manager)
     app.wsgi_app = refuse_new_sessions_while_draining(app.wsgi_app, chat)  # type: ignore[method-assign]
+    app.wsgi_app = install_polling_guard(app.wsgi_app, sio.eio)  # type: ignore[method-assign, assignment]
     app.register_blueprint(api)
     app.register_blueprint(metrics_page)
     app.register_blueprint(pages)

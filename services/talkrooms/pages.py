@@ -33,28 +33,20 @@ DEFAULT_LANGUAGE = "en"
 SUGGESTED_ROOMS = ("general", "random", "tech")
 I18N_DIR = Path(__file__).parent / "static" / "i18n"
 
+# One table for the workers and nginx (nginx/render.py reads the same file), so the pages
+# and what nginx answers by itself (error pages, static files) carry identical headers.
+SECURITY_HEADERS_FILE = Path(__file__).parent / "security_headers.json"
+
+
+def _load_security_headers() -> dict[str, str]:
+    with SECURITY_HEADERS_FILE.open(encoding="utf-8") as file:
+        headers: dict[str, str] = json.load(file)
+    return headers
+
+
+SECURITY_HEADERS = _load_security_headers()
 # No inline script or style anywhere: every script is a same-origin ES module file.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
+CONTENT_SECURITY_POLICY = SECURITY_HEADERS["Content-Security-Policy"]
 
 
 @cache

@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     heartbeat_interval_seconds: float = Field(5.0, gt=0)
     worker_dead_after_seconds: float = Field(15.0, gt=0)
     worker_id: str = ""
+    # nginx's name for this worker (w1, w2, … in the order nginx lists the workers): every
+    # Engine.IO session id starts with it, so nginx routes each request of a session by
+    # its sid, cookies or not (docs/deployment.md). Empty: plain ids, cookie only.
+    worker_route: str = Field("", pattern=r"^[a-z0-9]{0,16}$")
 
     # Operations (docs/operations.md): the RQ cleanup job and the metrics endpoints.
     rq_queue: str = "talkrooms"

@@ -193,16 +193,17 @@ def programs(stack: StackPlan) -> list[Program]:
             priority=10,
         )
     ]
-    for port in stack.worker_ports:
+    for upstream in worker_upstreams(stack):
         found.append(
             Program(
-                f"worker-{port}",
+                f"worker-{upstream.port}",
                 (str(VENV_BIN / "gunicorn"), "-c", str(REPO_ROOT / GUNICORN_CONF), WSGI_APP),
                 priority=20,
                 environment={
-                    "SERVER_PORT": str(port),
+                    "SERVER_PORT": str(upstream.port),
                     "SERVER_HOST": LOOPBACK,
                     "REDIS_URL": stack.redis_url,
+                    "WORKER_ROUTE": upstream.id,
                 },
                 stop_wait_seconds=15,
             )
@@ -278,13 +279,18 @@ def current_user() -> str:
     return pwd.getpwuid(os.getuid()).pw_name
 
 
+def worker_upstreams(stack: StackPlan) -> tuple[Any, ...]:
+    """The workers as nginx lists them; each runs with WORKER_ROUTE = its upstream id."""
+    return tuple(load_nginx_renderer().upstreams([(LOOPBACK, p) for p in stack.worker_ports]))
+
+
 def nginx_options(stack: StackPlan) -> Any:
     """The renderer's NginxOptions for this plan: loopback workers, files under run/."""
     renderer = load_nginx_renderer()
     nginx_dir, _conf = nginx_paths(stack)
     return renderer.NginxOptions(
         listen=f"{stack.public_host}:{stack.public_port}",
-        workers=renderer.upstreams([(LOOPBACK, port) for port in stack.worker_ports]),
+        workers=worker_upstreams(stack),
         static_root=str(REPO_ROOT / STATIC_ROOT),
         run_dir=str(nginx_dir),
         error_log=str(stack.run_dir / "logs" / "nginx-error.log"),

@@ -1,15 +1,20 @@
 // The official socket.io-client (pinned in package.json) talking to TalkRooms, for
 // tests/integration/test_conformance_js.py. One JSON line per step on stdout.
 //
-//   node client.mjs <url> <upgrade|websocket> <room> <username>
+//   node client.mjs <url> <upgrade|polling|websocket|cookies> <room> <username>
 //
-// upgrade:   transports ["polling", "websocket"] (long-polling first, then the upgrade)
+// upgrade:   io(url) with default options: long-polling first, then the upgrade, and no
+//            cookies sent back (Node has no cookie jar without withCredentials)
+// polling:   transports ["polling"] only, no cookies: every request of a session is a new
+//            HTTP request that nginx must route to the session's worker by its sid alone
 // websocket: transports ["websocket"] only
+// cookies:   like upgrade, with withCredentials (the cookie jar a browser has)
 //
 // Round 1: connect, join_room (ack), send_message (ack), receive its own new_message, then
 // print `ready_for_server_close` and wait: the test restarts the worker holding the socket.
 // The client must see the transport close, reconnect through nginx (to the other worker),
-// and round 2 does it all again; then `done` and exit 0. Exit 2 on timeout, 3 on error.
+// and round 2 does it all again, finding round 1's message in room_joined's history; then
+// `done` and exit 0. Exit 2 on timeout, 3 on error.
 import { io } from "socket.io-client";
 
 const [url, mode, room, username] = process.argv.slice(2);
@@ -19,20 +24,33 @@ function out(event, data = {}) {
   process.stdout.write(JSON.stringify({ event, t: Date.now(), ...data }) + "\n");
 }
 
-const socket = io(url, {
-  transports: mode === "websocket" ? ["websocket"] : ["polling", "websocket"],
-  // A cookie jar under Node (a browser has its own): nginx keeps a polling session on its
-  // worker with the talkrooms_worker cookie; without it every request may land elsewhere.
-  withCredentials: true,
+const TRANSPORTS = {
+  upgrade: undefined,
+  polling: ["polling"],
+  websocket: ["websocket"],
+  cookies: undefined,
+};
+if (!(mode in TRANSPORTS)) {
+  out("error", { message: `unknown mode ${mode}` });
+  process.exit(3);
+}
+const options = {
   reconnectionDelay: 200,
   reconnectionDelayMax: 1000,
   timeout: 5000,
-});
+};
+if (TRANSPORTS[mode]) options.transports = TRANSPORTS[mode];
+if (mode === "cookies") options.withCredentials = true;
+const socket = io(url, options);
 const clientKey = `conformance-${mode}-0123456789`;
 const waiting = new Map();
 let round = 0;
+let history = [];
 
 socket.on("connected", (payload) => out("connected_event", { sid: payload.sid }));
+socket.on("room_joined", (payload) => {
+  history = payload.messages.map((message) => message.id);
+});
 socket.on("new_message", (message) => {
   out("new_message", { id: message.id, client_id: message.client_id ?? null });
   const resolve = waiting.get(message.client_id);
@@ -73,8 +91,8 @@ async function play() {
     room,
     client_key: clientKey,
   });
-  out("joined", { round, ok: joined.ok, error: joined.error ?? null });
-  if (mode !== "websocket") await upgraded(engine);
+  out("joined", { round, ok: joined.ok, error: joined.error ?? null, history });
+  if (mode === "upgrade" || mode === "cookies") await upgraded(engine);
   out("transport", { round, now: engine.transport.name });
   const clientId = `${mode}-${round}`;
   const own = ownMessage(clientId);

@@ -1,7 +1,10 @@
 """The official JavaScript client (socket.io-client, pinned in tests/conformance/) through
-nginx: long-polling then the upgrade, and WebSocket only. Join, send with an ack, receive
-the message, then the worker holding the socket restarts (a server-side transport close):
-the client reconnects through nginx to the other worker and does it all again.
+nginx with 2 and 4 workers: default options (long-polling then the upgrade, no cookies
+sent back, as every Node client and bot does), long-polling only, WebSocket only, and
+with a cookie jar. Join, send with an ack, receive the message, then the worker holding
+the socket restarts (a server-side transport close): the client reconnects through nginx
+and does it all again, with round 1's message in its history. No request of a session may
+reach another worker than the one its sid names (issue 15).
 
 `make conformance-deps` installs the client (npm ci, like the mobile app's `make
 mobile-deps`); `make test` runs it first.
@@ -32,12 +35,12 @@ PACKAGE = REPO_ROOT / "services" / "tests" / "conformance"
 CLIENT = PACKAGE / "client.mjs"
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+@pytest.fixture(scope="module", params=[2, 4], ids=lambda n: f"{n}-workers")
+def cluster(tmp_path_factory: pytest.TempPathFactory, request: Any) -> Iterator[Cluster]:
     # A short graceful timeout: a restarting worker closes its sockets after a second.
     stack = Cluster(
         tmp_path_factory.mktemp("conformance-js"),
-        workers=2,
+        workers=request.param,
         env={"GRACEFUL_TIMEOUT_SECONDS": "1"},
     ).start()
     yield stack
@@ -108,7 +111,7 @@ def worker_index_holding(cluster: Cluster, sid: str) -> int:
     raise AssertionError(f"no worker holds {sid}")
 
 
-@pytest.mark.parametrize("mode", ["upgrade", "websocket"])
+@pytest.mark.parametrize("mode", ["upgrade", "polling", "websocket", "cookies"])
 def test_the_official_js_client_chats_and_reconnects_through_nginx(
     cluster: Cluster, room_name: str, mode: str
 ) -> None:
@@ -146,21 +149,27 @@ def test_the_official_js_client_chats_and_reconnects_through_nginx(
     assert [j["ok"] for j in client.events("joined")] == [True, True]
     assert [s["ok"] for s in sent] == [True, True]
     assert int(sent[1]["id"]) > int(sent[0]["id"])
+    assert sent[0]["id"] in client.events("joined")[1]["history"]
+    assert cluster.misrouted_requests(since) == []
     assert [r["id"] for r in client.events("received_own")] == [s["id"] for s in sent]
     # The server's `connected` event precedes its CONNECT packet: buffered, not lost.
     assert len(client.events("connected_event")) == 2
     # The restart closed the transport from the server side; the client came back alone.
     assert disconnects[:1] in (["transport close"], ["transport error"]), disconnects
-    assert transports == ["websocket", "websocket"]
-    if mode == "upgrade":
+    requests_seen = [e["request"] for e in cluster.nginx.access_entries()[since:]]
+    if mode == "polling":
+        assert opened_on == ["polling", "polling"] and upgrades == []
+        assert transports == ["polling", "polling"]
+        assert not any("transport=websocket" in r for r in requests_seen)
+    elif mode in ("upgrade", "cookies"):
         assert opened_on == ["polling", "polling"] and upgrades == ["websocket", "websocket"]
+        assert transports == ["websocket", "websocket"]
         # nginx saw the polling handshake and then the WebSocket of the same session.
-        requests_seen = [e["request"] for e in cluster.nginx.access_entries()[since:]]
         assert any("transport=polling" in r for r in requests_seen)
         assert any("transport=websocket&sid=" in r for r in requests_seen)
     else:
         assert opened_on == ["websocket", "websocket"] and upgrades == []
-        requests_seen = [e["request"] for e in cluster.nginx.access_entries()[since:]]
+        assert transports == ["websocket", "websocket"]
         assert not any("transport=polling" in r for r in requests_seen)
 
     # Both messages are stored, once, in order.

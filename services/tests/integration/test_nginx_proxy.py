@@ -120,15 +120,27 @@ def test_the_handshake_names_its_worker_and_later_polls_follow_the_cookie(cluste
     assert poll.status_code == 200 and "\x1e40{" in poll.text, poll.text
 
 
-def test_without_the_cookie_polling_would_break(cluster: Cluster):
-    """Why the cookie exists: a session's requests spread over workers get 400s."""
+def test_without_the_cookie_polling_follows_the_sid(cluster: Cluster):
+    """Without the cookie (most non-browser clients) the session id alone routes: a
+    session's requests spread over workers would get 400 "Invalid session"."""
     handshake = requests.get(f"{cluster.url}{HANDSHAKE}", timeout=5)
     sid = handshake.text.split('"sid":"', 1)[1].split('"', 1)[0]
     statuses = {
         requests.post(f"{cluster.url}{HANDSHAKE}&sid={sid}", data="3", timeout=5).status_code
         for _ in range(4)
     }
-    assert 400 in statuses
+    assert statuses == {200}
+
+
+def test_a_new_session_follows_the_cookie(cluster: Cluster):
+    """The cookie still pins new sessions of a browser (all its tabs) to one worker."""
+    for route in ("w1", "w2"):
+        for _ in range(3):
+            handshake = requests.get(
+                f"{cluster.url}{HANDSHAKE}", cookies={"talkrooms_worker": route}, timeout=5
+            )
+            assert handshake.status_code == 200
+            assert handshake.text.split('"sid":"', 1)[1].startswith(f"{route}.")
 
 
 def test_the_browser_origin_with_a_port_is_accepted(cluster: Cluster):

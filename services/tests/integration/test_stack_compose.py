@@ -124,9 +124,15 @@ def test_nginx_mounts_the_config_rendered_from_the_same_template(compose):
     assert nginx_mounts["/etc/talkrooms/nginx.conf"] == str(renderer.COMPOSE_CONF)
     assert nginx_mounts["/srv/talkrooms/static"] == str(stack.REPO_ROOT / stack.STATIC_ROOT)
     assert nginx["command"][:3] == ["nginx", "-c", "/etc/talkrooms/nginx.conf"]
-    # The upstreams are exactly the compose workers, on the ports they listen on.
+    # The upstreams are exactly the compose workers, on the ports they listen on, and each
+    # worker's session ids start with the route nginx maps to its upstream group.
+    options = renderer.compose_options(len(workers))
+    routes = {upstream.host: upstream.id for upstream in options.workers}
     for name, service in workers.items():
         assert f"server {name}:{service['environment']['SERVER_PORT']} " in committed
+        route = service["environment"]["WORKER_ROUTE"]
+        assert route == routes[name]
+        assert f'"~^{route}\\." talkrooms_{route};' in committed
 
 
 def test_only_nginx_and_the_dashboards_are_published(compose):

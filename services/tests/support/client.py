@@ -20,9 +20,12 @@ class ChatClient:
         transports: list[str] | None = None,
         headers: dict[str, str] | None = None,
         reconnection: bool = False,
+        http_session: Any = None,
     ) -> None:
         self.url = url
-        self.sio = socketio.Client(reconnection=reconnection, request_timeout=5)
+        self.sio = socketio.Client(
+            reconnection=reconnection, request_timeout=5, http_session=http_session
+        )
         self.events: list[tuple[str, Any]] = []
         self._changed = threading.Condition()
         self.sio.on("*", self._record)

@@ -232,3 +232,13 @@ class ChatWorker(ManagedProcess):
     def listening(self) -> bool:
         with socket.create_connection(("127.0.0.1", self.port), timeout=1):
             return True
+
+    def freeze(self) -> None:
+        """SIGSTOP the gunicorn master and its worker: connections are still accepted (the
+        kernel's backlog) but nothing answers, as with a worker stuck without yielding."""
+        if self.running():
+            os.killpg(self.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.running():
+            os.killpg(self.pid, signal.SIGCONT)

@@ -8,6 +8,7 @@ test can kill -9 or restart one worker and every process is stopped by its PID.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import shutil
 import socket
@@ -16,20 +17,29 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import redis
 import requests
 import socketio
 
 from talkrooms import stack
+from talkrooms.session_ids import route_of
 from talkrooms.store import Keys
 from tests.support.client import ChatClient
 from tests.support.processes import ChatWorker, ManagedProcess, RedisServer, free_port, wait_until
 
+SID_IN_REQUEST = re.compile(r"[?&]sid=([^& ]+)")
 ACCESS_LINE = re.compile(
     r'^(?P<client>\S+) \[(?P<time>[^]]+)\] "(?P<request>[^"]*)" (?P<status>\d{3}) '
     r"(?P<bytes>\d+) up=(?P<upstream>.*) rt=(?P<rt>\S+)$"
 )
+
+
+def worker_routes(ports: list[int]) -> list[tuple[int, str]]:
+    """(port, WORKER_ROUTE) of loopback workers, in the order nginx lists them."""
+    upstreams = stack.load_nginx_renderer().upstreams([("127.0.0.1", p) for p in ports])
+    return [(upstream.port, upstream.id) for upstream in upstreams]
 
 
 class NginxServer(ManagedProcess):
@@ -42,6 +52,7 @@ class NginxServer(ManagedProcess):
         port: int | None = None,
         static_root: Path | None = None,
         max_body_bytes: int = 64 * 1024,
+        overrides: dict[str, Any] | None = None,
     ) -> None:
         self.port = port or free_port()
         super().__init__(f"nginx-{self.port}", work_dir)
@@ -52,15 +63,17 @@ class NginxServer(ManagedProcess):
         self.worker_ports = worker_ports
         self.static_root = static_root or (stack.REPO_ROOT / stack.STATIC_ROOT)
         self.max_body_bytes = max_body_bytes
+        # Any other NginxOptions field, e.g. {"read_timeout": "1s", "limit_exempt": ()}.
+        self.overrides = dict(overrides or {})
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def options(self) -> Any:
-        """nginx/render.py's options for this server's ports and folders."""
+        """nginx/render.py's options for this server's ports and folders (+ overrides)."""
         renderer = stack.load_nginx_renderer()
-        return renderer.NginxOptions(
+        options = renderer.NginxOptions(
             listen=f"127.0.0.1:{self.port}",
             workers=renderer.upstreams([("127.0.0.1", p) for p in self.worker_ports]),
             static_root=str(self.static_root),
@@ -71,6 +84,7 @@ class NginxServer(ManagedProcess):
             max_body_bytes=self.max_body_bytes,
             user=stack.current_user(),
         )
+        return dataclasses.replace(options, **self.overrides)
 
     def render(self) -> str:
         return str(stack.load_nginx_renderer().render(self.options()))
@@ -110,11 +124,14 @@ class Cluster:
         self.env = dict(env or {})
         self.redis = RedisServer(work_dir, appendonly=True)
         ports = [free_port() for _ in range(workers)]
+        # As make run does: each worker's session ids start with nginx's name for it.
+        self.routes = dict(worker_routes(ports))
         self.workers = [self._worker(port) for port in ports]
         self.nginx = NginxServer(work_dir, ports)
 
     def _worker(self, port: int) -> ChatWorker:
-        return ChatWorker(self.work_dir, self.redis.url, port=port, env=self.env)
+        env = {**self.env, "WORKER_ROUTE": self.routes[port]}
+        return ChatWorker(self.work_dir, self.redis.url, port=port, env=env)
 
     @property
     def url(self) -> str:
@@ -170,6 +187,23 @@ class Cluster:
                 counts[entry["upstream"].split(", ")[-1]] += 1
         return counts
 
+    def misrouted_requests(self, since: int = 0) -> list[dict[str, str]]:
+        """Requests of an Engine.IO session that nginx tried first on another worker than
+        the one its sid names, or that another worker answered with success. Requests
+        whose worker was down reach a backup, which answers 400: not misrouted."""
+        homes = {route: f"127.0.0.1:{port}" for port, route in self.routes.items()}
+        wrong = []
+        for entry in self.nginx.access_entries()[since:]:
+            sid = SID_IN_REQUEST.search(entry["request"])
+            if sid is None:
+                continue
+            home = homes.get(route_of(unquote(sid.group(1))) or "")
+            tried = entry["upstream"].split(", ")
+            succeeded = entry["status"] in ("101", "200")
+            if tried[0] != home or (succeeded and tried[-1] != home):
+                wrong.append(entry)
+        return wrong
+
     def stop(self) -> None:
         self.nginx.stop()
         for worker in self.workers:
@@ -185,8 +219,10 @@ class RejoiningClient(ChatClient):
     same username and client_key, so presence sees the same person come back.
     """
 
-    def __init__(self, url: str, username: str, room: str, transports: list[str]) -> None:
-        super().__init__(url, transports=transports, reconnection=True)
+    def __init__(
+        self, url: str, username: str, room: str, transports: list[str], http_session: Any = None
+    ) -> None:
+        super().__init__(url, transports=transports, reconnection=True, http_session=http_session)
         self.username = username
         self.room = room
         # Quicker than the defaults (1 s, up to 5 s) so tests stay short.

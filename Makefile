@@ -158,10 +158,16 @@ $(CONFORMANCE_STAMP): $(CONFORMANCE)/package-lock.json $(CONFORMANCE)/package.js
 conformance-deps: $(CONFORMANCE_STAMP) ## The pinned socket.io-client for the interop test (npm ci when it changed)
 
 .PHONY: lint
-lint: venv ## ruff (lint + format check) and mypy
+lint: venv ## ruff (lint + format check), mypy, the import contracts, fresh protocol copies
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	cd services && ../$(BIN)/lint-imports ../pyproject.toml
+	$(BIN)/python -m talkrooms.protocol.generate --check
+
+.PHONY: protocol
+protocol: venv ## Generate the client core's protocol facts and docs/protocol.md's tables from facts.json
+	$(BIN)/python -m talkrooms.protocol.generate
 
 .PHONY: fmt
 fmt: venv ## Format the Python code

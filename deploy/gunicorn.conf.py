@@ -14,7 +14,7 @@ import sys
 _WORKER_CLASSES = {
     # gevent-websocket: the faster of the two here (BENCHMARKS.md); needs this class,
     # plain -k gevent fails every WebSocket when gevent-websocket is installed.
-    "gevent-websocket": "talkrooms.gunicorn_worker.TalkroomsWebSocketWorker",
+    "gevent-websocket": "talkrooms.realtime.gunicorn_worker.TalkroomsWebSocketWorker",
     # simple-websocket through plain gevent.
     "gevent": "gevent",
 }

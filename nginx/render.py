@@ -40,7 +40,7 @@ NEW_SESSION_BURST = 100
 LIMIT_EXEMPT = ("127.0.0.1", "::1")
 # The headers the workers put on their pages, in the package so both read one file: nginx
 # adds them to everything it answers on the public port (error pages, static files too).
-SECURITY_HEADERS_FILE = HERE.parent / "services" / "talkrooms" / "security_headers.json"
+SECURITY_HEADERS_FILE = HERE.parent / "services" / "talkrooms" / "web" / "security_headers.json"
 # nginx's own error responses (never the workers', which pass through untouched): status
 # -> (title, one-line reason). JSON {"error": reason} under /api/ and /socket.io/, a
 # plain HTML page elsewhere; nginx's default pages name nginx.
@@ -158,7 +158,7 @@ def validate(options: NginxOptions) -> None:
 
 
 def security_headers() -> dict[str, str]:
-    """Header name -> value, as services/talkrooms/pages.py adds them to the pages."""
+    """Header name -> value, as services/talkrooms/web/pages.py adds them to the pages."""
     with SECURITY_HEADERS_FILE.open(encoding="utf-8") as file:
         headers: dict[str, str] = json.load(file)
     for name in headers:

@@ -12,22 +12,22 @@ from flask import Flask
 from flask_socketio import SocketIO
 from redis.exceptions import RedisError
 
-from . import fastjson
-from .api import api, metrics_page
-from .broadcast import TalkroomsRedisManager
-from .chat import ChatService
-from .connections import ConnectionRegistry
-from .events import ChatNamespace, install_dispatch
-from .logs import configure_logging
-from .message_path import MessagePath, resync_local_rooms
-from .observability import install_observability
-from .pages import pages
-from .polling_guard import install_polling_guard
-from .presence import WorkerPresence
-from .session_ids import install_routed_ids
-from .settings import Settings
-from .store import Store, make_redis
-from .transport import install_frame_guard, install_pinger, origin_policy
+from talkrooms.chat.events import ChatNamespace, install_dispatch
+from talkrooms.chat.message_path import MessagePath, resync_local_rooms
+from talkrooms.chat.presence import WorkerPresence
+from talkrooms.chat.service import ChatService
+from talkrooms.ops.observability import install_observability
+from talkrooms.realtime import fastjson
+from talkrooms.realtime.broadcast import TalkroomsRedisManager
+from talkrooms.realtime.connections import ConnectionRegistry
+from talkrooms.realtime.polling_guard import install_polling_guard
+from talkrooms.realtime.session_ids import install_routed_ids
+from talkrooms.realtime.transport import install_frame_guard, install_pinger, origin_policy
+from talkrooms.settings import Settings
+from talkrooms.storage.store import Store, make_redis
+from talkrooms.telemetry.logs import configure_logging
+from talkrooms.web.api import api, metrics_page
+from talkrooms.web.pages import pages
 
 log = logging.getLogger("talkrooms.app")
 

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import stack
-from .ops_cli import add_ops_commands
+from talkrooms.jobs.commands import add_ops_commands
+from talkrooms.ops import stack
 
 
 def _env_int(name: str, default: int | None) -> int | None:

@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     # Sockets one client address may hold on one worker (0 = no limit; nginx limits too).
     max_connections_per_address: int = Field(500, ge=0)
     # With gevent-websocket, all packets queued for a socket leave in one write
-    # (transport.py); off only to measure what it saves.
+    # (realtime/transport.py); off only to measure what it saves.
     batch_writes: bool = True
     # Engine.IO heartbeats (its defaults): the server pings every interval and closes a
     # client that has not answered within the timeout. Whole seconds (the handshake

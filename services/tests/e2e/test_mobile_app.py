@@ -29,7 +29,7 @@ import requests
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from talkrooms.protocol import username_identity
-from talkrooms.store import Keys
+from talkrooms.storage.store import Keys
 from tests.e2e.helpers import join, message_texts, notices, online_users, send, shoot
 from tests.support.processes import REPO_ROOT, ManagedProcess, free_port, wait_until
 from tests.support.stack import Cluster

@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from talkrooms.message_path import MessagePath
+from talkrooms.chat.message_path import MessagePath
 from talkrooms.settings import Settings
-from talkrooms.store import STORE_MESSAGE, Store
+from talkrooms.storage.store import STORE_MESSAGE, Store
 from tests.e2e.helpers import (
     STATE,
     join,

@@ -22,7 +22,7 @@ import pytest
 import requests
 import websocket
 
-from talkrooms import stack
+from talkrooms.ops import stack
 from tests.reliability.figures import report
 from tests.support.abuse import LimitedNginx, http_from, rss_kb, worker_process, ws_connect
 from tests.support.client import ChatClient

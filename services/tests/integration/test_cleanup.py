@@ -17,10 +17,11 @@ import pytest
 import redis
 import requests
 
-from talkrooms.jobs import CLEANUP_JOB, JobStatus, run_cleanup
+from talkrooms.jobs.tasks import run_cleanup
 from talkrooms.protocol import username_identity
 from talkrooms.settings import Settings
-from talkrooms.store import Store, client_key_hash, now_ms
+from talkrooms.storage.job_status import CLEANUP_JOB, JobStatus
+from talkrooms.storage.store import Store, client_key_hash, now_ms
 from tests.support.client import ChatClient
 from tests.support.ops import ops_environment
 from tests.support.processes import VENV_BIN, ChatWorker, RedisServer, free_port, wait_until

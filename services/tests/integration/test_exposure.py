@@ -19,7 +19,7 @@ import pytest
 import requests
 import socketio
 
-from talkrooms import stack
+from talkrooms.ops import stack
 from talkrooms.settings import Settings
 from tests.integration.test_stack_compose import compose_config
 from tests.integration.test_stack_run import RunningStack, descendants

@@ -21,7 +21,8 @@ import requests
 from rq import Queue
 from rq.job import Job, JobStatus
 
-from talkrooms import jobs, prometheus_config
+from talkrooms.jobs import tasks as jobs
+from talkrooms.ops import prometheus_config
 from tests.support.client import ChatClient
 from tests.support.ops import PrometheusServer, RQWorkerProcess
 from tests.support.processes import ChatWorker, RedisServer, wait_until

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from talkrooms import stack
-from talkrooms.pages import SECURITY_HEADERS
+from talkrooms.ops import stack
+from talkrooms.web.pages import SECURITY_HEADERS
 from tests.support.processes import ChatWorker, RedisServer
 from tests.support.stack import NginxServer
 

@@ -17,12 +17,12 @@ from rq import Queue
 from rq.cron import CronScheduler, get_cron_job_ids
 from rq.job import Job, JobStatus
 
-from talkrooms import jobs
-from talkrooms.jobs import CLEANUP_JOB
-from talkrooms.jobs import JobStatus as CleanupStatus
-from talkrooms.scheduling import build_scheduler
+from talkrooms.jobs import tasks as jobs
+from talkrooms.jobs.scheduling import build_scheduler
 from talkrooms.settings import Settings
-from talkrooms.store import Store
+from talkrooms.storage.job_status import CLEANUP_JOB
+from talkrooms.storage.job_status import JobStatus as CleanupStatus
+from talkrooms.storage.store import Store
 from tests.support.ops import RQWorkerProcess, TalkroomsCommand
 from tests.support.processes import RedisServer, free_port, wait_until
 

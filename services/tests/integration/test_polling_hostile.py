@@ -2,7 +2,7 @@
 
 python-engineio answers some malformed polling POSTs with 200 after logging a traceback,
 and holds others until the ping timeout (it closes the session waiting for a GET that
-never comes). services/talkrooms/polling_guard.py answers them first. Every case here
+never comes). services/talkrooms/realtime/polling_guard.py answers them first. Every case here
 goes through the real nginx to 2 workers, alone and then as a concurrent burst: counted,
 0 responses >= 500, 0 unanswered, the session closed, no traceback in the workers' logs,
 and everyone else keeps chatting (issue 15).

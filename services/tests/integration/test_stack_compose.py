@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from talkrooms import stack
+from talkrooms.ops import stack
 
 COMPOSE = stack.REPO_ROOT / "docker-compose.yml"
 WORKER_COMMAND = ["gunicorn", "-c", stack.GUNICORN_CONF, stack.WSGI_APP]

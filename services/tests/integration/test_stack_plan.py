@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from supervisor.options import ServerOptions
 
-from talkrooms import stack
+from talkrooms.ops import stack
 
-JOBS = stack.OptionalProgram("rq-worker", "talkrooms.jobs", ("rq-worker",))
-SCHEDULER = stack.OptionalProgram("rq-scheduler", "talkrooms.jobs", ("scheduler",))
+JOBS = stack.OptionalProgram("rq-worker", "talkrooms.jobs.tasks", ("rq-worker",))
+SCHEDULER = stack.OptionalProgram("rq-scheduler", "talkrooms.jobs.tasks", ("scheduler",))
 
 
 def make_plan(tmp_path: Path, workers: int, **kwargs: object) -> stack.StackPlan:

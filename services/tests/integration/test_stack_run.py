@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from talkrooms import stack
+from talkrooms.ops import stack
 from tests.support.client import ChatClient
 from tests.support.processes import free_port, wait_until
 

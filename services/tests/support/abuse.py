@@ -19,7 +19,7 @@ import requests
 import websocket
 from requests.adapters import HTTPAdapter
 
-from talkrooms import stack
+from talkrooms.ops import stack
 from tests.support.processes import ChatWorker
 from tests.support.stack import NginxServer
 

@@ -23,9 +23,9 @@ import redis
 import requests
 import socketio
 
-from talkrooms import stack
-from talkrooms.session_ids import route_of
-from talkrooms.store import Keys
+from talkrooms.ops import stack
+from talkrooms.realtime.session_ids import route_of
+from talkrooms.storage.store import Keys
 from tests.support.client import ChatClient
 from tests.support.processes import ChatWorker, ManagedProcess, RedisServer, free_port, wait_until
 

@@ -10,11 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from talkrooms import metrics, prometheus_config
-from talkrooms.jobs import JobStatus
-from talkrooms.message_path import iso_now
+from talkrooms.chat.message_path import iso_now
+from talkrooms.ops import prometheus_config
 from talkrooms.settings import Settings
-from talkrooms.store import Keys, Store
+from talkrooms.storage.job_status import JobStatus
+from talkrooms.storage.store import Keys, Store
+from talkrooms.telemetry import metrics
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"

@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from talkrooms.app import create_app
-from talkrooms.pages import CONTENT_SECURITY_POLICY, ui_strings
 from talkrooms.protocol import ROOM_ERROR, USERNAME_ERROR
 from talkrooms.settings import Settings
+from talkrooms.web.pages import CONTENT_SECURITY_POLICY, ui_strings
 
 PACKAGE = Path(__file__).resolve().parents[2] / "talkrooms"
 TEMPLATES = PACKAGE / "templates"

@@ -8,8 +8,8 @@ import gevent
 import pytest
 from engineio import packet as eio_packet
 
-from talkrooms import socket_writer
-from talkrooms.transport import FlushingQueue
+from talkrooms.realtime import socket_writer
+from talkrooms.realtime.transport import FlushingQueue
 
 
 class RecordingWebSocket:

@@ -12,15 +12,15 @@ import engineio
 import orjson
 import socketio
 
-from talkrooms.connections import TokenBucket
-from talkrooms.logs import JsonLineFormatter
-from talkrooms.message_path import MessagePath, iso_now
+from talkrooms.chat.message_path import MessagePath, iso_now
+from talkrooms.realtime.connections import TokenBucket
 from talkrooms.settings import RateLimit
+from talkrooms.telemetry.logs import JsonLineFormatter
 
 
 def test_token_bucket_allows_a_burst_then_refuses(monkeypatch):
     clock = [100.0]
-    monkeypatch.setattr("talkrooms.connections.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("talkrooms.realtime.connections.time.monotonic", lambda: clock[0])
     bucket = TokenBucket(RateLimit(3, 6))
     assert [bucket.take() for _ in range(4)] == [True, True, True, False]
     clock[0] += 2.0  # 3 per 6 s refills one token every 2 s
@@ -62,7 +62,7 @@ def test_log_lines_are_json_with_extras():
 
 
 def test_pinned_socketio_versions_are_the_installed_ones():
-    """broadcast.py and events.py use private members: the lock file pins their versions."""
+    """realtime/broadcast.py and chat/events.py use private members: the lock pins them."""
     lock = (Path(__file__).resolve().parents[3] / "requirements.lock").read_text()
     for package in ("python-socketio", "python-engineio", "Flask-SocketIO"):
         assert f"{package}=={version(package)}" in lock, package
@@ -96,7 +96,7 @@ def test_library_private_parts_we_rely_on_still_exist():
 
 
 def test_client_address_trusts_only_configured_proxies():
-    from talkrooms.events import client_address
+    from talkrooms.chat.events import client_address
     from talkrooms.settings import Settings
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]

@@ -1,0 +1,54 @@
+"""Room announcements from outside the chat workers (the cleanup job), via the queue.
+
+A write-only python-socketio RedisManager publishes standard JSON emit frames on the
+workers' channel; every worker's listener (broadcast.TalkroomsRedisManager) decodes them
+and emits to its local sockets in the room. Nothing here needs a Socket.IO server or
+gevent, so it works in an RQ work horse and in the CLI alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import socketio
+
+from talkrooms.protocol import ROOM_USERS, USER_LEFT, left_notice, room_users_payload
+from talkrooms.realtime.connections import socket_room
+from talkrooms.settings import Settings
+
+NAMESPACE = "/"
+
+
+class QueueAnnouncer:
+    """Emits user_left/room_users to a room on every worker."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.manager = socketio.RedisManager(
+            settings.effective_redis_url,
+            channel=settings.socketio_channel,
+            write_only=True,
+            redis_options={
+                "socket_timeout": settings.redis_socket_timeout,
+                "socket_connect_timeout": min(2.0, settings.redis_socket_timeout),
+            },
+        )
+
+    def user_left(self, room: str, username: str) -> None:
+        self.manager.emit(
+            USER_LEFT, left_notice(username), namespace=NAMESPACE, room=socket_room(room)
+        )
+
+    def room_users(self, room: str, usernames: list[str]) -> None:
+        self.manager.emit(
+            ROOM_USERS,
+            room_users_payload(room, usernames),
+            namespace=NAMESPACE,
+            room=socket_room(room),
+        )
+
+    def close(self) -> None:
+        """Close the publishing connection (the manager opens it on first emit)."""
+        client = self.manager.redis
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()

@@ -1,0 +1,281 @@
+"""The hot loop: receive -> validate -> store -> fan-out -> ack, for `send_message`.
+
+Everything a chat message costs on the server happens in this module, so its cost can be
+measured and changed in one place (BENCHMARKS.md). The moves, measured in shared/NOTES.md:
+
+- The event is taken straight from python-socketio's packet dispatch: no Flask request
+  context, no greenlet per event (the service runs with `async_handlers=False`), and a
+  sender's messages keep their order.
+- Group commit: every message received during one turn of the gevent loop is stored in
+  one Redis pipeline by a single flusher, one batch at a time (so a sender's order is kept
+  across batches); each message still gets its own ack or its own error.
+- One Lua call per message stores it (id, dedup by client_id, cap, TTLs) and publishes it
+  to the other workers as a pre-encoded Socket.IO packet (realtime/broadcast.py); the local sockets
+  get the same bytes straight from here. The JSON of a message is built once, here.
+- The ack goes out only after Redis confirmed the store; the broadcast can never run ahead
+  of the store because Redis itself publishes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import gevent
+import orjson
+from engineio import packet as eio_packet
+from redis.exceptions import NoScriptError, RedisError
+
+from talkrooms.protocol import (
+    NOT_IN_ROOM,
+    RATE_LIMITED,
+    SEND_MESSAGE,
+    UNAVAILABLE,
+    ProtocolError,
+    format_message_id,
+    require_object,
+    validate_client_id,
+    validate_message_text,
+)
+from talkrooms.realtime.broadcast import TalkroomsRedisManager
+from talkrooms.realtime.connections import Connection, ConnectionRegistry
+from talkrooms.settings import Settings
+from talkrooms.storage.store import STORE_MESSAGE, Store
+from talkrooms.telemetry import metrics
+
+log = logging.getLogger("talkrooms.messages")
+
+UNAVAILABLE_ERROR = "Messages cannot be stored right now; retry with the same client_id"
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def iso_now(now: float) -> str:
+    """ISO 8601 UTC with milliseconds, e.g. 2026-11-25T14:03:07.412Z."""
+    millis = int(now * 1000) % 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{millis:03d}Z"
+
+
+class Pending:
+    """One validated message waiting for the next pipeline."""
+
+    __slots__ = ("ack_id", "client_id", "connection", "received", "room", "tail", "text")
+
+    def __init__(
+        self,
+        connection: Connection,
+        ack_id: int | None,
+        room: str,
+        text: str,
+        client_id: str | None,
+        tail: str,
+        received: float,
+    ) -> None:
+        self.connection = connection
+        self.ack_id = ack_id
+        self.room = room
+        self.text = text
+        self.client_id = client_id
+        self.tail = tail
+        self.received = received
+
+
+class MessagePath:
+    """Owns send_message from the socket to the ack."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        connections: ConnectionRegistry,
+        manager: TalkroomsRedisManager,
+        send_eio_packet: Callable[[str, Any], None],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.connections = connections
+        self.manager = manager
+        self.send_eio_packet = send_eio_packet
+        self.max_length = settings.message_max_length
+        self.rate = settings.message_rate
+        self.batch: list[Pending] = []
+        self.flusher: gevent.Greenlet | None = None
+
+    # -- receive + validate (runs in the socket's reader greenlet) ------------------------
+
+    def receive(self, eio_sid: str, ack_id: int | None, payload: Any) -> None:
+        """Validate one send_message and queue it for the next batch."""
+        received = time.perf_counter()
+        metrics.MESSAGES_RECEIVED.inc()
+        connection = self.connections.by_eio_sid.get(eio_sid)
+        if connection is None:
+            return
+        try:
+            data = require_object(payload, SEND_MESSAGE)
+            if connection.room is None:
+                raise ProtocolError("Join a room before sending messages", NOT_IN_ROOM)
+            text = validate_message_text(data.get("message"), self.max_length)
+            client_id = validate_client_id(data.get("client_id"))
+            if not connection.message_bucket.take():
+                metrics.RATE_LIMIT_HITS.labels(kind="message").inc()
+                raise ProtocolError(f"Too many messages: {self.rate.describe()}", RATE_LIMITED)
+        except ProtocolError as error:
+            metrics.MESSAGES_REJECTED.labels(reason=error.code).inc()
+            log.info(
+                "send_message refused",
+                extra={"sid": connection.sid, "code": error.code, "error": str(error)},
+            )
+            self._answer_error(connection, ack_id, error.code, str(error))
+            return
+        room = connection.room
+        tail = self._message_tail(connection.username or "", text, room, client_id)
+        self.batch.append(Pending(connection, ack_id, room, text, client_id, tail, received))
+        if self.flusher is None:
+            self.flusher = gevent.spawn(self._flush_forever)
+
+    @staticmethod
+    def _message_tail(username: str, text: str, room: str, client_id: str | None) -> str:
+        """The message JSON after its id; the store script prepends '{"id":"<seq>'."""
+        tail = (
+            f'","username":{_dumps(username)},"message":{_dumps(text)},'
+            f'"timestamp":"{iso_now(time.time())}","room":"{room}","type":"message"'
+        )
+        if client_id is not None:
+            tail += f',"client_id":"{client_id}"'
+        return tail + "}"
+
+    # -- store + fan-out + ack (runs in the single flusher greenlet) -----------------------
+
+    def _flush_forever(self) -> None:
+        """Store batches until none is waiting; only one flusher runs at a time."""
+        try:
+            while self.batch:
+                batch, self.batch = self.batch, []
+                self._flush(batch)
+        finally:
+            self.flusher = None
+
+    def _flush(self, batch: list[Pending]) -> None:
+        metrics.BATCH_SIZE.observe(len(batch))
+        try:
+            results = self._store(batch)
+        except RedisError as exc:
+            metrics.REDIS_ERRORS.labels(operation="store_message").inc()
+            log.error("storing a batch failed", extra={"batch": len(batch), "error": str(exc)})
+            for item in batch:
+                metrics.MESSAGES_REJECTED.labels(reason=UNAVAILABLE).inc()
+                self._answer_error(item.connection, item.ack_id, UNAVAILABLE, UNAVAILABLE_ERROR)
+            return
+        for item, result in zip(batch, results, strict=True):
+            self._deliver(item, result)
+
+    def _store(self, batch: list[Pending]) -> list[Any]:
+        """One pipeline of EVALSHA calls; reloads the script once if Redis lost it."""
+        started = time.perf_counter()
+        results = self._run_pipeline(batch)
+        if any(isinstance(r, NoScriptError) for r in results):
+            STORE_MESSAGE.load(self.store.redis)
+            retry = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+            for index, result in zip(
+                retry, self._run_pipeline([batch[i] for i in retry]), strict=True
+            ):
+                results[index] = result
+        metrics.REDIS_LATENCY.labels(operation="store_message").observe(
+            time.perf_counter() - started
+        )
+        return results
+
+    def _run_pipeline(self, batch: list[Pending]) -> list[Any]:
+        pipe = self.store.redis.pipeline(transaction=False)
+        channel = self.manager.channel
+        for item in batch:
+            keys, args = self.store.store_message_call(
+                item.room,
+                item.tail,
+                item.client_id,
+                channel,
+                self.manager.fast_frame_prefix(f"room:{item.room}"),
+            )
+            pipe.evalsha(STORE_MESSAGE.sha, len(keys), *keys, *args)
+        return list(pipe.execute(raise_on_error=False))
+
+    def _deliver(self, item: Pending, result: Any) -> None:
+        connection = item.connection
+        if isinstance(result, Exception):
+            metrics.REDIS_ERRORS.labels(operation="store_message").inc()
+            metrics.MESSAGES_REJECTED.labels(reason=UNAVAILABLE).inc()
+            log.error("storing a message failed", extra={"error": str(result)})
+            self._answer_error(connection, item.ack_id, UNAVAILABLE, UNAVAILABLE_ERROR)
+            return
+        stored, message = result[0] == 1, result[1].decode()
+        if stored:
+            delivered = self.manager.deliver_local(
+                f"room:{item.room}", f'2["new_message",{message}]'
+            )
+            metrics.MESSAGES_STORED.inc()
+            metrics.DELIVERIES_LOCAL.inc(delivered)
+        elif not message:
+            # A retry whose first copy has left the capped history: ack what we know.
+            message = "{" + f'"id":"{format_message_id(int(result[2]))}' + item.tail
+        if item.ack_id is not None:
+            self._send_ack(connection, item.ack_id, message, duplicate=not stored)
+        metrics.ACK_LATENCY.observe(time.perf_counter() - item.received)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "send_message",
+                extra={
+                    "sid": connection.sid,
+                    "room": item.room,
+                    "id": message[7:19],
+                    "duplicate": not stored,
+                },
+            )
+
+    # -- answers ---------------------------------------------------------------------------
+
+    def _send_ack(self, connection: Connection, ack_id: int, message: str, duplicate: bool) -> None:
+        flag = "true" if duplicate else "false"
+        body = f'3{ack_id}[{{"ok":true,"duplicate":{flag},"message":{message}}}]'
+        self.send_eio_packet(connection.eio_sid, eio_packet.Packet(eio_packet.MESSAGE, body))
+
+    def _answer_error(
+        self, connection: Connection, ack_id: int | None, code: str, error: str
+    ) -> None:
+        if ack_id is not None:
+            body = f"3{ack_id}" + _dumps([{"ok": False, "error": error, "code": code}])
+        else:
+            body = "2" + _dumps(["error", {"message": error, "code": code}])
+        self.send_eio_packet(connection.eio_sid, eio_packet.Packet(eio_packet.MESSAGE, body))
+
+
+def resync_local_rooms(manager: TalkroomsRedisManager, store: Store, history_limit: int) -> int:
+    """After the queue listener reconnected: hand local sockets what they missed meanwhile.
+
+    Pub/sub drops whatever is published while a subscriber is away; the messages are in
+    Redis though. For every room with local sockets, everything after the last id this
+    worker delivered is fetched and delivered (clients merge by id, so an overlap with a
+    live delivery shows once). Returns the number of messages re-sent.
+    """
+    resent = 0
+    for socket_room, last in list(manager.last_delivered.items()):
+        if not manager.rooms.get("/", {}).get(socket_room):
+            manager.forget_room(socket_room)
+            continue
+        room = socket_room.removeprefix("room:")
+        try:
+            messages, _ = store.history(room, None, last, history_limit)
+        except RedisError as exc:
+            log.error("resync after reconnect failed", extra={"room": room, "error": str(exc)})
+            continue
+        for message in messages:
+            manager.deliver_local(socket_room, f'2["new_message",{_dumps(message)}]')
+            resent += 1
+    if resent:
+        log.warning(
+            "re-delivered messages missed while the queue was away", extra={"messages": resent}
+        )
+    return resent

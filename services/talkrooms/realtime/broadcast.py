@@ -1,0 +1,213 @@
+"""The Redis message queue between workers, with a fast lane for chat messages.
+
+python-socketio's RedisManager publishes every emit as JSON on one channel, and every
+worker decodes every publication — its own echo included — before looking at the
+sender. That is a third of the CPU of a message on the plain stack (shared/NOTES.md).
+
+This manager keeps the standard JSON frames for the rare events (joins, presence,
+typing, the cleanup job's emits) and adds one frame for `new_message`:
+
+    P|<host id>|<socket.io room>|<encoded Socket.IO packet>
+
+The store_message Lua script publishes it in the same call that stores the message, so a
+message is on the queue exactly when it is stored. A receiving worker skips its own frames
+by comparing bytes, and hands the already-encoded packet to its local sockets without
+decoding or encoding any JSON.
+
+It relies on private parts of python-socketio 5.18 / python-engineio 4.15 (`_thread`,
+`_handle_*`, `_send_eio_packet`); requirements.lock pins them and
+tests/unit/test_library_contract.py fails loudly if an upgrade moves them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+import redis
+import socketio
+from engineio import packet as eio_packet
+
+from talkrooms.realtime.subscriber import RawSubscriber
+from talkrooms.storage.redis_clients import plain_client
+from talkrooms.telemetry import metrics
+
+log = logging.getLogger("talkrooms.realtime.broadcast")
+
+FAST_FRAME = b"P|"
+NEW_MESSAGE_PACKET = '2["new_message",{"id":"'
+SEQ_START = len(NEW_MESSAGE_PACKET)
+SEQ_END = SEQ_START + 12
+NAMESPACE = "/"
+RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
+
+
+class TalkroomsRedisManager(socketio.RedisManager):
+    """RedisManager with byte-level echo skipping and pre-encoded message frames."""
+
+    name = "talkrooms-redis"
+
+    def __init__(
+        self,
+        url: str,
+        channel: str,
+        publish_client: redis.Redis | None = None,
+        write_only: bool = False,
+        json: Any = None,
+        max_queued_packets: int = 1000,
+    ) -> None:
+        super().__init__(url, channel=channel, write_only=write_only, json=json)
+        self.publish_client = publish_client
+        self._echo_prefix = b'{"host_id":"' + self.host_id.encode() + b'"'
+        self._fast_echo_prefix = FAST_FRAME + self.host_id.encode() + b"|"
+        self.on_resubscribe: Callable[[], object] | None = None
+        self.max_queued_packets = max_queued_packets
+        # Highest message id handed to local sockets, per room: where a resync restarts.
+        self.last_delivered: dict[str, int] = {}
+        self.on_remote_message: Callable[[str, str], None] | None = None
+
+    # -- publishing ----------------------------------------------------------------------
+
+    def fast_frame_prefix(self, socket_room: str) -> str:
+        """What the store script writes before the message JSON (see module docstring)."""
+        return f'P|{self.host_id}|{socket_room}|2["new_message",'
+
+    def _redis_connect(self) -> None:
+        """Publishing uses the app's blocking pool (timeouts); the listener its own socket."""
+        if self.publish_client is None:
+            self.publish_client = plain_client(
+                self.redis_url, socket_timeout=5, socket_connect_timeout=2
+            )
+        self.redis = self.publish_client
+        self.connected = True
+
+    def _publish(self, data: dict[str, Any]) -> Any:
+        """JSON frames with host_id first, so receivers can drop their own echo by bytes."""
+        if data.get("method") == "callback":
+            body = orjson.dumps(data)
+        else:
+            fields = {"host_id": data.get("host_id", self.host_id)}
+            fields.update((k, v) for k, v in data.items() if k != "host_id")
+            body = orjson.dumps(fields)
+        for attempt in (1, 2):
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                return self.redis.publish(self.channel, body)
+            except redis.RedisError as exc:
+                self.connected = False
+                log.error(
+                    "message queue publish failed",
+                    extra={"attempt": attempt, "error": str(exc), "method": data.get("method")},
+                )
+        return None
+
+    # -- listening -----------------------------------------------------------------------
+
+    def _listen(self) -> Iterator[bytes]:
+        """Raw publications, forever; reconnects within two seconds after Redis returns.
+
+        The subscription is subscriber.RawSubscriber (hiredis on a plain socket), not
+        redis-py's PubSub: this loop runs once per message per worker. No read timeout:
+        the channel is idle between messages; a Redis that goes away closes the socket
+        (or TCP keepalive notices), and the loop subscribes again.
+        """
+        failures = 0
+        while True:
+            subscriber = RawSubscriber(self.redis_url, self.channel)
+            try:
+                subscriber.open()
+                if failures and self.on_resubscribe is not None:
+                    self.on_resubscribe()
+                failures = 0
+                yield from subscriber.payloads()
+            except Exception as exc:
+                delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
+                failures += 1
+                log.error(
+                    "message queue listener lost Redis",
+                    extra={"error": str(exc), "retry_in_s": delay},
+                )
+                time.sleep(delay)
+            finally:
+                with contextlib.suppress(Exception):
+                    subscriber.close()
+
+    def _thread(self) -> None:
+        for raw in self._listen():
+            try:
+                self._dispatch(raw)
+            except Exception:
+                log.exception("message queue frame failed")
+
+    def _dispatch(self, raw: bytes) -> None:
+        if raw.startswith(FAST_FRAME):
+            if raw.startswith(self._fast_echo_prefix):
+                return
+            _, _, room, packet = raw.split(b"|", 3)
+            text = packet.decode()
+            self.deliver_local(room.decode(), text)
+            if self.on_remote_message is not None:
+                self.on_remote_message(room.decode(), text)
+            return
+        if raw.startswith(self._echo_prefix):
+            return
+        data = orjson.loads(raw)
+        method = data.get("method")
+        if method == "callback":
+            self._handle_callback(data)
+        elif data.get("host_id") == self.host_id:
+            return
+        elif method == "emit":
+            self._handle_emit(data)
+        elif method == "disconnect":
+            self._handle_disconnect(data)
+        elif method == "enter_room":
+            self._handle_enter_room(data)
+        elif method == "leave_room":
+            self._handle_leave_room(data)
+        elif method == "close_room":
+            self._handle_close_room(data)
+
+    # -- local delivery ------------------------------------------------------------------
+
+    def deliver_local(self, socket_room: str, encoded_packet: str) -> int:
+        """Send one pre-encoded Socket.IO packet to this worker's sockets in a room.
+
+        A socket whose client stopped reading has its packets pile up in memory; past
+        `max_queued_packets` it is disconnected (it reconnects and fills the gap later).
+        """
+        participants = self.rooms.get(NAMESPACE, {}).get(socket_room)
+        if not participants:
+            return 0
+        if encoded_packet.startswith(NEW_MESSAGE_PACKET):
+            seq = int(encoded_packet[SEQ_START:SEQ_END])
+            if seq > self.last_delivered.get(socket_room, 0):
+                self.last_delivered[socket_room] = seq
+        pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded_packet)
+        sockets = self.server.eio.sockets
+        limit = self.max_queued_packets
+        count = 0
+        for eio_sid in list(participants.values()):
+            socket = sockets.get(eio_sid)
+            if socket is None:
+                continue
+            if socket.queue.qsize() >= limit:
+                self._drop_slow_consumer(eio_sid)
+                continue
+            socket.send(pkt)
+            count += 1
+        return count
+
+    def _drop_slow_consumer(self, eio_sid: str) -> None:
+        metrics.SLOW_CONSUMERS_DROPPED.inc()
+        log.warning("disconnecting a client that stopped reading", extra={"eio_sid": eio_sid})
+        self.server.eio.start_background_task(self.server.eio.disconnect, eio_sid)
+
+    def forget_room(self, socket_room: str) -> None:
+        """No local socket is left in the room: stop tracking its last delivered id."""
+        self.last_delivered.pop(socket_room, None)

@@ -1,0 +1,92 @@
+"""A lean Redis pub/sub subscription: one socket, hiredis' C parser, payloads only.
+
+Every worker reads every message any worker stores (the fan-out frames of realtime/broadcast.py),
+so this loop runs once per message per worker. redis-py's PubSub builds a dict per
+message, checks health and handles every kind of reply; here a read of up to 256 KB is
+fed to hiredis at once and every complete `message` reply in it is yielded as its payload.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import hiredis
+
+from talkrooms.storage.redis_clients import primary_address
+
+READ_BYTES = 256 * 1024
+
+
+def _command(*parts: bytes) -> bytes:
+    out = [b"*%d\r\n" % len(parts)]
+    for part in parts:
+        out.append(b"$%d\r\n%s\r\n" % (len(part), part))
+    return b"".join(out)
+
+
+def _keepalive(sock: socket.socket) -> None:
+    """Notice a Redis host that vanished without closing the connection (in ~25 s)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3)):
+        if hasattr(socket, option):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+
+
+class RawSubscriber:
+    """SUBSCRIBE to one channel; `payloads()` yields message bodies until the link drops."""
+
+    def __init__(self, url: str, channel: str, connect_timeout: float = 2.0) -> None:
+        self.url = url
+        self.channel = channel.encode()
+        self.connect_timeout = connect_timeout
+        self.sock: socket.socket | None = None
+
+    def open(self) -> None:
+        host, port, auth = primary_address(self.url)
+        sock = socket.create_connection((host, port), timeout=self.connect_timeout)
+        _keepalive(sock)
+        reader = hiredis.Reader()
+        commands = b""
+        if auth.get("password"):
+            parts = [b"AUTH"]
+            if auth.get("username"):
+                parts.append(str(auth["username"]).encode())
+            parts.append(str(auth["password"]).encode())
+            commands += _command(*parts)
+        commands += _command(b"SUBSCRIBE", self.channel)
+        sock.sendall(commands)
+        expected = 2 if auth.get("password") else 1
+        while expected:
+            data = sock.recv(READ_BYTES)
+            if not data:
+                raise ConnectionError("Redis closed the subscription")
+            reader.feed(data)
+            while expected and (reply := reader.gets()) is not False:
+                if isinstance(reply, hiredis.ReplyError):
+                    raise ConnectionError(f"Redis refused the subscription: {reply}")
+                expected -= 1
+        sock.settimeout(None)  # idle between messages is normal
+        self.sock = sock
+        self.reader = reader
+
+    def payloads(self) -> Iterator[bytes]:
+        """Message bodies, in order; raises ConnectionError when the link drops."""
+        sock, reader = self.sock, self.reader
+        if sock is None:
+            raise ConnectionError("not subscribed")
+        while True:
+            while (reply := reader.gets()) is not False:
+                if type(reply) is list and len(reply) == 3 and reply[0] == b"message":
+                    yield reply[2]
+            data = sock.recv(READ_BYTES)
+            if not data:
+                raise ConnectionError("Redis closed the subscription")
+            reader.feed(data)
+
+    def close(self) -> None:
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            finally:
+                self.sock = None

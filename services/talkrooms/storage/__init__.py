@@ -1,0 +1,5 @@
+"""Everything in Redis: the clients (blocking pools, Sentinel), the store (every key is
+built here and only here), the Lua scripts, and the cleanup job's record.
+
+May import: telemetry, protocol, settings. Never realtime, chat, web, ops or jobs.
+"""

@@ -1,0 +1,593 @@
+"""Every Redis key and operation of TalkRooms; keys are only ever built here.
+
+Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.md):
+
+    tr:room:{room}:seq        string  last message sequence number   message retention
+    tr:room:{room}:messages   zset    seq -> message JSON, capped      message retention
+    tr:room:{room}:cids       zset    client_id -> seq, capped         message retention
+    tr:room:{room}:conns      hash    connection -> identity           user retention
+    tr:room:{room}:users      hash    identity -> {"u": name, "k": key hash}
+    tr:room:{room}:nconn      hash    identity -> open connections
+    tr:room:{room}:typing     zset    username -> typing-until (ms)    30 s
+    tr:rooms                  zset    room -> last activity (ms)       room retention
+    tr:workers                zset    worker id -> last heartbeat (ms) user retention
+    tr:worker:{id}:conns      set     "room|connection" of that worker user retention
+    tr:worker:{id}:info       string  JSON: connections, pid, start     3 heartbeats
+    tr:stats                  hash    counters (messages_stored, ...)  none (a few fields)
+    tr:jobs:{job}             hash    outcome counters of an RQ job    30 days, refreshed per run
+    tr:jobs:{job}:slot        string  the scheduler that enqueued it   one interval
+    tr:jobs:{job}:lock        string  held while a run is in progress  the job timeout
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import orjson
+import redis
+from redis.exceptions import NoScriptError
+
+from talkrooms.settings import Settings
+from talkrooms.storage.redis_clients import blocking_client
+
+TYPING_TTL_SECONDS = 30
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def make_redis(settings: Settings, max_connections: int | None = None) -> redis.Redis:
+    """A client on a blocking pool: past the limit a command waits, it never fails at once.
+
+    redis-py's default pool raises MaxConnectionsError on the 101st concurrent command, and
+    under gevent every greenlet waiting on Redis holds a connection: bursts would lose
+    messages silently. Socket timeouts keep a frozen Redis from hanging a worker.
+    """
+    return blocking_client(
+        settings.effective_redis_url,
+        max_connections=max_connections or settings.redis_max_connections,
+        timeout=settings.redis_socket_timeout,
+        socket_timeout=settings.redis_socket_timeout,
+        socket_connect_timeout=min(2.0, settings.redis_socket_timeout),
+        socket_keepalive=True,
+        health_check_interval=30,
+    )
+
+
+def wait_for_redis(client: redis.Redis, what: str, every: float = 1.0) -> None:
+    """Block until Redis answers PING: a process started before Redis waits, never exits.
+
+    supervisord gives up on a program that fails a few times in a row at start; the RQ
+    worker and the scheduler wait here instead (SIGTERM still ends them at once).
+    """
+    warned = False
+    while True:
+        try:
+            client.ping()
+            return
+        except redis.RedisError as exc:
+            if not warned:
+                logging.getLogger("talkrooms.storage.store").warning(
+                    "waiting for Redis", extra={"component": what, "error": str(exc)}
+                )
+                warned = True
+            time.sleep(every)
+
+
+class Keys:
+    """Builds every key name from the configured prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.rooms = f"{prefix}:rooms"
+        self.workers = f"{prefix}:workers"
+        self.stats = f"{prefix}:stats"
+
+    def room(self, room: str, part: str) -> str:
+        return f"{self.prefix}:room:{room}:{part}"
+
+    def worker_conns(self, worker_id: str) -> str:
+        return f"{self.prefix}:worker:{worker_id}:conns"
+
+    def worker_info(self, worker_id: str) -> str:
+        return f"{self.prefix}:worker:{worker_id}:info"
+
+    def room_pattern(self) -> str:
+        return f"{self.prefix}:room:*"
+
+    def worker_conns_pattern(self) -> str:
+        return f"{self.prefix}:worker:*:conns"
+
+    def all_pattern(self) -> str:
+        return f"{self.prefix}:*"
+
+    def job_state(self, job: str) -> str:
+        return f"{self.prefix}:jobs:{job}"
+
+    def job_slot(self, job: str) -> str:
+        return f"{self.prefix}:jobs:{job}:slot"
+
+    def job_lock(self, job: str) -> str:
+        return f"{self.prefix}:jobs:{job}:lock"
+
+    def parse_room_key(self, key: str) -> tuple[str, str] | None:
+        """`tr:room:{room}:{part}` -> (room, part); None for any other key."""
+        head = f"{self.prefix}:room:"
+        if not key.startswith(head):
+            return None
+        room, sep, part = key[len(head) :].rpartition(":")
+        return (room, part) if sep and room else None
+
+    def parse_worker_conns_key(self, key: str) -> str | None:
+        """`tr:worker:{id}:conns` -> id; None for any other key."""
+        head, tail = f"{self.prefix}:worker:", ":conns"
+        if key.startswith(head) and key.endswith(tail) and len(key) > len(head) + len(tail):
+            return key[len(head) : -len(tail)]
+        return None
+
+
+class Script:
+    """A Lua script called by SHA (EVALSHA), loaded again when Redis forgot it.
+
+    redis-py's Script object inside a pipeline adds a SCRIPT EXISTS round trip to every
+    execute; here the SHA is computed once and NOSCRIPT is handled by the caller.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.source = resources.files("talkrooms.storage").joinpath(f"lua/{name}.lua").read_text()
+        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
+
+    def load(self, client: redis.Redis) -> None:
+        client.script_load(self.source)
+
+    def __call__(self, client: redis.Redis, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return client.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            self.load(client)
+            return client.evalsha(self.sha, len(keys), *keys, *args)
+
+
+STORE_MESSAGE = Script("store_message")
+JOIN_ROOM = Script("join_room")
+LEAVE_ROOM = Script("leave_room")
+PURGE_WORKER = Script("purge_worker")
+HEARTBEAT = Script("heartbeat")
+SWEEP_ROOM = Script("sweep_room")
+
+JOB_STATE_TTL_SECONDS = 30 * 86400
+ROOM_PARTS_MESSAGE_TTL = frozenset({"seq", "messages", "cids"})
+ROOM_PARTS_USER_TTL = frozenset({"conns", "users", "nconn"})
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    """Presence after a join: `taken` when the name is live under another key."""
+
+    taken: bool
+    first_connection: bool
+    usernames: list[str]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What sweeping one room changed: ghost connections, people gone, index entry."""
+
+    connections_removed: int
+    unindexed: bool
+    left: list[str]
+
+
+@dataclass(frozen=True)
+class LeaveResult:
+    """Presence after a leave: `left` names the person whose last connection went."""
+
+    present: bool
+    left: str | None
+    usernames: list[str]
+
+
+def _usernames(raw_users: list[Any]) -> list[str]:
+    return [orjson.loads(raw)["u"] for raw in raw_users]
+
+
+def client_key_hash(client_key: str | None) -> str:
+    """Presence stores a hash of the device key, never the key itself."""
+    if not client_key:
+        return ""
+    return hashlib.sha256(client_key.encode()).hexdigest()[:32]
+
+
+class Store:
+    """Redis operations behind the chat: history, presence, typing, rooms, workers."""
+
+    def __init__(self, settings: Settings, client: redis.Redis) -> None:
+        self.settings = settings
+        # redis-py's annotations union sync and async results; every call here is sync.
+        self.redis: Any = client
+        self.keys = Keys(settings.key_prefix)
+
+    # -- scripts -------------------------------------------------------------------------
+
+    def load_scripts(self) -> None:
+        """Preload every script so the hot path's first EVALSHA finds it."""
+        for script in (STORE_MESSAGE, JOIN_ROOM, LEAVE_ROOM, PURGE_WORKER, HEARTBEAT, SWEEP_ROOM):
+            script.load(self.redis)
+
+    def store_message_call(
+        self, room: str, tail: str, client_id: str | None, channel: str, prefix: str
+    ) -> tuple[list[str], list[Any]]:
+        """KEYS and ARGV of one store_message call, for a pipeline of many."""
+        keys = self.keys
+        return (
+            [
+                keys.room(room, "seq"),
+                keys.room(room, "messages"),
+                keys.room(room, "cids"),
+                keys.rooms,
+                keys.stats,
+            ],
+            [
+                tail,
+                client_id or "",
+                self.settings.history_limit,
+                self.settings.client_id_window,
+                self.settings.message_ttl_seconds,
+                self.settings.room_ttl_seconds,
+                now_ms(),
+                room,
+                channel,
+                prefix,
+                "]",
+            ],
+        )
+
+    # -- history -------------------------------------------------------------------------
+
+    def recent_messages(self, room: str, limit: int) -> list[dict[str, Any]]:
+        """The newest `limit` messages, oldest first."""
+        raw = self.redis.zrange(self.keys.room(room, "messages"), -limit, -1)
+        return [orjson.loads(item) for item in raw]
+
+    def history(
+        self, room: str, before: int | None, since: int | None, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One page of history, oldest first, and whether more lies beyond it."""
+        key = self.keys.room(room, "messages")
+        if since is not None:
+            raw = self.redis.zrange(key, f"({since}", "+inf", byscore=True, offset=0, num=limit + 1)
+            has_more = len(raw) > limit
+            raw = raw[:limit]
+        else:
+            top = f"({before}" if before is not None else "+inf"
+            raw = self.redis.zrange(
+                key, top, "-inf", byscore=True, desc=True, offset=0, num=limit + 1
+            )
+            has_more = len(raw) > limit
+            raw = list(reversed(raw[:limit]))
+        return [orjson.loads(item) for item in raw], has_more
+
+    def message_count(self, room: str) -> int:
+        return int(self.redis.zcard(self.keys.room(room, "messages")))
+
+    # -- presence ------------------------------------------------------------------------
+
+    def join(
+        self, room: str, conn_id: str, identity: str, username: str, key_hash: str, worker: str
+    ) -> JoinResult:
+        """Add a connection to a room; refuses a live name held under another key."""
+        user_json = orjson.dumps({"u": username, "k": key_hash}).decode()
+        result = JOIN_ROOM(
+            self.redis,
+            [
+                self.keys.room(room, "conns"),
+                self.keys.room(room, "users"),
+                self.keys.room(room, "nconn"),
+                self.keys.rooms,
+                self.keys.worker_conns(worker),
+            ],
+            [
+                conn_id,
+                identity,
+                user_json,
+                key_hash,
+                self.settings.user_ttl_seconds,
+                self.settings.room_ttl_seconds,
+                now_ms(),
+                room,
+                f"{room}|{conn_id}",
+            ],
+        )
+        if result[0] == -1:
+            return JoinResult(taken=True, first_connection=False, usernames=[])
+        return JoinResult(
+            taken=False, first_connection=result[0] == 1, usernames=_usernames(result[1])
+        )
+
+    def leave(self, room: str, conn_id: str, worker: str) -> LeaveResult:
+        """Remove a connection; reports the person who left with their last connection."""
+        result = LEAVE_ROOM(
+            self.redis,
+            [
+                self.keys.room(room, "conns"),
+                self.keys.room(room, "users"),
+                self.keys.room(room, "nconn"),
+                self.keys.rooms,
+                self.keys.worker_conns(worker),
+            ],
+            [conn_id, f"{room}|{conn_id}", now_ms(), room],
+        )
+        if result[0] == -1:
+            return LeaveResult(present=False, left=None, usernames=[])
+        left = result[1].decode() if result[0] == 1 and result[1] else None
+        return LeaveResult(present=True, left=left, usernames=_usernames(result[2]))
+
+    def room_usernames(self, room: str) -> list[str]:
+        return _usernames(self.redis.hvals(self.keys.room(room, "users")))
+
+    def refresh_presence(self, rooms: set[str]) -> None:
+        """Keep the presence of rooms with live local connections from expiring."""
+        if not rooms:
+            return
+        ttl = self.settings.user_ttl_seconds
+        pipe = self.redis.pipeline(transaction=False)
+        for room in rooms:
+            for part in ("conns", "users", "nconn"):
+                pipe.expire(self.keys.room(room, part), ttl)
+        pipe.execute()
+
+    # -- typing --------------------------------------------------------------------------
+
+    def set_typing(self, room: str, username: str, is_typing: bool, until_ms: int) -> None:
+        key = self.keys.room(room, "typing")
+        pipe = self.redis.pipeline(transaction=False)
+        if is_typing:
+            pipe.zadd(key, {username: until_ms})
+        else:
+            pipe.zrem(key, username)
+        pipe.zremrangebyscore(key, "-inf", now_ms())
+        pipe.expire(key, TYPING_TTL_SECONDS)
+        pipe.execute()
+
+    def typing_usernames(self, room: str) -> list[str]:
+        key = self.keys.room(room, "typing")
+        return [m.decode() for m in self.redis.zrangebyscore(key, now_ms(), "+inf")]
+
+    # -- workers -------------------------------------------------------------------------
+
+    def heartbeat(self, worker: str, info: dict[str, Any]) -> bool:
+        """Record this worker alive; False when it had been purged as dead (or is new)."""
+        ttl = self.settings.user_ttl_seconds
+        info_ttl = max(1, int(self.settings.heartbeat_interval_seconds * 3))
+        result = HEARTBEAT(
+            self.redis,
+            [self.keys.workers, self.keys.worker_conns(worker), self.keys.worker_info(worker)],
+            [worker, now_ms(), ttl, orjson.dumps(info).decode(), info_ttl],
+        )
+        return bool(result == 1)
+
+    def live_workers(self) -> list[dict[str, Any]]:
+        """The info each live worker wrote with its last heartbeat."""
+        workers = [w.decode() for w in self.redis.zrange(self.keys.workers, 0, -1)]
+        if not workers:
+            return []
+        raw = self.redis.mget([self.keys.worker_info(w) for w in workers])
+        return [orjson.loads(item) for item in raw if item]
+
+    def dead_workers(self, dead_after_seconds: float) -> list[str]:
+        cutoff = now_ms() - int(dead_after_seconds * 1000)
+        return [w.decode() for w in self.redis.zrangebyscore(self.keys.workers, "-inf", cutoff)]
+
+    def purge_worker(self, worker: str, force: bool = False) -> list[tuple[str, str | None]]:
+        """Remove a dead worker's connections; [(room, username-that-left or None)]."""
+        flat = PURGE_WORKER(
+            self.redis,
+            [self.keys.workers, self.keys.worker_conns(worker)],
+            [worker, self.keys.prefix, "1" if force else "0"],
+        )
+        pairs = []
+        for i in range(0, len(flat), 2):
+            name = flat[i + 1].decode() if flat[i + 1] else None
+            pairs.append((flat[i].decode(), name))
+        return pairs
+
+    def unregister_worker(self, worker: str) -> None:
+        self.redis.zrem(self.keys.workers, worker)
+
+    # -- rooms and stats -----------------------------------------------------------------
+
+    def active_rooms(self, limit: int) -> list[dict[str, Any]]:
+        """Rooms with activity within room retention, busiest first."""
+        cutoff = now_ms() - self.settings.room_ttl_seconds * 1000
+        entries = self.redis.zrangebyscore(
+            self.keys.rooms, cutoff, "+inf", withscores=True, start=0, num=10_000
+        )
+        pipe = self.redis.pipeline(transaction=False)
+        for name, _ in entries:
+            room = name.decode()
+            pipe.hlen(self.keys.room(room, "users"))
+            pipe.zcard(self.keys.room(room, "messages"))
+        counts = pipe.execute()
+        ranked = []
+        for index, (name, score) in enumerate(entries):
+            users, messages = int(counts[2 * index]), int(counts[2 * index + 1])
+            if users or messages:
+                ranked.append((-users, -score, name.decode(), users, messages))
+        ranked.sort()
+        return [
+            {
+                "room": room,
+                "users": users,
+                "messages": messages,
+                "last_activity": iso_from_ms(int(-neg_score)),
+            }
+            for _, neg_score, room, users, messages in ranked[:limit]
+        ]
+
+    def counters(self) -> dict[str, int]:
+        return {k.decode(): int(v) for k, v in self.redis.hgetall(self.keys.stats).items()}
+
+    def redis_info(self) -> dict[str, Any]:
+        """The few Redis INFO fields the stats API reports."""
+        info = self.redis.info()
+        return {
+            "version": info.get("redis_version"),
+            "used_memory_bytes": info.get("used_memory"),
+            "used_memory_human": info.get("used_memory_human"),
+            "keys": int(self.redis.dbsize()),
+            "ops_per_sec": info.get("instantaneous_ops_per_sec"),
+            "connected_clients": info.get("connected_clients"),
+            "uptime_seconds": info.get("uptime_in_seconds"),
+        }
+
+    # -- cleanup (the RQ job; bounded: SCAN and ZSCAN with a cursor, never KEYS) ----------
+
+    def registered_workers(self) -> dict[str, int]:
+        """Every worker in the registry -> its last heartbeat (ms), stale ones included."""
+        entries = self.redis.zrange(self.keys.workers, 0, -1, withscores=True)
+        return {name.decode(): int(score) for name, score in entries}
+
+    def workers_with_info(self, workers: list[str]) -> set[str]:
+        """The workers whose info key still exists: they beat within a few heartbeats."""
+        if not workers:
+            return set()
+        raw = self.redis.mget([self.keys.worker_info(w) for w in workers])
+        return {w for w, item in zip(workers, raw, strict=True) if item}
+
+    def scan_keys(self, cursor: int, pattern: str, count: int) -> tuple[int, list[str]]:
+        """One SCAN step: the next cursor (0 when the walk is complete) and its keys."""
+        next_cursor, keys = self.redis.scan(cursor=cursor, match=pattern, count=count)
+        return int(next_cursor), [k.decode() for k in keys]
+
+    def scan_room_index(self, cursor: int, count: int) -> tuple[int, list[str]]:
+        """One ZSCAN step over the rooms index."""
+        next_cursor, entries = self.redis.zscan(self.keys.rooms, cursor=cursor, count=count)
+        return int(next_cursor), [name.decode() for name, _ in entries]
+
+    def retention_for(self, key: str) -> int | None:
+        """The TTL a key of ours should carry; None for the few keys kept on purpose."""
+        keys = self.keys
+        if key == keys.stats:
+            return None
+        if key == keys.rooms:
+            return self.settings.room_ttl_seconds
+        if key == keys.workers or keys.parse_worker_conns_key(key) is not None:
+            return self.settings.user_ttl_seconds
+        parsed = keys.parse_room_key(key)
+        if parsed is not None:
+            part = parsed[1]
+            if part in ROOM_PARTS_USER_TTL:
+                return self.settings.user_ttl_seconds
+            if part == "typing":
+                return TYPING_TTL_SECONDS
+            return self.settings.message_ttl_seconds
+        if key.startswith(f"{keys.prefix}:jobs:"):
+            return JOB_STATE_TTL_SECONDS
+        # Anything else under our prefix (an older layout, a stray write): the longest
+        # retention we promise, so nothing of ours lives forever.
+        return self.settings.message_ttl_seconds
+
+    def expire_keys_without_ttl(self, keys: list[str]) -> int:
+        """Give a TTL to the keys that have none (TTL -1); returns how many were fixed."""
+        if not keys:
+            return 0
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.ttl(key)
+        ttls = pipe.execute()
+        fixes = [
+            (key, ttl)
+            for key, current in zip(keys, ttls, strict=True)
+            if current == -1 and (ttl := self.retention_for(key)) is not None
+        ]
+        if fixes:
+            pipe = self.redis.pipeline(transaction=False)
+            for key, ttl in fixes:
+                # NX: a key that got a TTL meanwhile keeps it.
+                pipe.expire(key, ttl, nx=True)
+            pipe.execute()
+        return len(fixes)
+
+    def sweep_room(self, room: str) -> SweepResult:
+        """Drop a room's ghost connections and, when empty or expired, its index entry."""
+        keys = self.keys
+        cutoff = now_ms() - self.settings.room_ttl_seconds * 1000
+        result = SWEEP_ROOM(
+            self.redis,
+            [
+                keys.room(room, "conns"),
+                keys.room(room, "users"),
+                keys.room(room, "nconn"),
+                keys.room(room, "typing"),
+                keys.room(room, "messages"),
+                keys.rooms,
+                keys.workers,
+            ],
+            [room, keys.prefix, cutoff],
+        )
+        return SweepResult(
+            connections_removed=int(result[0]),
+            unindexed=result[1] == 1,
+            left=[name.decode() for name in result[2:]],
+        )
+
+    # -- job bookkeeping -----------------------------------------------------------------
+
+    def job_state(self, job: str) -> dict[str, str]:
+        raw = self.redis.hgetall(self.keys.job_state(job))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def record_job(self, job: str, increments: dict[str, float], fields: dict[str, Any]) -> None:
+        """Add to a job's counters and set its last-run fields, in one round trip."""
+        key = self.keys.job_state(job)
+        pipe = self.redis.pipeline(transaction=True)
+        for name, amount in increments.items():
+            if isinstance(amount, int):
+                pipe.hincrby(key, name, amount)
+            else:
+                pipe.hincrbyfloat(key, name, amount)
+        if fields:
+            pipe.hset(key, mapping={k: str(v) for k, v in fields.items()})
+        pipe.expire(key, JOB_STATE_TTL_SECONDS)
+        pipe.execute()
+
+    def claim_job_slot(self, job: str, owner: str, slot_ms: int) -> tuple[bool, int]:
+        """Claim the next run of a periodic job for `slot_ms`; (claimed, ms until free).
+
+        Whoever claims enqueues; every other scheduler learns when to try again. The
+        claim expires by itself, so a scheduler that dies never blocks the next run.
+        """
+        key = self.keys.job_slot(job)
+        if self.redis.set(key, owner, nx=True, px=slot_ms):
+            return True, slot_ms
+        remaining = int(self.redis.pttl(key))
+        return False, max(remaining, 0)
+
+    def release_job_slot(self, job: str, owner: str) -> None:
+        """Give a claimed slot back (the enqueue failed), only if it is still ours."""
+        key = self.keys.job_slot(job)
+        current = self.redis.get(key)
+        if current is not None and current.decode() == owner:
+            self.redis.delete(key)
+
+    def job_lock(self, job: str, timeout: float) -> Any:
+        """A lock held while one run of `job` is in progress (redis-py's token lock)."""
+        return self.redis.lock(self.keys.job_lock(job), timeout=timeout, blocking=False)
+
+    def ping_ms(self) -> float:
+        started = time.perf_counter()
+        self.redis.ping()
+        return (time.perf_counter() - started) * 1000
+
+
+def iso_from_ms(ms: int) -> str:
+    """Milliseconds since the epoch -> ISO 8601 UTC with milliseconds and 'Z'."""
+    seconds, millis = divmod(ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from tests.support.stack import Cluster
+from tests.support.stack import Cluster, restartable_cluster
 
 CLIENT_MODULE = "/static/vendor/socket.io-client/socket.io.esm.min.js"
 
@@ -54,13 +54,8 @@ async (clientId) => {
 
 @pytest.fixture(scope="module", params=[2, 4], ids=lambda n: f"{n}-workers")
 def cluster(tmp_path_factory: pytest.TempPathFactory, request: Any) -> Iterator[Cluster]:
-    stack = Cluster(
-        tmp_path_factory.mktemp("browser-transports"),
-        workers=request.param,
-        env={"GRACEFUL_TIMEOUT_SECONDS": "1"},
-    ).start()
-    yield stack
-    stack.stop()
+    with restartable_cluster(tmp_path_factory.mktemp("browser-transports"), request.param) as stack:
+        yield stack
 
 
 def chat_state(page: Page) -> dict[str, Any]:

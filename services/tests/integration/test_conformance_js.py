@@ -27,7 +27,7 @@ import pytest
 from tests.reliability.figures import report
 from tests.support.client import ChatClient
 from tests.support.processes import REPO_ROOT
-from tests.support.stack import Cluster, full_history
+from tests.support.stack import Cluster, full_history, restartable_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -37,14 +37,8 @@ CLIENT = PACKAGE / "client.mjs"
 
 @pytest.fixture(scope="module", params=[2, 4], ids=lambda n: f"{n}-workers")
 def cluster(tmp_path_factory: pytest.TempPathFactory, request: Any) -> Iterator[Cluster]:
-    # A short graceful timeout: a restarting worker closes its sockets after a second.
-    stack = Cluster(
-        tmp_path_factory.mktemp("conformance-js"),
-        workers=request.param,
-        env={"GRACEFUL_TIMEOUT_SECONDS": "1"},
-    ).start()
-    yield stack
-    stack.stop()
+    with restartable_cluster(tmp_path_factory.mktemp("conformance-js"), request.param) as stack:
+        yield stack
 
 
 class NodeClient:

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.support.client import ChatClient
-from tests.support.stack import Cluster, RejoiningClient, full_history
+from tests.support.stack import Cluster, RejoiningClient, full_history, restartable_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -28,13 +28,8 @@ HANDSHAKE = "/socket.io/?EIO=4&transport=polling"
 
 @pytest.fixture(scope="module", params=[2, 4], ids=lambda n: f"{n}-workers")
 def cluster(tmp_path_factory: pytest.TempPathFactory, request: Any) -> Iterator[Cluster]:
-    stack = Cluster(
-        tmp_path_factory.mktemp("sticky"),
-        workers=request.param,
-        env={"GRACEFUL_TIMEOUT_SECONDS": "1"},
-    ).start()
-    yield stack
-    stack.stop()
+    with restartable_cluster(tmp_path_factory.mktemp("sticky"), request.param) as stack:
+        yield stack
 
 
 def cookieless_session() -> requests.Session:

@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -34,6 +35,17 @@ ACCESS_LINE = re.compile(
     r'^(?P<client>\S+) \[(?P<time>[^]]+)\] "(?P<request>[^"]*)" (?P<status>\d{3}) '
     r"(?P<bytes>\d+) up=(?P<upstream>.*) rt=(?P<rt>\S+)$"
 )
+
+
+@contextlib.contextmanager
+def restartable_cluster(work_dir: Path, workers: int) -> Iterator[Cluster]:
+    """A started Cluster whose workers close their sockets within a second of a graceful
+    stop (GRACEFUL_TIMEOUT_SECONDS=1), for tests that restart the worker a client is on."""
+    cluster = Cluster(work_dir, workers=workers, env={"GRACEFUL_TIMEOUT_SECONDS": "1"}).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def worker_routes(ports: list[int]) -> list[tuple[int, str]]:

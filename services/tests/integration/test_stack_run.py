@@ -5,6 +5,7 @@ It runs on free ports with its own run folder, so it never meets a developer's s
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import signal
 import subprocess
@@ -155,11 +156,23 @@ def test_make_run_starts_everything_and_ctrl_c_stops_everything(running: Running
 
     wait_until(all_running, 10, "redis, nginx and both workers RUNNING")
 
-    # A chat through nginx on the public port, while we are here.
-    client = ChatClient(f"http://127.0.0.1:{running.port}", transports=["polling"]).connect()
+    # A chat through nginx on the public port, while we are here: long-polling with no
+    # cookie jar, so every request of the session is routed by its sid alone (WORKER_ROUTE).
+    routes = {
+        requests.get(f"http://127.0.0.1:{port}/api/health", timeout=5).json()["route"]
+        for port in range(running.base + 1, running.base + 1 + running.workers)
+    }
+    assert routes == {"w1", "w2"}
+    cookieless = requests.Session()
+    cookieless.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    client = ChatClient(
+        f"http://127.0.0.1:{running.port}", transports=["polling"], http_session=cookieless
+    ).connect()
     try:
         assert client.join("alice", "lobby")["ok"]
-        assert client.send("hello")["ok"]
+        for n in range(5):
+            assert client.send(f"hello {n}")["ok"]
+        assert client.sio.eio.sid.split(".", 1)[0] in routes
     finally:
         client.close()
     assert requests.get(f"http://127.0.0.1:{running.port}/metrics", timeout=5).status_code == 404

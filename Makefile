@@ -93,7 +93,7 @@ bench: system-deps venv ## The BENCHMARKS.md runs (about 40 minutes; run it alon
 # -- tests ----------------------------------------------------------------------------
 
 .PHONY: test
-test: test-system-deps venv lint test-mobile conformance-deps ## Install what is needed and run every test
+test: test-system-deps venv lint test-client test-mobile conformance-deps ## Install what is needed and run every test
 	$(PYTEST) -q services/tests
 
 .PHONY: test-unit
@@ -101,7 +101,7 @@ test-unit: venv ## Pure unit tests (no servers), in a second
 	$(PYTEST) -q services/tests/unit
 
 .PHONY: test-integration
-test-integration: test-system-deps venv conformance-deps ## Protocol tests against real redis-server and workers
+test-integration: test-system-deps venv conformance-deps $(CLIENT_DIST) ## Protocol tests against real redis-server and workers
 	$(PYTEST) -q services/tests/integration
 
 .PHONY: test-stack
@@ -122,6 +122,34 @@ test-ops: test-system-deps venv ## Cleanup job, RQ scheduling, metrics with a re
 	$(PYTEST) -q services/tests/integration/test_cleanup.py services/tests/integration/test_ops_rq.py \
 		services/tests/integration/test_metrics_prometheus.py services/tests/unit/test_metrics_units.py
 
+# -- client core (client/: @talkrooms/client, TypeScript, Node 20) ----------------------
+
+CLIENT := client
+CLIENT_STAMP := $(CLIENT)/node_modules/.installed
+CLIENT_SOURCES := $(shell find $(CLIENT)/src -name '*.ts' 2>/dev/null) $(CLIENT)/package.json $(CLIENT)/tsconfig.json
+CLIENT_DIST := $(CLIENT)/dist/index.js
+
+$(CLIENT_STAMP): $(CLIENT)/package-lock.json $(CLIENT)/package.json
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null || \
+		{ echo "client/ needs Node 20 or newer (node and npm on PATH)" >&2; exit 1; }
+	cd $(CLIENT) && npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: client-deps
+client-deps: $(CLIENT_STAMP) ## The client core's node_modules from client/package-lock.json (npm ci when it changed)
+
+$(CLIENT_DIST): $(CLIENT_STAMP) $(CLIENT_SOURCES)
+	cd $(CLIENT) && npm run build
+
+.PHONY: client
+client: client-deps ## Build the client core: client/dist (npm, the app) and the web UI's static/vendor/talkrooms-client/
+	cd $(CLIENT) && npm run build
+
+.PHONY: test-client
+test-client: client-deps ## The client core's checks: tsc --noEmit and its unit tests (its stack suite runs in test-integration)
+	cd $(CLIENT) && npm run typecheck
+	cd $(CLIENT) && npm test -- --ci
+
 # -- mobile app (mobile/: Expo SDK 56, Node 20) ----------------------------------------
 
 MOBILE := mobile
@@ -134,8 +162,9 @@ $(MOBILE_STAMP): $(MOBILE)/package-lock.json $(MOBILE)/package.json
 	cd $(MOBILE) && npm ci --no-audit --no-fund
 	@touch $@
 
+# The app imports the client core (file:../client) from its build, client/dist.
 .PHONY: mobile-deps
-mobile-deps: $(MOBILE_STAMP) ## The app's node_modules from mobile/package-lock.json (npm ci when it changed)
+mobile-deps: $(MOBILE_STAMP) $(CLIENT_DIST) ## The app's node_modules from mobile/package-lock.json (npm ci when it changed)
 
 .PHONY: test-mobile
 test-mobile: mobile-deps ## The app's checks: tsc, ESLint, Jest (its end-to-end test is in test-e2e)
@@ -166,8 +195,9 @@ lint: venv ## ruff (lint + format check), mypy, the import contracts, fresh prot
 	$(BIN)/python -m talkrooms.protocol.generate --check
 
 .PHONY: protocol
-protocol: venv ## Generate the client core's protocol facts and docs/protocol.md's tables from facts.json
+protocol: venv client-deps ## Generate the client core's facts and docs/protocol.md's tables from facts.json, rebuild the core
 	$(BIN)/python -m talkrooms.protocol.generate
+	cd $(CLIENT) && npm run build
 
 .PHONY: fmt
 fmt: venv ## Format the Python code

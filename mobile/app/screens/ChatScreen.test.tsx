@@ -244,8 +244,10 @@ describe('ChatScreen', () => {
     await join(socket);
     fireEvent.press(screen.getByTestId('chat-leave'));
     expect(socket.sent('leave_room')).toHaveLength(1);
-    expect(socket.disconnectCalls).toBe(1);
     expect(navigation.goBack).toHaveBeenCalled();
+    // The connection closes once the server answered the leave.
+    await act(async () => socket.last('leave_room').ack!({ ok: true, room: 'general' }));
+    expect(socket.disconnectCalls).toBe(1);
   });
 });
 

@@ -131,10 +131,14 @@ describe('joining', () => {
   it('leaves the room and closes the connection', async () => {
     const { service, socket } = setup();
     await joinWith(socket);
-    service.leave();
+    const left = service.leave();
     expect(socket.sent('leave_room')).toHaveLength(1);
-    expect(socket.disconnectCalls).toBe(1);
     expect(service.getState().connection).toBe('left');
+    // The connection closes once the server answered the leave (or the ack timed out).
+    expect(socket.disconnectCalls).toBe(0);
+    socket.last('leave_room').ack!(ok({ room: 'general' }));
+    await left;
+    expect(socket.disconnectCalls).toBe(1);
   });
 });
 
@@ -351,6 +355,9 @@ describe('reconnecting', () => {
     const { socket } = setup();
     await joinWith(socket);
     socket.drop('io server disconnect');
+    // After a pause, so a server that keeps closing us does not cause a reconnect loop.
+    expect(socket.connectCalls).toBe(1);
+    jest.advanceTimersByTime(1000);
     expect(socket.connectCalls).toBe(2);
   });
 

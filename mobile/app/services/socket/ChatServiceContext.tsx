@@ -53,7 +53,7 @@ export function useChatService(params: Omit<ChatSessionParams, 'clientKey'>): {
     });
     return () => {
       cancelled = true;
-      created?.leave();
+      void created?.leave();
       setService(null);
     };
   }, [factory, serverUrl, username, room]);

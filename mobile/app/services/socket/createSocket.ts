@@ -1,19 +1,9 @@
+import type { SocketFactory, SocketLike } from '@talkrooms/client';
 import { io } from 'socket.io-client';
 
-import type { SocketFactory, SocketLike } from './ChatService';
-
 /**
- * The real socket: socket.io-client with its own reconnection (the service rejoins and
- * resumes on every `connect`). WebSocket only, so no sticky sessions are needed behind a
- * proxy with several workers, and React Native avoids long-polling quirks.
+ * The real socket: socket.io-client with the client core's options (its own reconnection;
+ * the core rejoins and resumes on every `connect`; WebSocket only, set by ChatService).
  */
-export const createSocketIo: SocketFactory = (serverUrl: string): SocketLike =>
-  io(serverUrl, {
-    path: '/socket.io/',
-    transports: ['websocket'],
-    autoConnect: false,
-    reconnection: true,
-    reconnectionDelay: 500,
-    reconnectionDelayMax: 5000,
-    timeout: 10000,
-  }) as unknown as SocketLike;
+export const createSocketIo: SocketFactory = (serverUrl, options): SocketLike =>
+  io(serverUrl, options) as unknown as SocketLike;

@@ -3,7 +3,7 @@
  * fall back to memory for this page's lifetime.
  */
 
-import { CLIENT_KEY_PATTERN, newClientKey } from './ids.js';
+import { isClientKey, newClientKey } from '../vendor/talkrooms-client/talkrooms-client.js';
 
 const memory = new Map();
 
@@ -55,7 +55,7 @@ export function writeJson(key, value, kind = 'local') {
 /** This device's client_key: made once, then kept (same person across tabs and reloads). */
 export function clientKey() {
   let key = read('talkrooms.client_key');
-  if (!key || !CLIENT_KEY_PATTERN.test(key)) {
+  if (!isClientKey(key)) {
     key = newClientKey();
     write('talkrooms.client_key', key);
   }

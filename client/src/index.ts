@@ -1,0 +1,37 @@
+/**
+ * @talkrooms/client: the TalkRooms client core (docs/protocol.md) for the web UI, the app,
+ * third-party clients and bots. No UI and no runtime dependency: pass socket.io-client's `io`.
+ */
+
+export { ChatSession } from './session.js';
+export type { ConnectionState, SendResult, SessionError, SessionEvents, SessionOptions } from './session.js';
+export { Timeline, formatId, parseId, ID_DIGITS, MAX_NOTICES } from './timeline.js';
+export type { MessageEntry, NoticeEntry, PendingEntry, TimelineChange, TimelineItem } from './timeline.js';
+export { Outbox } from './outbox.js';
+export type { OutboxEntry, OutboxState, OutboxStore, SavedEntry } from './outbox.js';
+export { TypingSender, TypingWatch } from './typing.js';
+export type { TypingSenderOptions } from './typing.js';
+export {
+  USERNAME_ERROR,
+  ROOM_ERROR,
+  messageError,
+  strip,
+  splitWords,
+  codePointLength,
+  validateUsername,
+  validateRoom,
+  validateMessage,
+  isClientKey,
+  isClientId,
+} from './validation.js';
+export type { ValidationResult } from './validation.js';
+export { AVATAR_COLORS, avatarColor, avatarInitial, fnv1a32 } from './avatar.js';
+export type { AvatarColor } from './avatar.js';
+export { newClientId, newClientKey, defaultRandomBytes } from './ids.js';
+export type { RandomBytes } from './ids.js';
+export { sameName, usernameIdentity, isCombining } from './names.js';
+export { DEFAULT_SOCKET_OPTIONS } from './socket.js';
+export type { SocketFactory, SocketLike, SocketOptions } from './socket.js';
+export { EVENTS, ERROR_CODES, LIMITS, TYPING } from './protocol.js';
+export { ERRORS, PATTERNS, PY_WHITESPACE } from './generated/protocol.js';
+export type * from './protocol.js';

@@ -14,21 +14,17 @@ dist/; `make test` runs both first.
 
 from __future__ import annotations
 
-import json
 import os
-import queue
 import shutil
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from tests.support.client import ChatClient
+from tests.support.node import NodeScript
 from tests.support.processes import REPO_ROOT
-from tests.support.stack import Cluster
+from tests.support.stack import Cluster, restartable_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -39,14 +35,8 @@ RESTART_CLIENT = CLIENT / "test" / "stack" / "restart-client.mjs"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    # A short graceful timeout: a restarting worker closes its sockets after a second.
-    stack = Cluster(
-        tmp_path_factory.mktemp("client-core-js"),
-        workers=2,
-        env={"GRACEFUL_TIMEOUT_SECONDS": "1"},
-    ).start()
-    yield stack
-    stack.stop()
+    with restartable_cluster(tmp_path_factory.mktemp("client-core-js"), 2) as stack:
+        yield stack
 
 
 def run_stack_suite(url: str) -> subprocess.CompletedProcess[str]:
@@ -76,69 +66,17 @@ def test_the_client_core_chats_reconnects_and_fills_gaps_against_a_real_stack(
     print(output)
 
 
-class CoreClient:
-    """restart-client.mjs as a child process: JSON lines out (read by a thread), stdin in."""
-
-    def __init__(self, url: str, room: str) -> None:
-        node = shutil.which("node")
-        if node is None or not (CLIENT / "dist" / "index.js").exists():
-            pytest.fail("client/dist is missing: run `make client`")
-        self.process = subprocess.Popen(
-            [node, str(RESTART_CLIENT), url, room],
-            cwd=CLIENT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.seen: list[dict[str, Any]] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            try:
-                self.lines.put(json.loads(line))
-            except json.JSONDecodeError:
-                self.lines.put({"event": "stray output", "text": line.rstrip()})
-
-    def wait_for(self, event: str, timeout: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no {event!r} from the core; saw {self.seen}")
-            try:
-                line = self.lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            self.seen.append(line)
-            if line["event"] in ("timeout", "stray output"):
-                raise AssertionError(f"the core's client failed: {line}; saw {self.seen}")
-            if line["event"] == event:
-                return line
-
-    def tell(self, text: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(text + "\n")
-        self.process.stdin.flush()
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            return self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait(timeout=10)
+def core_client(url: str, room: str) -> NodeScript:
+    """restart-client.mjs (the built core, client/dist) as a child process."""
+    if not (CLIENT / "dist" / "index.js").exists():
+        pytest.fail("client/dist is missing: run `make client`")
+    return NodeScript(RESTART_CLIENT, [url, room], cwd=CLIENT, failures=("timeout", "stray output"))
 
 
 def test_the_client_core_loses_and_repeats_nothing_across_a_worker_restart(
     cluster: Cluster, room_name: str
 ) -> None:
-    core = CoreClient(cluster.url, room_name)
+    core = core_client(cluster.url, room_name)
     bob = ChatClient(cluster.url).connect()
     try:
         bob.join("bob", room_name)

@@ -12,12 +12,6 @@ mobile-deps`); `make test` runs it first.
 
 from __future__ import annotations
 
-import json
-import os
-import queue
-import shutil
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +20,7 @@ import pytest
 
 from tests.reliability.figures import report
 from tests.support.client import ChatClient
+from tests.support.node import NodeScript
 from tests.support.processes import REPO_ROOT
 from tests.support.stack import Cluster, full_history, restartable_cluster
 
@@ -41,61 +36,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, request: Any) -> Iterator[
         yield stack
 
 
-class NodeClient:
-    """client.mjs as a child process; its JSON lines read by a thread into a queue."""
-
-    def __init__(self, url: str, mode: str, room: str, username: str) -> None:
-        node = shutil.which("node")
-        if node is None or not (PACKAGE / "node_modules" / "socket.io-client").exists():
-            pytest.fail("tests/conformance/node_modules is missing: run `make conformance-deps`")
-        self.process = subprocess.Popen(
-            [node, str(CLIENT), url, mode, room, username],
-            cwd=PACKAGE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "CONFORMANCE_TIMEOUT_MS": "60000"},
-            start_new_session=True,
-        )
-        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.seen: list[dict[str, Any]] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            try:
-                self.lines.put(json.loads(line))
-            except json.JSONDecodeError:
-                self.lines.put({"event": "stray output", "text": line.rstrip()})
-
-    def wait_for(self, event: str, timeout: float = 20) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no {event!r} from the JS client; saw {self.seen}")
-            try:
-                line = self.lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            self.seen.append(line)
-            if line["event"] in ("error", "timeout"):
-                raise AssertionError(f"JS client failed: {line}; saw {self.seen}")
-            if line["event"] == event:
-                return line
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        return [line for line in self.seen if line["event"] == name]
-
-    def stop(self) -> int | None:
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            return self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait(timeout=10)
+def node_client(url: str, mode: str, room: str, username: str) -> NodeScript:
+    """client.mjs (the official socket.io-client) as a child process."""
+    if not (PACKAGE / "node_modules" / "socket.io-client").exists():
+        pytest.fail("tests/conformance/node_modules is missing: run `make conformance-deps`")
+    return NodeScript(
+        CLIENT,
+        [url, mode, room, username],
+        cwd=PACKAGE,
+        env={"CONFORMANCE_TIMEOUT_MS": "60000"},
+    )
 
 
 def worker_index_holding(cluster: Cluster, sid: str) -> int:
@@ -110,7 +60,7 @@ def test_the_official_js_client_chats_and_reconnects_through_nginx(
     cluster: Cluster, room_name: str, mode: str
 ) -> None:
     since = len(cluster.nginx.access_entries())
-    client = NodeClient(cluster.url, mode, room_name, f"js-{mode}")
+    client = node_client(cluster.url, mode, room_name, f"js-{mode}")
     try:
         ready = client.wait_for("ready_for_server_close")
         index = worker_index_holding(cluster, ready["sid"])

@@ -1,5 +1,5 @@
 // Builds the library: dist/index.js (one ES module) and dist/*.d.ts for npm and the app,
-// and the same module for the web UI at services/talkrooms/static/vendor/talkrooms-client/.
+// and the same module for the web UI at services/talkrooms/web/static/vendor/talkrooms-client/.
 //
 //   node scripts/build.mjs                 both
 //   node scripts/build.mjs --web-only DIR  only the web UI's file, into DIR (staleness test)
@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const WEB_DIR = resolve(root, '../services/talkrooms/static/vendor/talkrooms-client');
+const WEB_DIR = resolve(root, '../services/talkrooms/web/static/vendor/talkrooms-client');
 
 const options = {
   entryPoints: [join(root, 'src/index.ts')],

@@ -71,7 +71,8 @@ def refuse_new_sessions_while_draining(wsgi_app: Any, chat: ChatService) -> Any:
 def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask, SocketIO]:
     """A complete chat worker: Flask app, Socket.IO server, Redis store, heartbeats."""
     configure_logging(settings.log_level)
-    app = Flask(__name__)
+    # The pages' templates and static files belong to the web subpackage.
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.update(SECRET_KEY=settings.flask_secret_key, DEBUG=settings.debug)
 
     redis_client = make_redis(settings)

@@ -40,7 +40,7 @@ GUNICORN_CONF = "deploy/gunicorn.conf.py"
 WSGI_APP = "talkrooms.wsgi:app"
 SUPERVISORD_TEMPLATE = "deploy/supervisord.conf.j2"
 NGINX_RENDERER = "nginx/render.py"
-STATIC_ROOT = "services/talkrooms/static"
+STATIC_ROOT = "services/talkrooms/web/static"
 
 HEALTH_TIMEOUT_SECONDS = 60.0
 

@@ -31,7 +31,7 @@ pages = Blueprint("pages", __name__)
 LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
 SUGGESTED_ROOMS = ("general", "random", "tech")
-I18N_DIR = Path(__file__).parents[1] / "static" / "i18n"
+I18N_DIR = Path(__file__).parent / "static" / "i18n"
 
 # One table for the workers and nginx (nginx/render.py reads the same file), so the pages
 # and what nginx answers by itself (error pages, static files) carry identical headers.

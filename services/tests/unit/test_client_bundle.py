@@ -15,7 +15,7 @@ import pytest
 from tests.support.processes import REPO_ROOT
 
 CLIENT = REPO_ROOT / "client"
-BUNDLE = REPO_ROOT / "services/talkrooms/static/vendor/talkrooms-client/talkrooms-client.js"
+BUNDLE = REPO_ROOT / "services/talkrooms/web/static/vendor/talkrooms-client/talkrooms-client.js"
 
 
 def test_the_committed_web_bundle_of_the_client_core_is_up_to_date(tmp_path: Path) -> None:

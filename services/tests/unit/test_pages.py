@@ -19,8 +19,8 @@ from talkrooms.settings import Settings
 from talkrooms.web.pages import CONTENT_SECURITY_POLICY, ui_strings
 
 PACKAGE = Path(__file__).resolve().parents[2] / "talkrooms"
-TEMPLATES = PACKAGE / "templates"
-STATIC = PACKAGE / "static"
+TEMPLATES = PACKAGE / "web" / "templates"
+STATIC = PACKAGE / "web" / "static"
 SOCKET_IO_CLIENT_VERSION = "4.8.4"
 
 

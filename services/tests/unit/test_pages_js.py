@@ -19,7 +19,7 @@ import pytest
 from talkrooms import protocol
 from talkrooms.protocol import ProtocolError
 
-JS = Path(__file__).resolve().parents[2] / "talkrooms" / "static" / "js"
+JS = Path(__file__).resolve().parents[2] / "talkrooms" / "web" / "static" / "js"
 PROTOCOL_DOC = Path(__file__).resolve().parents[3] / "docs" / "protocol.md"
 
 READ_INPUT = """

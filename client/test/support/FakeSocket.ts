@@ -97,3 +97,12 @@ export async function flushPromises(rounds = 10): Promise<void> {
 }
 
 export const ok = <T extends object>(body: T) => ({ ok: true as const, ...body });
+
+/** Connect and join as alice in `general`, the server answering with this history. */
+export async function joinWith(socket: FakeSocket, history = [makeMessage(1, 'bob', 'hi')]): Promise<void> {
+  socket.serverConnect();
+  const join = socket.last('join_room');
+  socket.fire('room_joined', { room: 'general', username: 'alice', messages: history });
+  join.ack!(ok({ room: 'general', username: 'alice' }));
+  await flushPromises();
+}

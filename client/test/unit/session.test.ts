@@ -1,5 +1,5 @@
 import { ChatSession, type SessionError, type SessionOptions, type SavedEntry } from '../../src/index.js';
-import { FakeSocket, flushPromises, makeMessage, ok } from '../support/FakeSocket.js';
+import { FakeSocket, flushPromises, joinWith, makeMessage, ok } from '../support/FakeSocket.js';
 
 function setup(overrides: Partial<SessionOptions> = {}) {
   const socket = new FakeSocket();
@@ -23,14 +23,6 @@ function setup(overrides: Partial<SessionOptions> = {}) {
   session.on('connection', (s) => states.push(s));
   session.start();
   return { session, socket, errors, states, urls };
-}
-
-async function joinWith(socket: FakeSocket, history = [makeMessage(1, 'bob', 'hi')]) {
-  socket.serverConnect();
-  const join = socket.last('join_room');
-  socket.fire('room_joined', { room: 'general', username: 'alice', messages: history });
-  join.ack!(ok({ room: 'general', username: 'alice' }));
-  await flushPromises();
 }
 
 const shown = (session: ChatSession) =>

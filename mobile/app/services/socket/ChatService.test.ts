@@ -1,8 +1,6 @@
 import { ChatService, type ChatItem, type ChatServiceOptions } from './ChatService';
-import { FakeSocket, flushPromises, makeMessage } from '../../../test/FakeSocket';
+import { FakeSocket, flushPromises, joinWith, makeMessage, ok } from '../../../test/FakeSocket';
 import { MESSAGE_ERROR } from './validation';
-
-const ok = <T extends object>(body: T) => ({ ok: true as const, ...body });
 
 function setup(overrides: Partial<ChatServiceOptions> = {}) {
   const sockets: FakeSocket[] = [];
@@ -25,15 +23,6 @@ function setup(overrides: Partial<ChatServiceOptions> = {}) {
   service.start();
   const socket = sockets[0];
   return { service, socket, sockets };
-}
-
-/** Connect and join, the server answering with this history. */
-async function joinWith(socket: FakeSocket, history = [makeMessage(1, 'bob', 'hi')]) {
-  socket.serverConnect();
-  const join = socket.last('join_room');
-  socket.fire('room_joined', { room: 'general', username: 'alice', messages: history });
-  join.ack!(ok({ room: 'general', username: 'alice' }));
-  await flushPromises();
 }
 
 /** A compact view of the list: ids for stored messages, p:<client id> for pending ones. */

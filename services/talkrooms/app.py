@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -15,6 +14,7 @@ from redis.exceptions import RedisError
 from talkrooms.chat.events import ChatNamespace, install_dispatch
 from talkrooms.chat.message_path import MessagePath, resync_local_rooms
 from talkrooms.chat.presence import WorkerPresence
+from talkrooms.chat.room_events import RoomEventPath, resync_local_events
 from talkrooms.chat.service import ChatService
 from talkrooms.ops.observability import install_observability
 from talkrooms.realtime import fastjson
@@ -24,6 +24,7 @@ from talkrooms.realtime.polling_guard import install_polling_guard
 from talkrooms.realtime.session_ids import install_routed_ids
 from talkrooms.realtime.transport import install_frame_guard, install_pinger, origin_policy
 from talkrooms.settings import Settings
+from talkrooms.storage.room_log import RoomLog
 from talkrooms.storage.store import Store, make_redis
 from talkrooms.telemetry.logs import configure_logging
 from talkrooms.web.api import api, metrics_page
@@ -83,7 +84,13 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         publish_client=redis_client,
         max_queued_packets=settings.max_queued_packets,
     )
-    manager.on_resubscribe = partial(resync_local_rooms, manager, store, settings.history_limit)
+    room_log = RoomLog(settings, redis_client, store.keys)
+
+    def resync_after_reconnect() -> None:
+        resync_local_rooms(manager, store, settings.history_limit)
+        resync_local_events(manager, room_log)
+
+    manager.on_resubscribe = resync_after_reconnect
     socketio = SocketIO(
         app,
         async_mode="gevent",
@@ -100,10 +107,11 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     )
     sio = socketio.server
     connections = ConnectionRegistry()
-    chat = ChatService(settings, store, connections, sio)
+    chat = ChatService(settings, store, room_log, connections, sio)
     message_path = MessagePath(settings, store, connections, manager, sio._send_eio_packet)
+    event_path = RoomEventPath(settings, room_log, connections, manager, sio._send_eio_packet)
     socketio.on_namespace(ChatNamespace(chat, connections))
-    install_dispatch(sio, message_path, connections)
+    install_dispatch(sio, message_path, event_path, connections)
     install_frame_guard(sio.eio, batch_writes=settings.batch_writes)
     install_pinger(sio.eio)
     install_routed_ids(sio.eio, settings.worker_route)

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
 
     message_max_length: int = Field(2000, ge=1)
     message_rate_limit: str = "10/5"
+    # Protocol 2 (docs/protocol.md): how long an author may edit a message, how many rooms
+    # one connection may be in, and how many events the room log keeps (older events are
+    # trimmed; so are those of messages that left the capped history).
+    edit_window_seconds: int = Field(86400, ge=0)
+    max_rooms_per_connection: int = Field(50, ge=1, le=1000)
+    event_log_limit: int = Field(5000, ge=10)
     join_rate_limit: str = "10/10"
     max_packet_bytes: int = Field(64 * 1024, ge=1024)
     # Proxies whose X-Real-IP names the client (comma-separated addresses or networks):

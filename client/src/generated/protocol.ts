@@ -8,6 +8,10 @@ export const EVENTS = {
     SEND_MESSAGE: "send_message",
     TYPING: "typing",
     GET_HISTORY: "get_history",
+    EDIT_MESSAGE: "edit_message",
+    DELETE_MESSAGE: "delete_message",
+    REACT: "react",
+    MARK_READ: "mark_read",
   },
   server: {
     CONNECTED: "connected",
@@ -18,10 +22,11 @@ export const EVENTS = {
     ROOM_USERS: "room_users",
     USER_TYPING: "user_typing",
     ERROR: "error",
+    ROOM_EVENT: "room_event",
   },
 } as const;
 
-export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable"] as const;
+export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const LIMITS = {
@@ -33,6 +38,11 @@ export const LIMITS = {
   clientKeyMax: 128,
   historyPageDefault: 50,
   historyLimit: 100,
+  protocolVersion: 2,
+  roomsPerConnection: 50,
+  reactionsPerMessage: 20,
+  mentionsPerMessage: 20,
+  replyExcerpt: 100,
 } as const;
 
 export const ERRORS = {

@@ -35,7 +35,7 @@ class QueueAnnouncer:
 
     def user_left(self, room: str, username: str) -> None:
         self.manager.emit(
-            USER_LEFT, left_notice(username), namespace=NAMESPACE, room=socket_room(room)
+            USER_LEFT, left_notice(username, room), namespace=NAMESPACE, room=socket_room(room)
         )
 
     def room_users(self, room: str, usernames: list[str]) -> None:

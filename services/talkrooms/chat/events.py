@@ -17,6 +17,7 @@ from flask_socketio import Namespace
 from redis.exceptions import RedisError
 
 from talkrooms.chat.message_path import MessagePath
+from talkrooms.chat.room_events import EVENT_NAMES, RoomEventPath
 from talkrooms.chat.service import ChatService
 from talkrooms.protocol import (
     ERROR,
@@ -28,6 +29,7 @@ from talkrooms.protocol import (
     TYPING,
     UNAVAILABLE,
     ProtocolError,
+    requested_protocol,
 )
 from talkrooms.realtime.connections import Connection, ConnectionRegistry
 from talkrooms.settings import Settings
@@ -35,7 +37,7 @@ from talkrooms.telemetry import metrics
 
 log = logging.getLogger("talkrooms.chat.events")
 
-KNOWN_EVENTS = frozenset({JOIN_ROOM, LEAVE_ROOM, SEND_MESSAGE, TYPING, GET_HISTORY})
+KNOWN_EVENTS = frozenset({JOIN_ROOM, LEAVE_ROOM, SEND_MESSAGE, TYPING, GET_HISTORY}) | EVENT_NAMES
 # Lifecycle names python-socketio would route to the connect/disconnect handlers.
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
 # Socket.IO BINARY_EVENT and BINARY_ACK: TalkRooms carries only JSON.
@@ -83,7 +85,12 @@ class ChatNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         sid = current_sid()
         eio_sid = self.socketio.server.manager.eio_sid_from_sid(sid, "/")
-        self.chat.connect(sid, eio_sid, client_address(request.environ, self.chat.settings))
+        self.chat.connect(
+            sid,
+            eio_sid,
+            client_address(request.environ, self.chat.settings),
+            requested_protocol(auth),
+        )
         log.info("connect", extra={"sid": sid})
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -94,13 +101,13 @@ class ChatNamespace(Namespace):
         return self._handle(lambda connection: self.chat.join(connection, data))
 
     def on_leave_room(self, data: Any = None) -> Any:
-        return self._handle(self.chat.leave)
+        return self._handle(lambda connection: self.chat.leave(connection, data))
 
     def on_typing(self, data: Any = None) -> Any:
         return self._handle(lambda connection: self.chat.typing(connection, data))
 
     def on_get_history(self, data: Any = None) -> Any:
-        return self._handle(lambda connection: self.chat.history(data))
+        return self._handle(lambda connection: self.chat.history(connection, data))
 
     def _handle(self, action: Callable[[Connection], Any]) -> Any:
         """Run an action; refusals become an ack error or an `error` event, never silence."""
@@ -128,9 +135,13 @@ class ChatNamespace(Namespace):
 
 
 def install_dispatch(
-    sio: socketio.Server, path: MessagePath, connections: ConnectionRegistry
+    sio: socketio.Server,
+    path: MessagePath,
+    event_path: RoomEventPath,
+    connections: ConnectionRegistry,
 ) -> None:
-    """Route send_message to the hot path; answer malformed input instead of dropping sockets.
+    """Route send_message (and protocol 2's events on messages) to the fast paths; answer
+    malformed input instead of dropping sockets.
 
     Wraps python-socketio's private `Server._handle_event` and its Engine.IO `message`
     handler (pinned; see realtime/broadcast.py). In the library, a packet that fails to decode ends
@@ -168,6 +179,10 @@ def install_dispatch(
         data = data[:2]
         if data[0] == SEND_MESSAGE and namespace in (None, "/"):
             path.receive(eio_sid, ack_id, data[1] if len(data) > 1 else None)
+            return
+        if data[0] in EVENT_NAMES and namespace in (None, "/"):
+            metrics.EVENTS.labels(event=data[0]).inc()
+            event_path.receive(eio_sid, ack_id, data[0], data[1] if len(data) > 1 else None)
             return
         connection = connections.by_eio_sid.get(eio_sid)
         if connection is not None:

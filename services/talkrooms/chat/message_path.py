@@ -28,26 +28,32 @@ import orjson
 from engineio import packet as eio_packet
 from redis.exceptions import NoScriptError, RedisError
 
+from talkrooms.chat.acks import error_packet
 from talkrooms.protocol import (
+    NOT_FOUND,
     NOT_IN_ROOM,
     RATE_LIMITED,
     SEND_MESSAGE,
     UNAVAILABLE,
     ProtocolError,
     format_message_id,
+    mention_candidates,
+    optional_room,
     require_object,
+    target_message,
     validate_client_id,
     validate_message_text,
 )
 from talkrooms.realtime.broadcast import TalkroomsRedisManager
-from talkrooms.realtime.connections import Connection, ConnectionRegistry
+from talkrooms.realtime.connections import Connection, ConnectionRegistry, Membership
 from talkrooms.settings import Settings
-from talkrooms.storage.store import STORE_MESSAGE, Store
+from talkrooms.storage.store import STORE_MESSAGE, Store, public_message
 from talkrooms.telemetry import metrics
 
 log = logging.getLogger("talkrooms.messages")
 
 UNAVAILABLE_ERROR = "Messages cannot be stored right now; retry with the same client_id"
+REPLY_NOT_FOUND = "reply_to names no message kept in this room"
 
 
 def _dumps(value: Any) -> str:
@@ -60,28 +66,53 @@ def iso_now(now: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{millis:03d}Z"
 
 
+def joined_membership(connection: Connection, data: dict[str, Any]) -> Membership:
+    """The room an event is for: named (protocol 2), else the connection's only room."""
+    room = optional_room(data) if connection.protocol >= 2 else None
+    membership = connection.membership(room)
+    if membership is None:
+        if room is None and len(connection.rooms) > 1:
+            raise ProtocolError("Name the room: this connection is in several", NOT_IN_ROOM)
+        raise ProtocolError("Join a room before sending messages", NOT_IN_ROOM)
+    return membership
+
+
 class Pending:
     """One validated message waiting for the next pipeline."""
 
-    __slots__ = ("ack_id", "client_id", "connection", "received", "room", "tail", "text")
+    __slots__ = (
+        "ack_id",
+        "client_id",
+        "connection",
+        "mentions",
+        "private",
+        "received",
+        "reply_to",
+        "room",
+        "tail",
+    )
 
     def __init__(
         self,
         connection: Connection,
         ack_id: int | None,
         room: str,
-        text: str,
         client_id: str | None,
         tail: str,
         received: float,
+        private: str,
+        reply_to: int | None,
+        mentions: str,
     ) -> None:
         self.connection = connection
         self.ack_id = ack_id
         self.room = room
-        self.text = text
         self.client_id = client_id
         self.tail = tail
         self.received = received
+        self.private = private
+        self.reply_to = reply_to
+        self.mentions = mentions
 
 
 class MessagePath:
@@ -116,10 +147,12 @@ class MessagePath:
             return
         try:
             data = require_object(payload, SEND_MESSAGE)
-            if connection.room is None:
-                raise ProtocolError("Join a room before sending messages", NOT_IN_ROOM)
+            membership = joined_membership(connection, data)
             text = validate_message_text(data.get("message"), self.max_length)
             client_id = validate_client_id(data.get("client_id"))
+            reply_to = None
+            if connection.protocol >= 2 and data.get("reply_to") is not None:
+                reply_to = target_message(data, "reply_to")
             if not connection.message_bucket.take():
                 metrics.RATE_LIMIT_HITS.labels(kind="message").inc()
                 raise ProtocolError(f"Too many messages: {self.rate.describe()}", RATE_LIMITED)
@@ -131,22 +164,33 @@ class MessagePath:
             )
             self._answer_error(connection, ack_id, error.code, str(error))
             return
-        room = connection.room
-        tail = self._message_tail(connection.username or "", text, room, client_id)
-        self.batch.append(Pending(connection, ack_id, room, text, client_id, tail, received))
+        room = membership.room
+        now = time.time()
+        tail = self._message_tail(membership.username, text, room, client_id, now)
+        private = f',"_a":"{membership.author}","_t":{int(now * 1000)}'
+        candidates = mention_candidates(text)
+        mentions = _dumps([list(pair) for pair in candidates]) if candidates else ""
+        self.batch.append(
+            Pending(
+                connection, ack_id, room, client_id, tail, received, private, reply_to, mentions
+            )
+        )
         if self.flusher is None:
             self.flusher = gevent.spawn(self._flush_forever)
 
     @staticmethod
-    def _message_tail(username: str, text: str, room: str, client_id: str | None) -> str:
-        """The message JSON after its id; the store script prepends '{"id":"<seq>'."""
+    def _message_tail(
+        username: str, text: str, room: str, client_id: str | None, now: float
+    ) -> str:
+        """The message JSON after its id, open: the store script adds '{"id":"<seq>' before
+        it, and the reply and mention fields, the private fields and the brace after it."""
         tail = (
             f'","username":{_dumps(username)},"message":{_dumps(text)},'
-            f'"timestamp":"{iso_now(time.time())}","room":"{room}","type":"message"'
+            f'"timestamp":"{iso_now(now)}","room":"{room}","type":"message"'
         )
         if client_id is not None:
             tail += f',"client_id":"{client_id}"'
-        return tail + "}"
+        return tail
 
     # -- store + fan-out + ack (runs in the single flusher greenlet) -----------------------
 
@@ -199,6 +243,9 @@ class MessagePath:
                 item.client_id,
                 channel,
                 self.manager.fast_frame_prefix(f"room:{item.room}"),
+                item.private,
+                item.reply_to,
+                item.mentions,
             )
             pipe.evalsha(STORE_MESSAGE.sha, len(keys), *keys, *args)
         return list(pipe.execute(raise_on_error=False))
@@ -211,6 +258,10 @@ class MessagePath:
             log.error("storing a message failed", extra={"error": str(result)})
             self._answer_error(connection, item.ack_id, UNAVAILABLE, UNAVAILABLE_ERROR)
             return
+        if result[0] == -1:
+            metrics.MESSAGES_REJECTED.labels(reason=NOT_FOUND).inc()
+            self._answer_error(connection, item.ack_id, NOT_FOUND, REPLY_NOT_FOUND)
+            return
         stored, message = result[0] == 1, result[1].decode()
         if stored:
             delivered = self.manager.deliver_local(
@@ -220,7 +271,10 @@ class MessagePath:
             metrics.DELIVERIES_LOCAL.inc(delivered)
         elif not message:
             # A retry whose first copy has left the capped history: ack what we know.
-            message = "{" + f'"id":"{format_message_id(int(result[2]))}' + item.tail
+            message = "{" + f'"id":"{format_message_id(int(result[2]))}' + item.tail + "}"
+        else:
+            # A retry: the stored copy, in its current state, without its private fields.
+            message = _dumps(public_message(orjson.loads(message)))
         if item.ack_id is not None:
             self._send_ack(connection, item.ack_id, message, duplicate=not stored)
         metrics.ACK_LATENCY.observe(time.perf_counter() - item.received)
@@ -245,11 +299,7 @@ class MessagePath:
     def _answer_error(
         self, connection: Connection, ack_id: int | None, code: str, error: str
     ) -> None:
-        if ack_id is not None:
-            body = f"3{ack_id}" + _dumps([{"ok": False, "error": error, "code": code}])
-        else:
-            body = "2" + _dumps(["error", {"message": error, "code": code}])
-        self.send_eio_packet(connection.eio_sid, eio_packet.Packet(eio_packet.MESSAGE, body))
+        self.send_eio_packet(connection.eio_sid, error_packet(ack_id, code, error))
 
 
 def resync_local_rooms(manager: TalkroomsRedisManager, store: Store, history_limit: int) -> int:

@@ -12,10 +12,18 @@ from typing import Any
 
 import socketio
 
+from talkrooms.chat.message_views import (
+    current_state,
+    events_after,
+    protocol1_view,
+    seq_of,
+    unread_counts,
+)
 from talkrooms.protocol import (
     CONNECTED,
     GET_HISTORY,
     JOIN_ROOM,
+    LEAVE_ROOM,
     NAME_TAKEN,
     NOT_IN_ROOM,
     RATE_LIMITED,
@@ -25,7 +33,10 @@ from talkrooms.protocol import (
     USER_JOINED,
     USER_LEFT,
     USER_TYPING,
+    HistoryQuery,
     ProtocolError,
+    format_log_position,
+    format_message_id,
     joined_notice,
     left_notice,
     require_object,
@@ -36,15 +47,25 @@ from talkrooms.protocol import (
     validate_room,
     validate_username,
 )
-from talkrooms.realtime.connections import Connection, ConnectionRegistry, TokenBucket, socket_room
+from talkrooms.realtime.connections import (
+    Connection,
+    ConnectionRegistry,
+    Membership,
+    TokenBucket,
+    log_room,
+    socket_room,
+)
 from talkrooms.settings import Settings
-from talkrooms.storage.store import Store, client_key_hash, now_ms
+from talkrooms.storage.room_log import RoomLog
+from talkrooms.storage.store import Store, author_token, client_key_hash, now_ms
 from talkrooms.telemetry import metrics
 
 log = logging.getLogger("talkrooms.chat.service")
 
 TYPING_REFRESH_SECONDS = 2.0
 TYPING_VISIBLE_MS = 6000
+# Events in one protocol 2 get_history answer; a longer gap takes several calls.
+EVENT_PAGE = 500
 NAMESPACE = "/"
 
 
@@ -55,11 +76,13 @@ class ChatService:
         self,
         settings: Settings,
         store: Store,
+        room_log: RoomLog,
         connections: ConnectionRegistry,
         sio: socketio.Server,
     ) -> None:
         self.settings = settings
         self.store = store
+        self.room_log = room_log
         self.connections = connections
         self.sio = sio
         self.worker_id = settings.instance_id
@@ -69,7 +92,7 @@ class ChatService:
 
     # -- connection lifecycle --------------------------------------------------------------
 
-    def connect(self, sid: str, eio_sid: str, address: str) -> Connection:
+    def connect(self, sid: str, eio_sid: str, address: str, protocol: int = 1) -> Connection:
         """Register a socket; refuses an address that already holds too many on this worker."""
         limit = self.settings.max_connections_per_address
         if limit and self.connections.count_from(address) >= limit:
@@ -83,6 +106,7 @@ class ChatService:
             address=address,
             message_bucket=TokenBucket(self.message_rate),
             join_bucket=TokenBucket(self.join_rate),
+            protocol=protocol,
         )
         self.connections.add(connection)
         metrics.CONNECTIONS.set(len(self.connections))
@@ -102,8 +126,9 @@ class ChatService:
             # Presence stays for the client to take over from another worker; the exit
             # hook purges whatever is left (WorkerPresence.shutdown).
             return
-        if connection is not None and connection.room is not None:
-            self._leave_current_room(connection)
+        if connection is not None:
+            for room in list(connection.rooms):
+                self._leave_room(connection, room)
 
     def drain(self) -> None:
         """Shutting down: close every socket so that clients reconnect to another worker."""
@@ -125,7 +150,11 @@ class ChatService:
     # -- rooms -----------------------------------------------------------------------------
 
     def join(self, connection: Connection, payload: Any) -> dict[str, Any]:
-        """join_room: validate, leave the previous room, take the name, send history."""
+        """join_room: validate, take the name, send history.
+
+        Protocol 1 leaves the room the connection was in; protocol 2 keeps it (several
+        rooms), and a join of a room it is in again as someone else replaces that membership.
+        """
         data = require_object(payload, JOIN_ROOM)
         username = validate_username(data.get("username"))
         room = validate_room(data.get("room"))
@@ -135,13 +164,19 @@ class ChatService:
             metrics.RATE_LIMIT_HITS.labels(kind="join").inc()
             raise ProtocolError(f"Too many joins: {self.join_rate.describe()}", RATE_LIMITED)
 
-        same_person_same_room = (
-            connection.room == room
-            and connection.identity == identity
-            and connection.key_hash == key_hash
+        current = connection.rooms.get(room)
+        same_person = (
+            current is not None and current.identity == identity and current.key_hash == key_hash
         )
-        if connection.room is not None and not same_person_same_room:
-            self._leave_current_room(connection)
+        if connection.protocol < 2:
+            for other in [r for r in connection.rooms if not (r == room and same_person)]:
+                self._leave_room(connection, other)
+        else:
+            if current is not None and not same_person:
+                self._leave_room(connection, room)
+            limit = self.settings.max_rooms_per_connection
+            if room not in connection.rooms and len(connection.rooms) >= limit:
+                raise ProtocolError(f"A connection may be in at most {limit} rooms")
 
         started = time.perf_counter()
         result = self.store.join(room, connection.sid, identity, username, key_hash, self.worker_id)
@@ -153,23 +188,30 @@ class ChatService:
             self.store.leave(room, connection.sid, self.worker_id)
             return {"ok": False, "error": "Connection closed", "code": NOT_IN_ROOM}
 
-        connection.room = room
-        connection.username = username
-        connection.identity = identity
-        connection.key_hash = key_hash
+        membership = Membership(
+            room=room,
+            username=username,
+            identity=identity,
+            key_hash=key_hash,
+            author=author_token(identity, key_hash),
+        )
+        if current is not None and same_person:
+            membership.typing, membership.typing_sent_at = current.typing, current.typing_sent_at
+        connection.rooms[room] = membership
         self.sio.enter_room(connection.sid, socket_room(room), namespace=NAMESPACE)
-        metrics.JOINED.set(sum(1 for c in self.connections if c.room))
-        history = self.store.recent_messages(room, self.settings.history_limit)
+        if connection.protocol >= 2:
+            self.sio.enter_room(connection.sid, log_room(room), namespace=NAMESPACE)
+        metrics.JOINED.set(sum(1 for c in self.connections if c.rooms))
         self.sio.emit(
             ROOM_JOINED,
-            {"room": room, "username": username, "messages": history},
+            self._room_joined_payload(connection, membership),
             to=connection.sid,
             namespace=NAMESPACE,
         )
         if result.first_connection:
             self.sio.emit(
                 USER_JOINED,
-                joined_notice(username),
+                joined_notice(username, room),
                 to=socket_room(room),
                 skip_sid=connection.sid,
                 namespace=NAMESPACE,
@@ -177,33 +219,62 @@ class ChatService:
         self.emit_room_users(room, result.usernames)
         return {"ok": True, "room": room, "username": username}
 
-    def leave(self, connection: Connection) -> dict[str, Any]:
-        """leave_room: the connection leaves; the person leaves with their last connection."""
-        if connection.room is None:
-            raise ProtocolError("You are not in a room", NOT_IN_ROOM)
-        room = connection.room
-        self._leave_current_room(connection)
-        return {"ok": True, "room": room}
+    def _room_joined_payload(
+        self, connection: Connection, membership: Membership
+    ) -> dict[str, Any]:
+        """The room's history on joining; protocol 2 adds current state, log head, unread."""
+        room = membership.room
+        limit = self.settings.history_limit
+        if connection.protocol < 2:
+            history = [protocol1_view(m) for m in self.store.recent_messages(room, limit)]
+            return {"room": room, "username": membership.username, "messages": history}
+        # The log head is read first: whatever happens after it reaches the client live.
+        head_seq, head_counter = self.room_log.position(room)
+        stored = self.store.stored_recent(room, limit)
+        read_seq = self.room_log.read_marker(room, membership.author)
+        unread, mentioned = unread_counts(stored, read_seq, membership.author, membership.identity)
+        return {
+            "room": room,
+            "username": membership.username,
+            "messages": current_state(self.room_log, room, stored, membership.author),
+            "log_id": format_log_position(head_seq, head_counter),
+            "read_id": format_message_id(read_seq),
+            "unread": unread,
+            "mentions": mentioned,
+        }
 
-    def _leave_current_room(self, connection: Connection) -> None:
-        room = connection.room
-        if room is None:
+    def leave(self, connection: Connection, payload: Any = None) -> dict[str, Any]:
+        """leave_room: the connection leaves; the person leaves with their last connection."""
+        data = require_object(payload, LEAVE_ROOM)
+        named = validate_room(data["room"]) if connection.protocol >= 2 and "room" in data else None
+        membership = connection.membership(named)
+        if membership is None:
+            text = "You are not in that room" if named else "You are not in a room"
+            raise ProtocolError(text, NOT_IN_ROOM)
+        self._leave_room(connection, membership.room)
+        return {"ok": True, "room": membership.room}
+
+    def _leave_room(self, connection: Connection, room: str) -> None:
+        membership = connection.rooms.pop(room, None)
+        if membership is None:
             return
-        if connection.typing and connection.username:
-            self._broadcast_typing(connection, room, False)
-        connection.room = None
-        connection.typing = False
+        if membership.typing:
+            self._broadcast_typing(connection, membership, False)
         if self.connections.get(connection.sid) is not None:
             self.sio.leave_room(connection.sid, socket_room(room), namespace=NAMESPACE)
-        if not self.sio.manager.rooms.get(NAMESPACE, {}).get(socket_room(room)):
-            self.sio.manager.forget_room(socket_room(room))
-        metrics.JOINED.set(sum(1 for c in self.connections if c.room))
+            if connection.protocol >= 2:
+                self.sio.leave_room(connection.sid, log_room(room), namespace=NAMESPACE)
+        local_rooms = self.sio.manager.rooms.get(NAMESPACE, {})
+        for name in (socket_room(room), log_room(room)):
+            if not local_rooms.get(name):
+                self.sio.manager.forget_room(name)
+        metrics.JOINED.set(sum(1 for c in self.connections if c.rooms))
         result = self.store.leave(room, connection.sid, self.worker_id)
         if not result.present:
             return
         if result.left:
             self.sio.emit(
-                USER_LEFT, left_notice(result.left), to=socket_room(room), namespace=NAMESPACE
+                USER_LEFT, left_notice(result.left, room), to=socket_room(room), namespace=NAMESPACE
             )
         self.emit_room_users(room, result.usernames)
 
@@ -221,7 +292,10 @@ class ChatService:
         for room, username in departures:
             if username:
                 self.sio.emit(
-                    USER_LEFT, left_notice(username), to=socket_room(room), namespace=NAMESPACE
+                    USER_LEFT,
+                    left_notice(username, room),
+                    to=socket_room(room),
+                    namespace=NAMESPACE,
                 )
         for room in rooms:
             self.emit_room_users(room, self.store.room_usernames(room))
@@ -234,40 +308,83 @@ class ChatService:
         is_typing = data.get("is_typing")
         if not isinstance(is_typing, bool):
             raise ProtocolError("is_typing must be true or false")
-        room = connection.room
-        if room is None or connection.username is None:
+        named = validate_room(data["room"]) if connection.protocol >= 2 and "room" in data else None
+        membership = connection.membership(named)
+        if membership is None:
             raise ProtocolError("Join a room before typing", NOT_IN_ROOM)
         now = time.monotonic()
         if (
             is_typing
-            and connection.typing
-            and now - connection.typing_sent_at < (TYPING_REFRESH_SECONDS)
+            and membership.typing
+            and now - membership.typing_sent_at < (TYPING_REFRESH_SECONDS)
         ):
             return
-        if not is_typing and not connection.typing:
+        if not is_typing and not membership.typing:
             return
-        self._broadcast_typing(connection, room, is_typing)
+        self._broadcast_typing(connection, membership, is_typing)
 
-    def _broadcast_typing(self, connection: Connection, room: str, is_typing: bool) -> None:
-        username = connection.username or ""
-        connection.typing = is_typing
-        connection.typing_sent_at = time.monotonic()
+    def _broadcast_typing(
+        self, connection: Connection, membership: Membership, is_typing: bool
+    ) -> None:
+        membership.typing = is_typing
+        membership.typing_sent_at = time.monotonic()
+        room, username = membership.room, membership.username
         self.store.set_typing(room, username, is_typing, now_ms() + TYPING_VISIBLE_MS)
         self.sio.emit(
             USER_TYPING,
-            {"username": username, "is_typing": is_typing},
+            {"username": username, "is_typing": is_typing, "room": room},
             to=socket_room(room),
             skip_sid=connection.sid,
             namespace=NAMESPACE,
         )
 
-    def history(self, payload: Any) -> dict[str, Any]:
+    def history(self, connection: Connection, payload: Any) -> dict[str, Any]:
         """get_history: a page before an id, the gap since an id, or the newest page."""
         query = validate_history_query(
             require_object(payload, GET_HISTORY), self.settings.history_limit
         )
+        if connection.protocol >= 2:
+            return self._history_v2(connection, query)
         messages, has_more = self.store.history(query.room, query.before, query.since, query.limit)
+        messages = [protocol1_view(m) for m in messages]
         return {"ok": True, "room": query.room, "messages": messages, "has_more": has_more}
+
+    def _history_v2(self, connection: Connection, query: HistoryQuery) -> dict[str, Any]:
+        """Protocol 2: messages in their current state; after since_id, the events too."""
+        room = query.room
+        membership = connection.rooms.get(room)
+        viewer = membership.author if membership else ""
+        stored, has_more = self.store.stored_page(room, query.before, query.since, query.limit)
+        answer: dict[str, Any] = {
+            "ok": True,
+            "room": room,
+            "messages": current_state(self.room_log, room, stored, viewer),
+            "has_more": has_more,
+        }
+        if query.since is None:
+            return answer
+        # Events up to those of the page's last message (all of them on the last page).
+        until = seq_of(stored[-1]) if has_more else None
+        events, last, full = events_after(
+            self.room_log,
+            room,
+            (query.since, query.since_event),
+            until,
+            {seq_of(m) for m in stored},
+            EVENT_PAGE,
+        )
+        cursor = (query.since, query.since_event)
+        if stored:
+            cursor = (seq_of(stored[-1]), 0)
+        if full and last is not None:
+            # The event page filled up first: the answer ends at its last event.
+            answer["messages"] = [m for m in answer["messages"] if seq_of(m) <= last[0]]
+            answer["has_more"] = True
+        if last is not None and (full or last > cursor):
+            cursor = last
+        answer["events"] = events
+        answer["cursor"] = format_log_position(*cursor)
+        return answer
 
     # -- worker presence -------------------------------------------------------------------
 
@@ -275,26 +392,27 @@ class ChatService:
         """Put every local connection back into Redis presence (after a purge or data loss)."""
         rooms: set[str] = set()
         for connection in self.connections:
-            if connection.room is None or connection.identity is None:
-                continue
-            result = self.store.join(
-                connection.room,
-                connection.sid,
-                connection.identity,
-                connection.username or "",
-                connection.key_hash,
-                self.worker_id,
-            )
-            if result.taken:
-                room = connection.room
-                connection.room = None
+            for membership in list(connection.rooms.values()):
+                result = self.store.join(
+                    membership.room,
+                    connection.sid,
+                    membership.identity,
+                    membership.username,
+                    membership.key_hash,
+                    self.worker_id,
+                )
+                if not result.taken:
+                    rooms.add(membership.room)
+                    continue
+                room = membership.room
+                del connection.rooms[room]
                 self.sio.leave_room(connection.sid, socket_room(room), namespace=NAMESPACE)
+                self.sio.leave_room(connection.sid, log_room(room), namespace=NAMESPACE)
                 error = ProtocolError(
                     "Your name was taken while the server reconnected", NAME_TAKEN
                 )
-                self.sio.emit("error", error.as_event(), to=connection.sid, namespace=NAMESPACE)
-                continue
-            rooms.add(connection.room)
+                event = {**error.as_event(), "room": room}
+                self.sio.emit("error", event, to=connection.sid, namespace=NAMESPACE)
         for room in sorted(rooms):
             self.emit_room_users(room, self.store.room_usernames(room))
         log.info("presence restored", extra={"rooms": len(rooms)})

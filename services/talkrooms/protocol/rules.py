@@ -237,6 +237,16 @@ def parse_message_id(value: Any, field: str) -> int | None:
     raise ProtocolError(f"{field} must be a message id")
 
 
+def parse_position_parts(value: Any, field: str) -> tuple[int | None, int]:
+    """A message id or a protocol 2 event position `S.N` -> (S, N); (S, 0) for an id."""
+    if isinstance(value, str) and "." in value:
+        head, _, tail = value.partition(".")
+        if len(head) == len(tail) == 12 and (head + tail).isdigit():
+            return int(head), int(tail)
+        raise ProtocolError(f"{field} must be a message id or a log position")
+    return parse_message_id(value, field), 0
+
+
 @dataclass(frozen=True)
 class HistoryQuery:
     """A validated get_history request."""
@@ -245,6 +255,8 @@ class HistoryQuery:
     before: int | None
     since: int | None
     limit: int
+    # Protocol 2: since_id may be an event position `S.N`; this is its N (0 for an id).
+    since_event: int = 0
 
 
 def validate_history_query(payload: Any, history_limit: int) -> HistoryQuery:
@@ -252,14 +264,14 @@ def validate_history_query(payload: Any, history_limit: int) -> HistoryQuery:
     data = require_object(payload, GET_HISTORY)
     room = validate_room(data.get("room"))
     before = parse_message_id(data.get("before_id"), "before_id")
-    since = parse_message_id(data.get("since_id"), "since_id")
+    since, since_event = parse_position_parts(data.get("since_id"), "since_id")
     if before is not None and since is not None:
         raise ProtocolError("Give before_id or since_id, not both")
     default = history_limit if since is not None else min(HISTORY_PAGE_DEFAULT, history_limit)
     limit = data.get("limit", default)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= history_limit:
         raise ProtocolError(f"limit must be an integer from 1 to {history_limit}")
-    return HistoryQuery(room=room, before=before, since=since, limit=limit)
+    return HistoryQuery(room=room, before=before, since=since, limit=limit, since_event=since_event)
 
 
 def room_users_payload(room: str, usernames: list[str]) -> dict[str, Any]:
@@ -269,9 +281,9 @@ def room_users_payload(room: str, usernames: list[str]) -> dict[str, Any]:
     return {"room": room, "users": users, "count": len(users)}
 
 
-def joined_notice(username: str) -> dict[str, str]:
-    return {"username": username, "message": f"{username} joined the room"}
+def joined_notice(username: str, room: str) -> dict[str, str]:
+    return {"username": username, "message": f"{username} joined the room", "room": room}
 
 
-def left_notice(username: str) -> dict[str, str]:
-    return {"username": username, "message": f"{username} left the room"}
+def left_notice(username: str, room: str) -> dict[str, str]:
+    return {"username": username, "message": f"{username} left the room", "room": room}

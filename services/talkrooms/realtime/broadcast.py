@@ -42,6 +42,9 @@ FAST_FRAME = b"P|"
 NEW_MESSAGE_PACKET = '2["new_message",{"id":"'
 SEQ_START = len(NEW_MESSAGE_PACKET)
 SEQ_END = SEQ_START + 12
+ROOM_EVENT_PACKET = '2["room_event",{"id":"'
+EVENT_START = len(ROOM_EVENT_PACKET)
+EVENT_END = EVENT_START + 25
 NAMESPACE = "/"
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
 
@@ -68,13 +71,15 @@ class TalkroomsRedisManager(socketio.RedisManager):
         self.max_queued_packets = max_queued_packets
         # Highest message id handed to local sockets, per room: where a resync restarts.
         self.last_delivered: dict[str, int] = {}
+        # The same for protocol 2's log rooms: the last event position (seq, counter).
+        self.last_event: dict[str, tuple[int, int]] = {}
         self.on_remote_message: Callable[[str, str], None] | None = None
 
     # -- publishing ----------------------------------------------------------------------
 
-    def fast_frame_prefix(self, socket_room: str) -> str:
-        """What the store script writes before the message JSON (see module docstring)."""
-        return f'P|{self.host_id}|{socket_room}|2["new_message",'
+    def fast_frame_prefix(self, socket_room: str, event: str = "new_message") -> str:
+        """What a script writes before the message (or event) JSON (see module docstring)."""
+        return f'P|{self.host_id}|{socket_room}|2["{event}",'
 
     def _redis_connect(self) -> None:
         """Publishing uses the app's blocking pool (timeouts); the listener its own socket."""
@@ -188,6 +193,11 @@ class TalkroomsRedisManager(socketio.RedisManager):
             seq = int(encoded_packet[SEQ_START:SEQ_END])
             if seq > self.last_delivered.get(socket_room, 0):
                 self.last_delivered[socket_room] = seq
+        elif encoded_packet.startswith(ROOM_EVENT_PACKET):
+            head, _, tail = encoded_packet[EVENT_START:EVENT_END].partition(".")
+            position = (int(head), int(tail))
+            if position > self.last_event.get(socket_room, (0, 0)):
+                self.last_event[socket_room] = position
         pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded_packet)
         sockets = self.server.eio.sockets
         limit = self.max_queued_packets
@@ -211,3 +221,4 @@ class TalkroomsRedisManager(socketio.RedisManager):
     def forget_room(self, socket_room: str) -> None:
         """No local socket is left in the room: stop tracking its last delivered id."""
         self.last_delivered.pop(socket_room, None)
+        self.last_event.pop(socket_room, None)

@@ -1,7 +1,8 @@
 """The connections this worker holds: per-connection state only, never room state.
 
 What a room is (history, presence, typing) lives in Redis; what lives here belongs to one
-socket and dies with it: which room it joined, its rate-limit buckets, its typing throttle.
+socket and dies with it: which rooms it joined as whom, its rate-limit buckets, its typing
+throttle.
 """
 
 from __future__ import annotations
@@ -39,6 +40,20 @@ class TokenBucket:
 
 
 @dataclass
+class Membership:
+    """One person in one room, over this connection (protocol 2 allows several rooms)."""
+
+    room: str
+    username: str
+    identity: str
+    key_hash: str
+    # Who may edit and delete what this person wrote ('' = nobody: no client_key).
+    author: str
+    typing: bool = False
+    typing_sent_at: float = 0.0
+
+
+@dataclass
 class Connection:
     """One Socket.IO connection on this worker."""
 
@@ -47,23 +62,27 @@ class Connection:
     address: str
     message_bucket: TokenBucket
     join_bucket: TokenBucket
-    room: str | None = None
-    username: str | None = None
-    identity: str | None = None
-    key_hash: str = ""
-    typing: bool = False
-    typing_sent_at: float = 0.0
+    protocol: int = 1
+    rooms: dict[str, Membership] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
 
-    @property
-    def socket_room(self) -> str | None:
-        """The python-socketio room name of the joined chat room."""
-        return socket_room(self.room) if self.room else None
+    def membership(self, room: str | None) -> Membership | None:
+        """The membership an event is about: its room, or the only room when it names none."""
+        if room is not None:
+            return self.rooms.get(room)
+        if len(self.rooms) == 1:
+            return next(iter(self.rooms.values()))
+        return None
 
 
 def socket_room(room: str) -> str:
     """Chat room id -> python-socketio room name (prefixed: it can never equal a sid)."""
     return f"room:{room}"
+
+
+def log_room(room: str) -> str:
+    """The python-socketio room of a chat room's protocol 2 members: they get room_event."""
+    return f"log:{room}"
 
 
 class ConnectionRegistry:
@@ -95,7 +114,7 @@ class ConnectionRegistry:
         return self.per_address.get(address, 0)
 
     def joined_rooms(self) -> set[str]:
-        return {c.room for c in self.by_sid.values() if c.room}
+        return {room for c in self.by_sid.values() for room in c.rooms}
 
     def __len__(self) -> int:
         return len(self.by_sid)

@@ -9,6 +9,10 @@ Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.
     tr:room:{room}:users      hash    identity -> {"u": name, "k": key hash}
     tr:room:{room}:nconn      hash    identity -> open connections
     tr:room:{room}:typing     zset    username -> typing-until (ms)    30 s
+    tr:room:{room}:events     stream  the room's event log (protocol 2) message retention
+    tr:room:{room}:evcount    string  last event counter                message retention
+    tr:room:{room}:reactions  hash    seq -> {emoji: [[author, name]]}  message retention
+    tr:room:{room}:read       hash    author -> last read seq           message retention
     tr:rooms                  zset    room -> last activity (ms)       room retention
     tr:workers                zset    worker id -> last heartbeat (ms) user retention
     tr:worker:{id}:conns      set     "room|connection" of that worker user retention
@@ -156,6 +160,8 @@ class Script:
 
 
 STORE_MESSAGE = Script("store_message")
+ROOM_EVENT = Script("room_event")
+MARK_READ = Script("mark_read")
 JOIN_ROOM = Script("join_room")
 LEAVE_ROOM = Script("leave_room")
 PURGE_WORKER = Script("purge_worker")
@@ -163,7 +169,9 @@ HEARTBEAT = Script("heartbeat")
 SWEEP_ROOM = Script("sweep_room")
 
 JOB_STATE_TTL_SECONDS = 30 * 86400
-ROOM_PARTS_MESSAGE_TTL = frozenset({"seq", "messages", "cids"})
+ROOM_PARTS_MESSAGE_TTL = frozenset(
+    {"seq", "messages", "cids", "events", "evcount", "reactions", "read"}
+)
 ROOM_PARTS_USER_TTL = frozenset({"conns", "users", "nconn"})
 
 
@@ -205,6 +213,21 @@ def client_key_hash(client_key: str | None) -> str:
     return hashlib.sha256(client_key.encode()).hexdigest()[:32]
 
 
+def author_token(identity: str, key_hash: str) -> str:
+    """Who may edit and delete a guest's messages: their name and key, hashed; '' for none.
+
+    Stored with each message (never sent); accounts will bring tokens of their own kind.
+    """
+    if not key_hash:
+        return ""
+    return "g:" + hashlib.sha256(f"{identity}|{key_hash}".encode()).hexdigest()[:24]
+
+
+def public_message(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored message without its private fields (author token, time in ms)."""
+    return {k: v for k, v in stored.items() if not k.startswith("_")}
+
+
 class Store:
     """Redis operations behind the chat: history, presence, typing, rooms, workers."""
 
@@ -218,11 +241,29 @@ class Store:
 
     def load_scripts(self) -> None:
         """Preload every script so the hot path's first EVALSHA finds it."""
-        for script in (STORE_MESSAGE, JOIN_ROOM, LEAVE_ROOM, PURGE_WORKER, HEARTBEAT, SWEEP_ROOM):
+        scripts = (
+            STORE_MESSAGE,
+            ROOM_EVENT,
+            MARK_READ,
+            JOIN_ROOM,
+            LEAVE_ROOM,
+            PURGE_WORKER,
+            HEARTBEAT,
+            SWEEP_ROOM,
+        )
+        for script in scripts:
             script.load(self.redis)
 
     def store_message_call(
-        self, room: str, tail: str, client_id: str | None, channel: str, prefix: str
+        self,
+        room: str,
+        tail: str,
+        client_id: str | None,
+        channel: str,
+        prefix: str,
+        private: str,
+        reply_to: int | None,
+        mentions: str,
     ) -> tuple[list[str], list[Any]]:
         """KEYS and ARGV of one store_message call, for a pipeline of many."""
         keys = self.keys
@@ -233,6 +274,7 @@ class Store:
                 keys.room(room, "cids"),
                 keys.rooms,
                 keys.stats,
+                keys.room(room, "users"),
             ],
             [
                 tail,
@@ -246,6 +288,9 @@ class Store:
                 channel,
                 prefix,
                 "]",
+                private,
+                "" if reply_to is None else reply_to,
+                mentions,
             ],
         )
 
@@ -253,13 +298,24 @@ class Store:
 
     def recent_messages(self, room: str, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` messages, oldest first."""
-        raw = self.redis.zrange(self.keys.room(room, "messages"), -limit, -1)
-        return [orjson.loads(item) for item in raw]
+        return [public_message(m) for m in self.stored_recent(room, limit)]
 
     def history(
         self, room: str, before: int | None, since: int | None, limit: int
     ) -> tuple[list[dict[str, Any]], bool]:
         """One page of history, oldest first, and whether more lies beyond it."""
+        stored, has_more = self.stored_page(room, before, since, limit)
+        return [public_message(m) for m in stored], has_more
+
+    def stored_recent(self, room: str, limit: int) -> list[dict[str, Any]]:
+        """recent_messages with the private fields (for protocol 2's views)."""
+        raw = self.redis.zrange(self.keys.room(room, "messages"), -limit, -1)
+        return [orjson.loads(item) for item in raw]
+
+    def stored_page(
+        self, room: str, before: int | None, since: int | None, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """history with the private fields (for protocol 2's views)."""
         key = self.keys.room(room, "messages")
         if since is not None:
             raw = self.redis.zrange(key, f"({since}", "+inf", byscore=True, offset=0, num=limit + 1)

@@ -50,6 +50,11 @@ MESSAGES_STORED = Counter(
 MESSAGES_REJECTED = Counter(
     "talkrooms_messages_rejected_total", "send_message events refused, by reason", ["reason"]
 )
+ROOM_EVENTS = Counter(
+    "talkrooms_room_events_total",
+    "Protocol 2 events on messages (edit, delete, reaction, read), by outcome",
+    ["kind", "outcome"],
+)
 DELIVERIES_LOCAL = Counter(
     "talkrooms_deliveries_total", "new_message packets handed to this worker's sockets"
 )
@@ -85,7 +90,7 @@ REDIS_ERRORS = Counter(
 
 # Label values come from fixed sets; creating them up front makes every series exist
 # (at 0) from the first scrape, so rate() and the dashboard see "no errors" as 0.
-REDIS_OPERATIONS = ("store_message", "join", "event", "snapshot")
+REDIS_OPERATIONS = ("store_message", "join", "event", "room_event", "snapshot")
 REJECT_REASONS = (INVALID, NOT_IN_ROOM, NAME_TAKEN, RATE_LIMITED, UNAVAILABLE)
 RATE_LIMIT_KINDS = ("message", "join")
 REFUSAL_REASONS = ("per_address_limit",)
@@ -98,8 +103,11 @@ for _kind in RATE_LIMIT_KINDS:
     RATE_LIMIT_HITS.labels(kind=_kind)
 for _refusal in REFUSAL_REASONS:
     CONNECTIONS_REFUSED.labels(reason=_refusal)
+for _room_event in ("edit", "delete", "reaction"):
+    ROOM_EVENTS.labels(kind=_room_event, outcome="applied")
 
 _TIMESTAMP_FIELD = '"timestamp":"'
+_NEW_MESSAGE_PACKET = '2["new_message",'
 _TIMESTAMP_LENGTH = len("2026-11-25T14:03:07.412")
 
 
@@ -127,6 +135,9 @@ class FanoutObserver:
         if not local:
             return
         DELIVERIES_LOCAL.inc(len(local))
+        if not packet.startswith(_NEW_MESSAGE_PACKET):
+            # A room_event: its message's timestamp is when the message was sent, not now.
+            return
         start = packet.find(_TIMESTAMP_FIELD)
         if start < 0:
             return

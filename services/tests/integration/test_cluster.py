@@ -107,7 +107,7 @@ def test_typing_crosses_workers(pair):
     stopped = bob.wait_for(
         "user_typing", lambda d: d["username"] == "alice" and not d["is_typing"], after=mark
     )
-    assert stopped == {"username": "alice", "is_typing": False}
+    assert stopped == {"username": "alice", "is_typing": False, "room": stopped["room"]}
     # The typist does not hear itself.
     alice.assert_no("user_typing", lambda d: d["username"] == "alice", within=0.3)
 

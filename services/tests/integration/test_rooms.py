@@ -39,6 +39,7 @@ def test_others_hear_arrivals_and_departures(connect, room_name):
     assert alice.wait_for("user_joined", after=mark) == {
         "username": "bob",
         "message": "bob joined the room",
+        "room": room_name,
     }
     users = alice.wait_for("room_users", lambda d: d["count"] == 2, after=mark)
     assert [u["username"] for u in users["users"]] == ["alice", "bob"]
@@ -112,13 +113,21 @@ def test_typing_reaches_only_the_others(connect, room_name):
     bob.join("bob", room_name)
     mark = bob.mark()
     alice.emit("typing", {"is_typing": True})
-    assert bob.wait_for("user_typing", after=mark) == {"username": "alice", "is_typing": True}
+    assert bob.wait_for("user_typing", after=mark) == {
+        "username": "alice",
+        "is_typing": True,
+        "room": room_name,
+    }
     alice.assert_no("user_typing")
     # A repeated `true` within 2 s is not forwarded again; `false` is.
     mark = bob.mark()
     alice.emit("typing", {"is_typing": True})
     alice.emit("typing", {"is_typing": False})
-    assert bob.wait_for("user_typing", after=mark) == {"username": "alice", "is_typing": False}
+    assert bob.wait_for("user_typing", after=mark) == {
+        "username": "alice",
+        "is_typing": False,
+        "room": room_name,
+    }
     assert len(bob.received("user_typing")) == 2
 
 
@@ -142,7 +151,11 @@ def test_leaving_while_typing_clears_the_indicator(connect, room_name):
     bob.wait_for("user_typing")
     mark = bob.mark()
     alice.close()
-    assert bob.wait_for("user_typing", after=mark) == {"username": "alice", "is_typing": False}
+    assert bob.wait_for("user_typing", after=mark) == {
+        "username": "alice",
+        "is_typing": False,
+        "room": room_name,
+    }
 
 
 def test_lookalike_names_count_as_taken(connect, room_name):

@@ -21,8 +21,10 @@ class ChatClient:
         headers: dict[str, str] | None = None,
         reconnection: bool = False,
         http_session: Any = None,
+        auth: dict[str, Any] | None = None,
     ) -> None:
         self.url = url
+        self.auth = auth
         self.sio = socketio.Client(
             reconnection=reconnection, request_timeout=5, http_session=http_session
         )
@@ -42,7 +44,11 @@ class ChatClient:
 
     def connect(self) -> ChatClient:
         self.sio.connect(
-            self.url, transports=self.transports, headers=self.headers, wait_timeout=10
+            self.url,
+            transports=self.transports,
+            headers=self.headers,
+            wait_timeout=10,
+            auth=self.auth,
         )
         return self
 
@@ -67,8 +73,9 @@ class ChatClient:
             payload["client_key"] = self.client_key
         return self.call("join_room", payload)
 
-    def send(self, text: str, client_id: str | None = None) -> dict[str, Any]:
-        payload: dict[str, Any] = {"message": text}
+    def send(self, text: str, client_id: str | None = None, **fields: Any) -> dict[str, Any]:
+        """send_message; protocol 2 fields (room, reply_to) as keyword arguments."""
+        payload: dict[str, Any] = {"message": text, **fields}
         if client_id is not None:
             payload["client_id"] = client_id
         return self.call("send_message", payload)

@@ -35,14 +35,14 @@ def test_disabled_bucket_never_limits():
 
 def test_message_tail_makes_valid_json_for_hostile_text():
     text = 'quote " backslash \\ newline \n unicode é 😀 </script>'
-    tail = MessagePath._message_tail('a"b', text, "room-1", "cid-1")
-    message = json.loads('{"id":"000000000007' + tail)
+    tail = MessagePath._message_tail('a"b', text, "room-1", "cid-1", 0.0)
+    message = json.loads('{"id":"000000000007' + tail + "}")
     assert message["message"] == text
     assert message["username"] == 'a"b'
     assert message["client_id"] == "cid-1"
     assert message["id"] == "000000000007" and message["type"] == "message"
     assert "client_id" not in json.loads(
-        '{"id":"000000000001' + MessagePath._message_tail("a", "b", "r", None)
+        '{"id":"000000000001' + MessagePath._message_tail("a", "b", "r", None, 0.0) + "}"
     )
 
 

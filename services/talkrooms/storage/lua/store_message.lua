@@ -1,9 +1,13 @@
 -- Store one chat message and publish it to every worker, atomically.
--- KEYS: 1 seq counter, 2 messages zset, 3 client-id zset, 4 rooms index, 5 stats hash
--- ARGV: 1 message JSON after the id ('","username":...}'), 2 client_id or '',
---       3 history cap, 4 client-id window, 5 message ttl s, 6 room ttl s, 7 now ms,
---       8 room, 9 pub/sub channel, 10 publish prefix, 11 publish suffix
--- Returns {1, message} when stored, {0, message or '', seq} for a known client_id.
+-- KEYS: 1 seq counter, 2 messages zset, 3 client-id zset, 4 rooms index, 5 stats hash,
+--       6 users hash (presence: identity -> person)
+-- ARGV: 1 message JSON after the id, without its closing brace ('","username":...'),
+--       2 client_id or '', 3 history cap, 4 client-id window, 5 message ttl s,
+--       6 room ttl s, 7 now ms, 8 room, 9 pub/sub channel, 10 publish prefix,
+--       11 publish suffix, 12 private fields stored but never sent (',"_a":...'),
+--       13 reply_to seq or '', 14 mention candidates '[[identity, name], ...]' or ''
+-- Returns {1, message} when stored, {0, message or '', seq} for a known client_id,
+-- {-1, 'not_found'} when reply_to names no message kept in the room.
 local client_id = ARGV[2]
 if client_id ~= '' then
   local known = redis.call('ZSCORE', KEYS[3], client_id)
@@ -13,11 +17,31 @@ if client_id ~= '' then
   end
 end
 
+local extra = ''
+if ARGV[13] ~= '' then
+  if #redis.call('ZRANGE', KEYS[2], ARGV[13], ARGV[13], 'BYSCORE') == 0 then
+    return {-1, 'not_found'}
+  end
+  extra = ',"reply_to":"' .. string.format('%012d', tonumber(ARGV[13])) .. '"'
+end
+if ARGV[14] ~= '' then
+  local present = {}
+  for _, candidate in ipairs(cjson.decode(ARGV[14])) do
+    if redis.call('HEXISTS', KEYS[6], candidate[1]) == 1 then
+      present[#present + 1] = candidate[2]
+    end
+  end
+  if #present > 0 then
+    extra = extra .. ',"mentions":' .. cjson.encode(present)
+  end
+end
+
 local seq = redis.call('INCR', KEYS[1])
-local message = '{"id":"' .. string.format('%012d', seq) .. ARGV[1]
+local body = '{"id":"' .. string.format('%012d', seq) .. ARGV[1] .. extra
+local message = body .. '}'
 local message_ttl = tonumber(ARGV[5])
 
-redis.call('ZADD', KEYS[2], seq, message)
+redis.call('ZADD', KEYS[2], seq, body .. ARGV[12] .. '}')
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[3]) + 1))
 redis.call('EXPIRE', KEYS[2], message_ttl)
 redis.call('EXPIRE', KEYS[1], message_ttl)

@@ -7,7 +7,11 @@ var EVENTS = {
     LEAVE_ROOM: "leave_room",
     SEND_MESSAGE: "send_message",
     TYPING: "typing",
-    GET_HISTORY: "get_history"
+    GET_HISTORY: "get_history",
+    EDIT_MESSAGE: "edit_message",
+    DELETE_MESSAGE: "delete_message",
+    REACT: "react",
+    MARK_READ: "mark_read"
   },
   server: {
     CONNECTED: "connected",
@@ -17,10 +21,11 @@ var EVENTS = {
     USER_LEFT: "user_left",
     ROOM_USERS: "room_users",
     USER_TYPING: "user_typing",
-    ERROR: "error"
+    ERROR: "error",
+    ROOM_EVENT: "room_event"
   }
 };
-var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable"];
+var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found"];
 var LIMITS = {
   usernameMax: 32,
   roomMax: 32,
@@ -29,7 +34,12 @@ var LIMITS = {
   clientKeyMin: 16,
   clientKeyMax: 128,
   historyPageDefault: 50,
-  historyLimit: 100
+  historyLimit: 100,
+  protocolVersion: 2,
+  roomsPerConnection: 50,
+  reactionsPerMessage: 20,
+  mentionsPerMessage: 20,
+  replyExcerpt: 100
 };
 var ERRORS = {
   username: "Username must be 1-32 characters: letters, digits, spaces, - _ .",

@@ -4,9 +4,12 @@
         --rooms 20 --members 10 --rates 1000,2000,3000 --step-seconds 15
 
 Every client joins a room, then the clients together send `rate` messages per second
-(evenly spread, each with a client_id and its send time in the text). Each receiver
-records the fan-out latency of every delivery; after each step the generator drains and
-counts, per room, every acknowledged message x every member: a missing delivery is lost.
+(evenly spread, each with a client_id). Each receiver records when every delivery arrived;
+after each step the generator drains and counts, per room, every acknowledged message x
+every member (a missing delivery is lost), and the fan-out latency of each delivery from
+its send time. `--action edit` or `react` does the same with protocol 2 events instead:
+each client edits its own message, or toggles a reaction on it, `rate` times per second
+in all, and every acknowledged event must reach every member.
 
 The generator runs in `--processes` processes (rooms never straddle two), each an asyncio
 loop of raw Socket.IO connections (wsclient.py). CPU time of the generator and of the
@@ -33,8 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from wsclient import SocketIOConnection, connect
 
-MESSAGE_MARK = '"message":"t='
-ID_START = len('42["new_message",{"id":"')
+MESSAGE_PACKET = '42["new_message",{"id":"'
+EVENT_PACKET = '42["room_event",{"id":"'
+ID_START = len(MESSAGE_PACKET)
+EVENT_ID_START = len(EVENT_PACKET)
+ACTIONS = ("message", "edit", "react")
 TICK_SECONDS = 0.005
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -57,15 +63,19 @@ class Room:
     def __init__(self, name: str) -> None:
         self.name = name
         self.members: list[SocketIOConnection] = []
-        self.received: dict[str, int] = {}  # message id -> deliveries seen
+        self.received: dict[str, int] = {}  # message or event id -> deliveries seen
+        self.arrivals: dict[str, list[float]] = {}  # id -> when each delivery arrived
+        self.sent_at: dict[str, float] = {}  # acked id -> when it was sent
         self.acked: set[str] = set()
+        self.targets: list[str] = []  # protocol 2 actions: each member's own message
 
 
 class Shard:
     """One generator process: its rooms, its clients, its measurements."""
 
-    def __init__(self, url: str, rooms: list[str], members: int) -> None:
+    def __init__(self, url: str, rooms: list[str], members: int, action: str = "message") -> None:
         self.url = url
+        self.action = action
         self.rooms = [Room(name) for name in rooms]
         self.members = members
         self.step_start = float("inf")
@@ -75,38 +85,60 @@ class Shard:
         """The packet handler of one member: count the delivery, time it if it is ours."""
 
         def on_event(packet: str) -> None:
-            if not packet.startswith('42["new_message"'):
+            if packet.startswith(MESSAGE_PACKET):
+                delivery_id = packet[ID_START : ID_START + 12]
+            elif packet.startswith(EVENT_PACKET):
+                delivery_id = packet[EVENT_ID_START : EVENT_ID_START + 25]
+            else:
                 return
-            message_id = packet[ID_START : ID_START + 12]
-            room.received[message_id] = room.received.get(message_id, 0) + 1
-            mark = packet.find(MESSAGE_MARK)
-            if mark < 0:
-                return
-            start = mark + len(MESSAGE_MARK)
-            sent = float(packet[start : packet.index(" ", start)])
-            if sent >= self.step_start:
-                self.result.latencies_ms.append((time.time() - sent) * 1000)
+            room.received[delivery_id] = room.received.get(delivery_id, 0) + 1
+            now = time.time()
+            if now >= self.step_start:
+                room.arrivals.setdefault(delivery_id, []).append(now)
 
         return on_event
 
     async def open(self) -> None:
+        events = self.action != "message"
         for room in self.rooms:
             for index in range(self.members):
-                client = await connect(self.url, self._receiver(room))
-                room.members.append(client)
-                ack = await client.call(
-                    "join_room",
-                    {"username": f"b{index}-{uuid.uuid4().hex[:6]}", "room": room.name},
+                client = await connect(
+                    self.url, self._receiver(room), auth={"protocol": 2} if events else None
                 )
+                room.members.append(client)
+                join = {"username": f"b{index}-{uuid.uuid4().hex[:6]}", "room": room.name}
+                if events:
+                    join["client_key"] = uuid.uuid4().hex
+                ack = await client.call("join_room", join)
                 if not ack.get("ok"):
                     raise RuntimeError(f"join refused: {ack}")
+                if events:
+                    seed = await client.call(
+                        "send_message", {"room": room.name, "message": f"{self.action} me"}
+                    )
+                    room.targets.append(seed["message"]["id"])
+
+    def _action(self, room: Room, member: int, now: float) -> tuple[str, dict[str, Any]]:
+        """The event and payload one send of this step's action."""
+        if self.action == "edit":
+            target = room.targets[member]
+            return "edit_message", {"room": room.name, "id": target, "message": f"t={now:.6f}"}
+        if self.action == "react":
+            return "react", {"room": room.name, "id": room.targets[member], "emoji": "👍"}
+        return "send_message", {"message": f"t={now:.6f} x", "client_id": uuid.uuid4().hex}
 
     async def step(self, rate: float, seconds: float) -> StepResult:
         self.result = StepResult()
         for room in self.rooms:
             room.received.clear()
+            room.arrivals.clear()
+            room.sent_at.clear()
             room.acked.clear()
-        senders = [(room, client) for room in self.rooms for client in room.members]
+        senders = [
+            (room, index, client)
+            for room in self.rooms
+            for index, client in enumerate(room.members)
+        ]
         pending: list[asyncio.Future[Any]] = []
         cpu_start = time.process_time()
         self.step_start = time.time()
@@ -117,13 +149,10 @@ class Shard:
         while (elapsed := time.monotonic() - started) < seconds:
             due = rate * elapsed - budget
             while due >= 1:
-                room, client = senders[turn % len(senders)]
+                room, member, client = senders[turn % len(senders)]
                 turn += 1
                 now = time.time()
-                future = client.emit_with_ack(
-                    "send_message",
-                    {"message": f"t={now:.6f} x", "client_id": uuid.uuid4().hex},
-                )
+                future = client.emit_with_ack(*self._action(room, member, now))
                 future.add_done_callback(self._on_ack(room, now))
                 pending.append(future)
                 budget += 1
@@ -137,6 +166,11 @@ class Shard:
             members = len(room.members)
             self.result.expected += members * len(room.acked)
             self.result.delivered += sum(min(room.received.get(i, 0), members) for i in room.acked)
+            for delivery_id in room.acked:
+                sent = room.sent_at[delivery_id]
+                self.result.latencies_ms.extend(
+                    (arrived - sent) * 1000 for arrived in room.arrivals.get(delivery_id, ())
+                )
         self.result.cpu_seconds = time.process_time() - cpu_start
         return self.result
 
@@ -146,9 +180,11 @@ class Shard:
                 self.result.refused += 1
                 return
             ack = future.result()[0]
-            if ack.get("ok"):
+            if ack.get("ok") and (ack.get("message") or ack.get("event")):
                 self.result.acked += 1
-                room.acked.add(ack["message"]["id"])
+                acked_id = (ack.get("message") or ack["event"])["id"]
+                room.acked.add(acked_id)
+                room.sent_at[acked_id] = sent
                 self.result.ack_ms.append((time.time() - sent) * 1000)
             else:
                 self.result.refused += 1
@@ -172,11 +208,11 @@ class Shard:
                 client.close()
 
 
-def shard_main(url: str, rooms: list[str], members: int, pipe: Any) -> None:
+def shard_main(url: str, rooms: list[str], members: int, action: str, pipe: Any) -> None:
     """A generator process: open connections, then run the steps the parent asks for."""
 
     async def main() -> None:
-        shard = Shard(url, rooms, members)
+        shard = Shard(url, rooms, members, action)
         await shard.open()
         pipe.send("ready")
         while True:
@@ -282,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         "--keep-going", action="store_true", help="run every rate even after one fails"
     )
     parser.add_argument("--json", type=Path, help="write every step's figures here")
+    parser.add_argument(
+        "--action", choices=ACTIONS, default="message", help="what each send is (see above)"
+    )
     args = parser.parse_args(argv)
 
     run = uuid.uuid4().hex[:6]
@@ -292,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         parent_end, child_end = mp.Pipe()
         child = mp.Process(
             target=shard_main,
-            args=(args.url, rooms[index::processes], args.members, child_end),
+            args=(args.url, rooms[index::processes], args.members, args.action, child_end),
             daemon=True,
         )
         child.start()
@@ -303,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError("a generator process failed to start")
     print(
         f"{args.rooms} rooms x {args.members} members = {args.rooms * args.members} "
-        f"WebSocket clients via {args.url}, {processes} generator processes",
+        f"WebSocket clients via {args.url}, {processes} generator processes, "
+        f"action {args.action}",
         flush=True,
     )
 

@@ -7,6 +7,7 @@ AOF, N gunicorn workers, nginx under supervisord) on free ports, measures, stops
     .venv/bin/python loadtests/run_benchmarks.py connections --count 10000 --hold 300
     .venv/bin/python loadtests/run_benchmarks.py cost --rate 2000
     .venv/bin/python loadtests/run_benchmarks.py locust --users 200 --locust-processes 2
+    .venv/bin/python loadtests/run_benchmarks.py actions --rate 2000 --rounds 2
     .venv/bin/python loadtests/run_benchmarks.py all        # everything, about 40 minutes
 
 Results go to loadtests/results/*.json (one file per run); plot.py draws them. Run alone
@@ -127,7 +128,14 @@ def stack(
 
 
 def fanout(
-    url: str, rooms: int, members: int, rates: str, seconds: float, processes: int, out: Path
+    url: str,
+    rooms: int,
+    members: int,
+    rates: str,
+    seconds: float,
+    processes: int,
+    out: Path,
+    action: str = "message",
 ) -> dict[str, Any]:
     """One fanout_bench.py run (a separate process: its CPU is its own)."""
     subprocess.run(
@@ -148,10 +156,55 @@ def fanout(
             str(processes),
             "--json",
             str(out),
+            "--action",
+            action,
         ],
         check=True,
     )
     return json.loads(out.read_text())
+
+
+def actions(args: argparse.Namespace) -> None:
+    """Benchmark 7: what an edit and a reaction cost next to a message, same load.
+
+    One stack (2 workers), 200 protocol 2 clients in rooms of 10, the same fixed rate for
+    each action, alternating message / edit / react for --rounds rounds so that a slow
+    minute of a shared machine falls on every action alike.
+    """
+    rows = []
+    with stack(2) as url:
+        for round_number in range(1, args.rounds + 1):
+            for action in ("message", "edit", "react"):
+                name = f"actions-{action}-round{round_number}"
+                print(f"== {name}", flush=True)
+                result = fanout(
+                    url,
+                    20,
+                    10,
+                    str(args.rate),
+                    args.step_seconds,
+                    args.processes,
+                    args.out / f"{name}.json",
+                    action=action,
+                )
+                step = result["steps"][0]
+                rows.append(
+                    {
+                        "action": action,
+                        "round": round_number,
+                        "rate": step["target_msg_s"],
+                        "held": step["held"],
+                        "deliveries_s": step["deliveries_s"],
+                        "lost": step["lost"],
+                        "fanout_p99_ms": step["fanout_p99_ms"],
+                        "ack_p99_ms": step["ack_p99_ms"],
+                        "us_per_delivery": step["worker_us_per_delivery"],
+                        "us_per_action": step["worker_us_per_msg"],
+                        "redis_cpu_pct": step["server_cpu_pct"].get("redis"),
+                    }
+                )
+                print(json.dumps(rows[-1]), flush=True)
+    (args.out / "actions.json").write_text(json.dumps(rows, indent=2))
 
 
 def throughput(args: argparse.Namespace) -> None:
@@ -341,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "what", choices=["throughput", "room-size", "connections", "cost", "locust", "all"]
+        "what",
+        choices=["throughput", "room-size", "connections", "cost", "locust", "actions", "all"],
     )
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--workers", default="1,2,4")
@@ -359,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=200, help="Locust users")
     parser.add_argument("--locust-processes", type=int, default=2)
     parser.add_argument("--locust-seconds", type=float, default=60)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the actions run")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     runs = {
@@ -367,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         "connections": [connections],
         "cost": [cost],
         "locust": [locust],
+        "actions": [actions],
         "all": [throughput, room_size, cost, connections, locust],
     }[args.what]
     for run in runs:

@@ -39,7 +39,10 @@ def _text_frame(payload: bytes) -> bytes:
 class SocketIOConnection(asyncio.Protocol):
     """One Socket.IO client on one WebSocket; `on_event` gets raw '42[...]' packets."""
 
-    def __init__(self, url: str, on_event: Handler | None = None) -> None:
+    def __init__(
+        self, url: str, on_event: Handler | None = None, auth: dict[str, Any] | None = None
+    ) -> None:
+        self.auth = auth
         parsed = urlparse(url)
         self.host = parsed.hostname or "127.0.0.1"
         self.port = parsed.port or 80
@@ -133,7 +136,7 @@ class SocketIOConnection(asyncio.Protocol):
         elif kind == "2":
             self._send("3")
         elif kind == "0":
-            self._send("40")
+            self._send("40" + (json.dumps(self.auth) if self.auth else ""))
 
     def _send(self, text: str) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -157,13 +160,18 @@ class SocketIOConnection(asyncio.Protocol):
             self.transport.close()
 
 
-async def connect(url: str, on_event: Handler | None = None, timeout: float = 10.0):
-    """Open one connection and wait for the Socket.IO CONNECT answer."""
+async def connect(
+    url: str,
+    on_event: Handler | None = None,
+    timeout: float = 10.0,
+    auth: dict[str, Any] | None = None,
+):
+    """Open one connection and wait for the Socket.IO CONNECT answer (`auth`: handshake)."""
     loop = asyncio.get_running_loop()
     parsed = urlparse(url)
     _, protocol = await asyncio.wait_for(
         loop.create_connection(
-            lambda: SocketIOConnection(url, on_event), parsed.hostname, parsed.port or 80
+            lambda: SocketIOConnection(url, on_event, auth), parsed.hostname, parsed.port or 80
         ),
         timeout,
     )

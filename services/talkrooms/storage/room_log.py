@@ -94,6 +94,7 @@ class RoomLog:
                 self.settings.message_ttl_seconds,
                 self.settings.event_log_limit,
                 iso_now,
+                self.settings.history_limit,
                 *extra,
             ],
         )

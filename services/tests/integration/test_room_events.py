@@ -365,3 +365,30 @@ def test_catch_up_pages_through_messages_and_events(v2, room_name):
     for bad in ("12.3", "000000000001.x", "000000000001.0000000000001"):
         refused = alice.call("get_history", {"room": room_name, "since_id": bad})
         assert refused["ok"] is False and refused["code"] == "invalid"
+
+
+def test_the_log_and_reactions_follow_the_capped_history(
+    tmp_path: Path, redis_server: RedisServer, room_name: str
+):
+    """Events and reactions of messages that left the capped history do not pile up."""
+    worker = ChatWorker(tmp_path, redis_server.url, env={"HISTORY_LIMIT": "3"}).start()
+    alice = ChatClient(worker.url, auth=V2).connect()
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        joined(alice, "alice", room_name)
+        first = sent(alice, "first", room_name)
+        assert alice.call("react", {"room": room_name, "id": first["id"], "emoji": "👍"})["ok"]
+        later = [sent(alice, f"later {i}", room_name)["id"] for i in range(4)]
+        for message_id in later[1:]:
+            assert alice.call("react", {"room": room_name, "id": message_id, "emoji": "👍"})["ok"]
+        reactions = {int(k) for k in client.hkeys(f"tr:room:{room_name}:reactions")}
+        assert reactions == {int(i) for i in later[1:]}
+        # The stream keeps no event older than the oldest kept message.
+        oldest = int(later[1])
+        entries = client.xrange(f"tr:room:{room_name}:events")
+        assert entries and all(int(e[0].split(b"-")[0]) >= oldest for e in entries)
+        answer = alice.call("react", {"room": room_name, "id": first["id"], "emoji": "👍"})
+        assert answer["ok"] is False and answer["code"] == "not_found"
+    finally:
+        alice.close()
+        worker.stop()

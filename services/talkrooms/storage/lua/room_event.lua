@@ -4,9 +4,9 @@
 --       7 users hash (presence, for the mentions of an edit)
 -- ARGV: 1 kind ('edit', 'delete', 'reaction'), 2 message seq, 3 author token of the
 --       person acting ('' = none), 4 now ms, 5 room, 6 pub/sub channel, 7 publish prefix,
---       8 message ttl s, 9 log cap, 10 ISO time now,
---       edit:     11 new text, 12 mention candidates JSON or '', 13 edit window ms
---       reaction: 11 emoji, 12 '1' add / '0' remove / '' toggle, 13 name, 14 emoji cap
+--       8 message ttl s, 9 log cap, 10 ISO time now, 11 history cap,
+--       edit:     12 new text, 13 mention candidates JSON or '', 14 edit window ms
+--       reaction: 12 emoji, 13 '1' add / '0' remove / '' toggle, 14 name, 15 emoji cap
 -- Returns {1, event JSON} when applied, {0, ''} when it changes nothing,
 -- {-1, code, reason} when refused.
 local kind = ARGV[1]
@@ -45,18 +45,18 @@ if kind == 'edit' then
   if message._a ~= author then
     return {-1, 'forbidden', 'Only the author can edit this message'}
   end
-  if tonumber(ARGV[4]) - (message._t or 0) > tonumber(ARGV[13]) then
+  if tonumber(ARGV[4]) - (message._t or 0) > tonumber(ARGV[14]) then
     return {-1, 'forbidden', 'This message can no longer be edited'}
   end
-  if message.message == ARGV[11] then
+  if message.message == ARGV[12] then
     return {0, ''}
   end
-  message.message = ARGV[11]
+  message.message = ARGV[12]
   message.edited_at = ARGV[10]
   message.mentions = nil
-  if ARGV[12] ~= '' then
+  if ARGV[13] ~= '' then
     local present = {}
-    for _, candidate in ipairs(cjson.decode(ARGV[12])) do
+    for _, candidate in ipairs(cjson.decode(ARGV[13])) do
       if redis.call('HEXISTS', KEYS[7], candidate[1]) == 1 then
         present[#present + 1] = candidate[2]
       end
@@ -86,7 +86,7 @@ elseif kind == 'reaction' then
   if message.deleted then
     return {-1, 'forbidden', 'This message was deleted'}
   end
-  local emoji = ARGV[11]
+  local emoji = ARGV[12]
   local raw = redis.call('HGET', KEYS[5], seq)
   local all = raw and cjson.decode(raw) or {}
   local list = all[emoji]
@@ -99,7 +99,7 @@ elseif kind == 'reaction' then
       end
     end
   end
-  local add = ARGV[12] == '1' or (ARGV[12] == '' and index == nil)
+  local add = ARGV[13] == '1' or (ARGV[13] == '' and index == nil)
   if (add and index) or (not add and not index) then
     return {0, ''}
   end
@@ -109,13 +109,13 @@ elseif kind == 'reaction' then
       for _ in pairs(all) do
         distinct = distinct + 1
       end
-      if distinct >= tonumber(ARGV[14]) then
+      if distinct >= tonumber(ARGV[15]) then
         return {-1, 'invalid', 'This message has as many different reactions as it may have'}
       end
       list = {}
       all[emoji] = list
     end
-    list[#list + 1] = {author, ARGV[13]}
+    list[#list + 1] = {author, ARGV[14]}
   else
     table.remove(list, index)
     if #list == 0 then
@@ -128,10 +128,19 @@ elseif kind == 'reaction' then
   else
     redis.call('HSET', KEYS[5], seq, cjson.encode(all))
   end
+  -- Messages leave the capped history without a word: drop their reactions in passing.
+  if redis.call('HLEN', KEYS[5]) > tonumber(ARGV[11]) then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+    for _, field in ipairs(redis.call('HKEYS', KEYS[5])) do
+      if not oldest or tonumber(field) < tonumber(oldest) then
+        redis.call('HDEL', KEYS[5], field)
+      end
+    end
+  end
   redis.call('EXPIRE', KEYS[5], ARGV[8])
   local added = add and '1' or '0'
-  fields = {'t', kind, 'm', seq, 'e', emoji, 'u', ARGV[13], 'a', added, 'c', count}
-  tail = ',"emoji":' .. cjson.encode(emoji) .. ',"username":' .. cjson.encode(ARGV[13])
+  fields = {'t', kind, 'm', seq, 'e', emoji, 'u', ARGV[14], 'a', added, 'c', count}
+  tail = ',"emoji":' .. cjson.encode(emoji) .. ',"username":' .. cjson.encode(ARGV[14])
     .. ',"added":' .. (add and 'true' or 'false') .. ',"count":' .. count .. '}'
 else
   return {-1, 'invalid', 'Unknown event'}

@@ -23,6 +23,7 @@ export const EVENTS = {
     USER_TYPING: "user_typing",
     ERROR: "error",
     ROOM_EVENT: "room_event",
+    READ_MARKER: "read_marker",
   },
 } as const;
 

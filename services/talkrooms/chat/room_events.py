@@ -28,6 +28,7 @@ from talkrooms.protocol import (
     RATE_LIMITED,
     REACT,
     REACTIONS_PER_MESSAGE,
+    READ_MARKER,
     UNAVAILABLE,
     ProtocolError,
     format_message_id,
@@ -39,7 +40,13 @@ from talkrooms.protocol import (
     validate_message_text,
 )
 from talkrooms.realtime.broadcast import TalkroomsRedisManager
-from talkrooms.realtime.connections import Connection, ConnectionRegistry, Membership, log_room
+from talkrooms.realtime.connections import (
+    Connection,
+    ConnectionRegistry,
+    Membership,
+    log_room,
+    reader_room,
+)
 from talkrooms.settings import Settings
 from talkrooms.storage.room_log import EventOutcome, RoomLog
 from talkrooms.telemetry import metrics
@@ -152,9 +159,19 @@ class RoomEventPath:
     ) -> None:
         if not membership.author:
             raise ProtocolError("Join with a client_key to keep a read marker", FORBIDDEN)
-        read = self.room_log.mark_read(membership.room, membership.author, seq)
+        read, moved = self.room_log.mark_read(membership.room, membership.author, seq)
+        read_id = format_message_id(read)
+        if moved:
+            # The same person's other tabs and devices clear their unread count too.
+            self.manager.emit(
+                READ_MARKER,
+                {"room": membership.room, "read_id": read_id},
+                namespace="/",
+                room=reader_room(membership.room, membership.author),
+                skip_sid=connection.sid,
+            )
         if ack_id is not None:
-            body = f'"room":"{membership.room}","read_id":"{format_message_id(read)}"'
+            body = f'"room":"{membership.room}","read_id":"{read_id}"'
             self.send_eio_packet(connection.eio_sid, ok_packet(ack_id, body))
 
     def _refuse(

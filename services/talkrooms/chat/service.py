@@ -53,6 +53,7 @@ from talkrooms.realtime.connections import (
     Membership,
     TokenBucket,
     log_room,
+    reader_room,
     socket_room,
 )
 from talkrooms.settings import Settings
@@ -201,6 +202,9 @@ class ChatService:
         self.sio.enter_room(connection.sid, socket_room(room), namespace=NAMESPACE)
         if connection.protocol >= 2:
             self.sio.enter_room(connection.sid, log_room(room), namespace=NAMESPACE)
+            if membership.author:
+                reader = reader_room(room, membership.author)
+                self.sio.enter_room(connection.sid, reader, namespace=NAMESPACE)
         metrics.JOINED.set(sum(1 for c in self.connections if c.rooms))
         self.sio.emit(
             ROOM_JOINED,
@@ -264,6 +268,8 @@ class ChatService:
             self.sio.leave_room(connection.sid, socket_room(room), namespace=NAMESPACE)
             if connection.protocol >= 2:
                 self.sio.leave_room(connection.sid, log_room(room), namespace=NAMESPACE)
+                reader = reader_room(room, membership.author)
+                self.sio.leave_room(connection.sid, reader, namespace=NAMESPACE)
         local_rooms = self.sio.manager.rooms.get(NAMESPACE, {})
         for name in (socket_room(room), log_room(room)):
             if not local_rooms.get(name):
@@ -408,6 +414,8 @@ class ChatService:
                 del connection.rooms[room]
                 self.sio.leave_room(connection.sid, socket_room(room), namespace=NAMESPACE)
                 self.sio.leave_room(connection.sid, log_room(room), namespace=NAMESPACE)
+                reader = reader_room(room, membership.author)
+                self.sio.leave_room(connection.sid, reader, namespace=NAMESPACE)
                 error = ProtocolError(
                     "Your name was taken while the server reconnected", NAME_TAKEN
                 )

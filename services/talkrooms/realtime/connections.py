@@ -85,6 +85,11 @@ def log_room(room: str) -> str:
     return f"log:{room}"
 
 
+def reader_room(room: str, author: str) -> str:
+    """One person's protocol 2 connections in a chat room: their read marker follows them."""
+    return f"reader:{room}:{author}"
+
+
 class ConnectionRegistry:
     """sid -> Connection, and eio_sid -> Connection for the hot path."""
 

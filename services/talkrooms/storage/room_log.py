@@ -104,14 +104,14 @@ class RoomLog:
             return EventOutcome()
         return EventOutcome(refusal=(_decode(result[1]), _decode(result[2])))
 
-    def mark_read(self, room: str, author: str, seq: int) -> int:
-        """Move the read marker forward; returns where it is now."""
+    def mark_read(self, room: str, author: str, seq: int) -> tuple[int, bool]:
+        """Move the read marker forward; returns where it is now and whether it moved."""
         result = MARK_READ(
             self.redis,
             [self.keys.room(room, "read"), self.keys.room(room, "seq")],
             [author, seq, self.settings.message_ttl_seconds],
         )
-        return int(result)
+        return int(result[0]), result[1] == 1
 
     # -- reading -------------------------------------------------------------------------
 

@@ -392,3 +392,27 @@ def test_the_log_and_reactions_follow_the_capped_history(
     finally:
         alice.close()
         worker.stop()
+
+
+def test_a_read_marker_follows_the_person_to_their_other_tabs(v2, room_name):
+    alice, bob, bob_tab, bob_elsewhere = v2(), v2(), v2(), v2()
+    bob_tab.client_key = bob.client_key
+    bob_elsewhere.client_key = bob.client_key
+    joined(alice, "alice", room_name)
+    joined(bob, "bob", room_name)
+    joined(bob_tab, "bob", room_name)
+    joined(bob_elsewhere, "bob", f"{room_name}-other")
+    message = sent(alice, "read me", room_name)
+    marks = {client: client.mark() for client in (alice, bob, bob_tab, bob_elsewhere)}
+    assert bob.call("mark_read", {"room": room_name, "id": message["id"]})["ok"]
+    assert bob_tab.wait_for("read_marker", after=marks[bob_tab]) == {
+        "room": room_name,
+        "read_id": message["id"],
+    }
+    # Not back to the tab that read, not to someone else, not to another room.
+    for client in (bob, alice, bob_elsewhere):
+        client.assert_no("read_marker", after=marks[client], within=0.3)
+    # A marker that does not move tells nobody.
+    mark = bob_tab.mark()
+    assert bob.call("mark_read", {"room": room_name, "id": message["id"]})["ok"]
+    bob_tab.assert_no("read_marker", after=mark, within=0.3)

@@ -22,7 +22,8 @@ var EVENTS = {
     ROOM_USERS: "room_users",
     USER_TYPING: "user_typing",
     ERROR: "error",
-    ROOM_EVENT: "room_event"
+    ROOM_EVENT: "room_event",
+    READ_MARKER: "read_marker"
   }
 };
 var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found"];

@@ -229,11 +229,14 @@ class ChatService:
         """The room's history on joining; protocol 2 adds current state, log head, unread."""
         room = membership.room
         limit = self.settings.history_limit
+        manager = self.sio.manager
         if connection.protocol < 2:
             history = [protocol1_view(m) for m in self.store.recent_messages(room, limit)]
+            manager.track_from(socket_room(room), seq_of(history[-1]) if history else 0, None)
             return {"room": room, "username": membership.username, "messages": history}
         # The log head is read first: whatever happens after it reaches the client live.
         head_seq, head_counter = self.room_log.position(room)
+        manager.track_from(socket_room(room), head_seq, (head_seq, head_counter))
         stored = self.store.stored_recent(room, limit)
         read_seq = self.room_log.read_marker(room, membership.author)
         unread, mentioned = unread_counts(stored, read_seq, membership.author, membership.identity)

@@ -127,6 +127,45 @@ def test_messages_published_while_a_listener_was_away_still_arrive(work_dir):
         redis_server.stop()
 
 
+def test_room_events_published_while_a_listener_was_away_still_arrive(work_dir):
+    """Protocol 2: an edit and a reaction made right after Redis came back reach a client on
+    the other worker (live, or re-sent by its worker's resync from the event log)."""
+    redis_server = RedisServer(work_dir / f"resync-{uuid.uuid4().hex[:6]}", appendonly=True).start()
+    workers = [
+        ChatWorker(work_dir, redis_server.url, env={"REDIS_SOCKET_TIMEOUT": "1"}).start()
+        for _ in range(2)
+    ]
+    clients: list[ChatClient] = []
+    try:
+        reader = ChatClient(workers[0].url, auth={"protocol": 2}).connect()
+        writer = ChatClient(workers[1].url, auth={"protocol": 2}).connect()
+        clients += [reader, writer]
+        reader.join("reader", "resync-events")
+        writer.join("writer", "resync-events")
+        message = writer.send("before", room="resync-events")["message"]
+        target = {"room": "resync-events", "id": message["id"]}
+        reader.wait_for("new_message", lambda m: m["id"] == message["id"])
+
+        redis_server.stop()
+        redis_server.start()
+        wait_until(
+            lambda: writer.call("edit_message", {**target, "message": "after"})["ok"],
+            15,
+            "an edit stored after Redis returned",
+        )
+        assert writer.call("react", {**target, "emoji": "🔁"})["ok"]
+        edit = reader.wait_for("room_event", lambda e: e["type"] == "edit", timeout=10)
+        assert edit["message"]["message"] == "after"
+        reaction = reader.wait_for("room_event", lambda e: e["type"] == "reaction", timeout=10)
+        assert reaction["emoji"] == "🔁" and reaction["count"] == 1
+    finally:
+        for client in clients:
+            client.close()
+        for worker in workers:
+            worker.stop()
+        redis_server.stop()
+
+
 def test_allowed_origins_add_to_the_page_own_origin(worker_with):
     worker = worker_with(ALLOWED_ORIGINS="http://app.example:8081")
     own = f"http://127.0.0.1:{worker.port}"

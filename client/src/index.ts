@@ -4,7 +4,23 @@
  */
 
 export { ChatSession } from './session.js';
-export type { ConnectionState, SendResult, SessionError, SessionEvents, SessionOptions } from './session.js';
+export type {
+  ActionResult,
+  ConnectionState,
+  JoinResult,
+  RoomSummary,
+  SendResult,
+  SessionError,
+  SessionEvents,
+  SessionOptions,
+} from './session.js';
+export { RoomSession } from './room.js';
+export { RoomLog, EXCERPT_LENGTH, excerpt, previewOf } from './roomlog.js';
+export { LogCursor, parsePosition, formatPosition, laterPosition } from './log.js';
+export type { ParsedPosition } from './log.js';
+export { ReactionState } from './reactions.js';
+export { mentionsMe, mentionParts } from './mentions.js';
+export type { MentionPart } from './mentions.js';
 export { Timeline, formatId, parseId, ID_DIGITS, MAX_NOTICES } from './timeline.js';
 export type { MessageEntry, NoticeEntry, PendingEntry, TimelineChange, TimelineItem } from './timeline.js';
 export { Outbox } from './outbox.js';

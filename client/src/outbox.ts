@@ -19,6 +19,8 @@ export interface OutboxEntry {
   generation: number;
   timer: ReturnType<typeof setTimeout> | null;
   error?: string;
+  /** Protocol 2: the message it answers. */
+  replyTo?: string;
 }
 
 /** What is kept of an entry across a reload. */
@@ -26,6 +28,7 @@ export interface SavedEntry {
   client_id: string;
   text: string;
   timestamp: string;
+  reply_to?: string;
 }
 
 /** Where the outbox survives a reload (the web UI uses sessionStorage). */
@@ -56,8 +59,9 @@ export class Outbox {
     return [...this.entries.values()];
   }
 
-  add(clientId: string, text: string, timestamp: string): OutboxEntry {
+  add(clientId: string, text: string, timestamp: string, replyTo?: string): OutboxEntry {
     const entry: OutboxEntry = { clientId, text, timestamp, state: 'queued', attempts: 0, sends: 0, generation: -1, timer: null };
+    if (replyTo) entry.replyTo = replyTo;
     this.entries.set(clientId, entry);
     this.save();
     return entry;
@@ -103,7 +107,11 @@ export class Outbox {
 
   private save(): void {
     if (!this.store) return;
-    const saved = this.values().map(({ clientId, text, timestamp }) => ({ client_id: clientId, text, timestamp }));
+    const saved = this.values().map(({ clientId, text, timestamp, replyTo }) => {
+      const entry: SavedEntry = { client_id: clientId, text, timestamp };
+      if (replyTo) entry.reply_to = replyTo;
+      return entry;
+    });
     try {
       this.store.save(saved);
     } catch {

@@ -3,10 +3,12 @@
  * limits themselves come from ./generated/protocol.ts (made from the server's facts.json).
  */
 
-import type { ErrorCode } from './generated/protocol.js';
-
 export { EVENTS, ERROR_CODES, LIMITS, TYPING } from './generated/protocol.js';
 export type { ErrorCode } from './generated/protocol.js';
+import type { ErrorCode } from './generated/protocol.js';
+
+/** The protocol a connection speaks, chosen in the handshake (`auth: {protocol: 2}`). */
+export type ProtocolVersion = 1 | 2;
 
 export type MessageType = 'message' | 'notification';
 
@@ -22,7 +24,63 @@ export interface Message {
   type: MessageType;
   /** Present when the sender gave one. */
   client_id?: string;
+  // ---- protocol 2 ----
+  /** Id of the message this one answers. */
+  reply_to?: string;
+  /** The @names of the text that were in the room, as written. */
+  mentions?: string[];
+  /** ISO time of the last edit ("edited"). */
+  edited_at?: string;
+  /** A tombstone: message "" and no reactions. */
+  deleted?: true;
+  deleted_at?: string;
+  /** In history and room_joined only (live: room_event). */
+  reactions?: Reaction[];
+  /** In history and room_joined only, when reply_to is set. */
+  reply_preview?: ReplyPreview;
 }
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  users: string[];
+  /** The asking person reacted with it. */
+  me: boolean;
+}
+
+/** The quoted message of a reply; excerpt: its first 100 characters ("" when deleted or gone). */
+export interface ReplyPreview {
+  id: string;
+  username: string;
+  excerpt: string;
+  deleted: boolean;
+}
+
+interface RoomEventBase {
+  /** The event's log position, "SSSSSSSSSSSS.NNNNNNNNNNNN". */
+  id: string;
+  room: string;
+  message_id: string;
+}
+export interface EditEvent extends RoomEventBase {
+  type: 'edit';
+  /** The message's whole state after the edit (no reactions). */
+  message: Message;
+}
+export interface DeleteEvent extends RoomEventBase {
+  type: 'delete';
+  message: Message;
+}
+export interface ReactionEvent extends RoomEventBase {
+  type: 'reaction';
+  emoji: string;
+  username: string;
+  added: boolean;
+  /** The emoji's new count on that message (absolute). */
+  count: number;
+}
+/** One entry of a room's event log (protocol 2): an edit, a deletion or a reaction. */
+export type RoomEvent = EditEvent | DeleteEvent | ReactionEvent;
 
 export interface RoomUser {
   username: string;
@@ -41,18 +99,53 @@ export interface JoinRoomPayload {
 }
 export type JoinRoomAck = Ack<{ room: string; username: string }>;
 
-export type LeaveRoomPayload = Record<string, never>;
+/** Protocol 1: `{}`; protocol 2: `{room}`. */
+export type LeaveRoomPayload = Record<string, never> | { room: string };
 export type LeaveRoomAck = Ack<{ room: string }>;
 
 export interface SendMessagePayload {
   message: string;
   client_id?: string;
+  /** Protocol 2. */
+  room?: string;
+  reply_to?: string;
 }
 export type SendMessageAck = Ack<{ message: Message; duplicate: boolean }>;
 
 export interface TypingPayload {
   is_typing: boolean;
+  /** Protocol 2. */
+  room?: string;
 }
+
+export interface EditMessagePayload {
+  room: string;
+  id: string;
+  message: string;
+}
+export type EditMessageAck = Ack<{ event: RoomEvent }>;
+
+export interface DeleteMessagePayload {
+  room: string;
+  id: string;
+}
+export type DeleteMessageAck = Ack<{ event: RoomEvent }>;
+
+export interface ReactPayload {
+  room: string;
+  id: string;
+  emoji: string;
+  /** true adds, false removes, absent toggles. */
+  add?: boolean;
+}
+/** `event: null` when the change changed nothing. */
+export type ReactAck = Ack<{ event: RoomEvent | null }>;
+
+export interface MarkReadPayload {
+  room: string;
+  id: string;
+}
+export type MarkReadAck = Ack<{ room: string; read_id: string }>;
 
 export interface GetHistoryPayload {
   room: string;
@@ -60,7 +153,15 @@ export interface GetHistoryPayload {
   since_id?: string;
   limit?: number;
 }
-export type GetHistoryAck = Ack<{ room: string; messages: Message[]; has_more: boolean }>;
+export type GetHistoryAck = Ack<{
+  room: string;
+  messages: Message[];
+  has_more: boolean;
+  /** Protocol 2 with since_id: the events after since_id whose message is not in `messages`. */
+  events?: RoomEvent[];
+  /** Protocol 2 with since_id: the position to ask from next. */
+  cursor?: string;
+}>;
 
 // ---- Server → client ------------------------------------------------------------
 
@@ -72,10 +173,19 @@ export interface RoomJoinedPayload {
   room: string;
   username: string;
   messages: Message[];
+  // ---- protocol 2 ----
+  /** The room's log position at that moment. */
+  log_id?: string;
+  /** Your read marker ("000000000000" when none). */
+  read_id?: string;
+  /** Kept messages after read_id written by others, and those of them mentioning you. */
+  unread?: number;
+  mentions?: number;
 }
 export interface UserPresencePayload {
   username: string;
   message: string;
+  room?: string;
 }
 export interface RoomUsersPayload {
   room: string;
@@ -85,10 +195,18 @@ export interface RoomUsersPayload {
 export interface UserTypingPayload {
   username: string;
   is_typing: boolean;
+  room?: string;
+}
+/** Protocol 2: another connection of the same person moved their read marker. */
+export interface ReadMarkerPayload {
+  room: string;
+  read_id: string;
 }
 export interface ErrorPayload {
   message: string;
   code: ErrorCode;
+  /** Protocol 2: the room it concerns, when one. */
+  room?: string;
 }
 
 /** Events the client emits, with their payload and ack types. */
@@ -98,6 +216,10 @@ export interface ClientToServerEvents {
   send_message: (payload: SendMessagePayload, ack?: (res: SendMessageAck) => void) => void;
   typing: (payload: TypingPayload) => void;
   get_history: (payload: GetHistoryPayload, ack?: (res: GetHistoryAck) => void) => void;
+  edit_message: (payload: EditMessagePayload, ack?: (res: EditMessageAck) => void) => void;
+  delete_message: (payload: DeleteMessagePayload, ack?: (res: DeleteMessageAck) => void) => void;
+  react: (payload: ReactPayload, ack?: (res: ReactAck) => void) => void;
+  mark_read: (payload: MarkReadPayload, ack?: (res: MarkReadAck) => void) => void;
 }
 
 /** Events the server emits to a client. */
@@ -110,6 +232,8 @@ export interface ServerToClientEvents {
   room_users: (payload: RoomUsersPayload) => void;
   user_typing: (payload: UserTypingPayload) => void;
   error: (payload: ErrorPayload) => void;
+  room_event: (payload: RoomEvent) => void;
+  read_marker: (payload: ReadMarkerPayload) => void;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

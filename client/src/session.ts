@@ -1,96 +1,119 @@
 /**
- * One person in one room over Socket.IO, with no UI: join (and rejoin after every
- * reconnection), gap filling with get_history since_id, the outbox of messages waiting for
- * their ack, typing. A UI (or a bot) listens with `on(...)` and calls the actions.
+ * One person's connection to TalkRooms over Socket.IO, with no UI: the socket, reconnection,
+ * and the rooms it is in (room.ts does each room's join, catch-up, outbox and typing). A UI
+ * (or a bot) listens with `on(...)` and calls the actions.
+ *
+ * Protocol 1 (the default): one room, as the seed's clients. Protocol 2 (`protocol: 2`,
+ * sent in the handshake as `auth: {protocol: 2}`): several rooms on one connection, one of
+ * them "active" (the one a view shows: `timeline`, `users`, `send`, `typing` without a room
+ * act on it), and each room's event log (edits, deletions, reactions), replies, mentions,
+ * read markers and unread counts. Every room is joined again after every reconnection.
  *
  * How it keeps the delivery guarantee of docs/protocol.md:
  * - every message gets a client_id and stays in the outbox until the server acknowledged
  *   it (ack, echo or history); it goes again with the same client_id after a reconnection
  *   or an `unavailable` refusal, and the server stores it once;
- * - after every (re)join it fetches everything after the last id held without a hole
- *   (`since_id`), page by page while `has_more`; an id jump in `new_message` does the same;
- * - the timeline merges by id and by client_id, so nothing shows twice.
+ * - after every (re)join each room fetches everything after the log position it holds
+ *   without a hole (`since_id`), page by page while `has_more`; a jump does the same;
+ * - the timeline merges by id and by client_id, and room events apply idempotently, so
+ *   nothing shows twice and a client that was away converges to one that stayed.
  */
 
-import { EVENTS, LIMITS } from './generated/protocol.js';
+import { LIMITS } from './generated/protocol.js';
 import { newClientId } from './ids.js';
-import { sameName } from './names.js';
-import { Outbox, type OutboxEntry, type OutboxStore } from './outbox.js';
+import type { Outbox, OutboxStore } from './outbox.js';
 import type {
-  AckError,
   ErrorCode,
   ErrorPayload,
-  GetHistoryAck,
-  JoinRoomAck,
-  LeaveRoomAck,
   Message,
+  ProtocolVersion,
+  ReadMarkerPayload,
+  ReplyPreview,
+  RoomEvent,
   RoomJoinedPayload,
   RoomUser,
   RoomUsersPayload,
-  SendMessageAck,
   ServerEventName,
   UserPresencePayload,
   UserTypingPayload,
 } from './protocol.js';
+import { EVENTS } from './protocol.js';
+import { RoomSession, type ActionResult, type RoomHost, type SessionError } from './room.js';
 import { DEFAULT_SOCKET_OPTIONS, type SocketFactory, type SocketLike, type SocketOptions } from './socket.js';
-import { Timeline, formatId, parseId, type MessageEntry, type TimelineChange } from './timeline.js';
-import { TypingSender, TypingWatch } from './typing.js';
-import { validateMessage } from './validation.js';
+import { Timeline, type MessageEntry, type TimelineChange } from './timeline.js';
+import { validateRoom } from './validation.js';
+
+export type { ActionResult, SessionError } from './room.js';
 
 /** joining, in the room, trying to get back, refused for good, or left. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'stopped' | 'left';
 
-export interface SessionError {
-  /** The server's text (or `describeError`'s wording of it). */
-  message: string;
-  code?: ErrorCode;
-  /** True when the session stopped (name taken, invalid join): the person must pick again. */
-  fatal: boolean;
-  /** What was refused: the join, one message, or an `error` event of the server. */
-  source: 'join' | 'send' | 'server';
-  clientId?: string;
+/** One joined room as a room list shows it (protocol 2 counts; 0 in protocol 1). */
+export interface RoomSummary {
+  room: string;
+  /** Our name in it, as the server spells it. */
+  username: string;
+  joined: boolean;
+  active: boolean;
+  unread: number;
+  mentions: number;
+  readId: string;
 }
 
 export interface SessionEvents {
-  /** The list changed; `scroll` asks a view to follow (own message, welcome). */
-  timeline: (changes: TimelineChange[], info: { scroll: boolean }) => void;
-  /** A stored message shown for the first time (live, history or ack). */
+  /** A room's list changed; `scroll` asks a view to follow (own message, welcome). */
+  timeline: (changes: TimelineChange[], info: { scroll: boolean; room: string }) => void;
+  /** A stored message shown for the first time (live, history or ack); `message.room` names its room. */
   message: (message: MessageEntry) => void;
   /** `room_joined` merged; `first` on the first join (or after the numbering restarted). */
-  roomJoined: (info: { first: boolean; messages: number; username: string }) => void;
+  roomJoined: (info: { first: boolean; messages: number; username: string; room: string }) => void;
   connection: (state: ConnectionState) => void;
   /** Our name as the server spells it, once joined. */
-  username: (username: string) => void;
-  users: (users: RoomUser[], count: number) => void;
+  username: (username: string, room: string) => void;
+  users: (users: RoomUser[], count: number, room: string) => void;
   /** Others typing now, in the order they started. */
-  typing: (names: string[]) => void;
-  /** Whether the others are being told that we type. */
+  typing: (names: string[], room: string) => void;
+  /** Whether the others are being told that we type (in the active room). */
   selfTyping: (active: boolean) => void;
   error: (error: SessionError) => void;
   /** Joined again: any error shown before no longer holds. */
   errorCleared: () => void;
+  /** Protocol 2: the rooms, their unread counts or the active one changed. */
+  rooms: (rooms: RoomSummary[]) => void;
+  /** Protocol 2: another room became the active one. */
+  activeRoom: (room: string) => void;
+  /** Protocol 2: an edit, deletion or reaction reached a room for the first time. */
+  roomEvent: (event: RoomEvent) => void;
 }
 
 export type SendResult = { ok: true; value: string; clientId: string } | { ok: false; error: string };
+export type JoinResult = { ok: true; room: string } | { ok: false; error: string };
 
 export interface SessionOptions {
   /** The server (`https://chat.example.org`); the web UI passes its own origin. */
   url: string;
   username: string;
+  /** The first room (the active one). */
   room: string;
   /** The device's `client_key` (16–128 characters A-Za-z0-9_-). */
   clientKey?: string;
   /** `(url, options) => Socket`: socket.io-client's `io`. */
   connect: SocketFactory;
+  /** 1 (default): one room, protocol 1. 2: several rooms and the room event log. */
+  protocol?: ProtocolVersion;
+  /** Protocol 2: more rooms to join at start, after `room`. */
+  rooms?: string[];
   /** Merged over DEFAULT_SOCKET_OPTIONS (e.g. `transports`). */
   socketOptions?: SocketOptions;
   makeClientId?: () => string;
   /** The server's MESSAGE_MAX when it differs from the protocol's default. */
   messageMax?: number;
-  /** A timeline to fill (a view may hold it too); a new one by default. */
+  /** A timeline to fill for the first room (a view may hold it too); a new one by default. */
   timeline?: Timeline;
-  /** Keeps unacknowledged messages across reloads (the web UI: sessionStorage). */
+  /** Keeps the first room's unacknowledged messages across reloads (the web UI: sessionStorage). */
   outboxStore?: OutboxStore;
+  /** The same for every room (takes precedence over `outboxStore`). */
+  outboxStoreFor?: (room: string) => OutboxStore | undefined;
   now?: () => number;
   /** How long to wait for an ack before the request counts as lost. */
   ackTimeoutMs?: number;
@@ -114,88 +137,60 @@ export interface SessionOptions {
 type Listener = (...args: any[]) => void;
 type Timer = ReturnType<typeof setTimeout>;
 
-/** Rounds of get_history since_id per fill (each round pages while has_more). */
-const MAX_FILL_ROUNDS = 20;
-/** Pages per round: bounded, in case a server kept answering has_more. */
-const MAX_HISTORY_PAGES = 1000;
-
-function isMessage(value: unknown): value is Message {
-  const m = value as Message | null;
-  return (
-    !!m &&
-    typeof m === 'object' &&
-    !Number.isNaN(parseId(m.id)) &&
-    typeof m.username === 'string' &&
-    typeof m.message === 'string'
-  );
-}
+const NOT_PROTOCOL_2 = 'Several rooms need protocol 2 (the `protocol: 2` option).';
 
 export class ChatSession {
-  readonly room: string;
-  readonly timeline: Timeline;
-  readonly outbox: Outbox;
-
+  private readonly outboxStoreFor: (room: string) => OutboxStore | undefined;
   private readonly options: SessionOptions;
+  private readonly protocol: ProtocolVersion;
   private readonly ackTimeoutMs: number;
   private readonly retryBaseDelayMs: number;
   private readonly retryMaxDelayMs: number;
   private readonly now: () => number;
-  private readonly makeClientId: () => string;
-  private readonly describe: (code: ErrorCode | undefined, serverText: string) => string;
   private readonly listeners = new Map<keyof SessionEvents, Set<Listener>>();
   private readonly handlers: Record<string, Listener>;
-  private readonly typingSender: TypingSender;
-  private readonly typingWatch: TypingWatch;
+  private readonly host: RoomHost;
+  /** The rooms, in the order they were joined. */
+  private readonly roomMap = new Map<string, RoomSession>();
+  private active: RoomSession;
 
   private socket: SocketLike | null = null;
-  private currentUsername: string;
   private state: ConnectionState | null = null;
-  private roomUsers: RoomUser[] = [];
-  private roomCount = 0;
-  /** Bumped on every connect, disconnect and forced rejoin: older answers are stale. */
-  private generation = 0;
-  private joined = false;
-  /** Joined and the outbox flushed: a new message may go at once without overtaking one. */
-  private sending = false;
   private everJoined = false;
   private stopped = false;
-  /** Where the current (re)join resumes from: the last id held without a hole. */
-  private resumeFrom: number | null = null;
-  private fill: { generation: number; done: Promise<void> } | null = null;
-  private joinAttempts = 0;
-  private joinTimer: Timer | null = null;
-  private fillTimer: Timer | null = null;
   private reconnectTimer: Timer | null = null;
   private readonly outstanding = new Set<() => void>();
 
   constructor(options: SessionOptions) {
     this.options = options;
-    this.room = options.room;
-    this.currentUsername = options.username;
-    this.timeline = options.timeline ?? new Timeline();
-    this.outbox = new Outbox(options.outboxStore);
+    this.protocol = options.protocol === 2 ? 2 : 1;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10000;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 1000;
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 15000;
     this.now = options.now ?? (() => Date.now());
-    this.makeClientId = options.makeClientId ?? (() => newClientId());
-    this.describe = options.describeError ?? ((_code, text) => text);
-    this.typingSender = new TypingSender((isTyping) => this.emitTyping(isTyping), {
-      now: this.now,
-      canSend: () => this.joined && !!this.socket?.connected,
-    });
-    this.typingWatch = new TypingWatch((names) => this.fire('typing', names));
+    this.outboxStoreFor = options.outboxStoreFor ?? ((room) => (room === options.room ? options.outboxStore : undefined));
+    this.host = this.makeHost();
+    this.active = this.addRoom(options.room, options.username, options.timeline);
+    if (this.protocol === 2) for (const room of options.rooms ?? []) if (!this.roomMap.has(room)) this.addRoom(room, options.username);
     const { server } = EVENTS;
+    const route =
+      <P>(handler: (room: RoomSession, payload: P) => void, strict = false) =>
+      (payload: P) => {
+        const room = this.roomFor((payload as { room?: unknown } | null)?.room, strict);
+        if (room && payload && typeof payload === 'object') handler(room, payload);
+      };
     this.handlers = {
       connect: () => this.onConnect(),
       disconnect: (reason: string) => this.onDisconnect(reason),
       connect_error: () => this.onConnectError(),
-      [server.ROOM_JOINED]: (p: RoomJoinedPayload) => this.onRoomJoined(p),
-      [server.NEW_MESSAGE]: (m: Message) => this.onNewMessage(m),
-      [server.USER_JOINED]: (p: UserPresencePayload) => this.onPresence('join', p),
-      [server.USER_LEFT]: (p: UserPresencePayload) => this.onPresence('leave', p),
-      [server.ROOM_USERS]: (p: RoomUsersPayload) => this.onRoomUsers(p),
-      [server.USER_TYPING]: (p: UserTypingPayload) => this.onUserTyping(p),
+      [server.ROOM_JOINED]: route<RoomJoinedPayload>((room, p) => room.onRoomJoined(p), true),
+      [server.NEW_MESSAGE]: route<Message>((room, m) => room.onNewMessage(m), true),
+      [server.USER_JOINED]: route<UserPresencePayload>((room, p) => typeof p.username === 'string' && room.onPresence('join', p)),
+      [server.USER_LEFT]: route<UserPresencePayload>((room, p) => typeof p.username === 'string' && room.onPresence('leave', p)),
+      [server.ROOM_USERS]: route<RoomUsersPayload>((room, p) => room.onRoomUsers(p), true),
+      [server.USER_TYPING]: route<UserTypingPayload>((room, p) => typeof p.username === 'string' && room.onUserTyping(p)),
+      [server.ROOM_EVENT]: route<RoomEvent>((room, e) => room.onRoomEvent(e), true),
+      [server.READ_MARKER]: route<ReadMarkerPayload>((room, p) => room.onReadMarker(p), true),
       [server.ERROR]: (p: ErrorPayload) => this.onServerError(p),
     };
   }
@@ -219,8 +214,32 @@ export class ChatSession {
     for (const listener of [...(this.listeners.get(event) ?? [])]) listener(...args);
   }
 
+  // ---- State (the active room's, unless a room is named) ----------------------------
+
+  /** The protocol this session speaks. */
+  get protocolVersion(): ProtocolVersion {
+    return this.protocol;
+  }
+
+  /** The active room's name. */
+  get room(): string {
+    return this.active.name;
+  }
+
+  get activeRoom(): string {
+    return this.active.name;
+  }
+
+  get timeline(): Timeline {
+    return this.active.timeline;
+  }
+
+  get outbox(): Outbox {
+    return this.active.outbox;
+  }
+
   get username(): string {
-    return this.currentUsername;
+    return this.active.username;
   }
 
   get connection(): ConnectionState {
@@ -228,91 +247,199 @@ export class ChatSession {
   }
 
   get isJoined(): boolean {
-    return this.joined;
+    return this.active.isJoined;
   }
 
   get users(): RoomUser[] {
-    return this.roomUsers;
+    return this.active.users;
   }
 
   get userCount(): number {
-    return this.roomCount;
+    return this.active.userCount;
   }
 
-  /** Others typing now, in the order they started. */
+  /** Others typing now in the active room, in the order they started. */
   get typingNames(): string[] {
-    return this.typingWatch.names();
+    return this.active.typingNames;
+  }
+
+  /** Every room, in the order joined, with its unread counts. */
+  get rooms(): RoomSummary[] {
+    return [...this.roomMap.values()].map((room) => this.summary(room));
+  }
+
+  /** Total unread messages over every room (a tab title). */
+  get totalUnread(): number {
+    let total = 0;
+    for (const room of this.roomMap.values()) total += room.unread;
+    return total;
+  }
+
+  /** One room's state (timeline, outbox, users, unread, firstUnreadId, …); undefined when not in it. */
+  roomState(room: string): RoomSession | undefined {
+    return this.roomMap.get(room);
   }
 
   // ---- Actions ---------------------------------------------------------------------
 
-  /** Open the connection and join the room; messages kept from before a reload go out again. */
+  /** Open the connection and join the rooms; messages kept from before a reload go out again. */
   start(): void {
     if (this.socket || this.stopped) return;
-    for (const saved of this.outbox.restore()) {
-      if (this.outbox.has(saved.client_id)) continue;
-      const timestamp = typeof saved.timestamp === 'string' ? saved.timestamp : new Date(this.now()).toISOString();
-      this.queue(saved.client_id, saved.text, timestamp);
-    }
+    for (const room of this.roomMap.values()) room.restoreOutbox();
     this.setConnection('connecting');
-    const socket = this.options.connect(this.options.url, { ...DEFAULT_SOCKET_OPTIONS, ...this.options.socketOptions });
+    const socketOptions: SocketOptions = { ...DEFAULT_SOCKET_OPTIONS, ...this.options.socketOptions };
+    if (this.protocol === 2) socketOptions.auth = { ...(socketOptions.auth as object | undefined), protocol: 2 };
+    const socket = this.options.connect(this.options.url, socketOptions);
     this.socket = socket;
     for (const [event, handler] of Object.entries(this.handlers)) socket.on(event, handler);
     if (socket.connected) this.onConnect();
     else socket.connect?.();
   }
 
-  /** Queue a message (it shows at once as pending) and send it when possible. */
-  send(text: string): SendResult {
-    const check = validateMessage(text, this.options.messageMax ?? LIMITS.messageMax);
-    if (!check.ok) return check;
-    this.typingSender.stop();
-    const clientId = this.makeClientId();
-    const entry = this.queue(clientId, check.value, new Date(this.now()).toISOString());
-    this.transmit(entry);
-    return { ok: true, value: check.value, clientId };
+  /**
+   * Queue a message (it shows at once as pending) and send it when possible: to the active
+   * room, or `room`; `replyTo` (protocol 2) answers that message.
+   */
+  send(text: string, options: { room?: string; replyTo?: string } = {}): SendResult {
+    const room = this.target(options.room);
+    if (!room) return { ok: false, error: `Not in room ${options.room}` };
+    if (options.replyTo !== undefined && this.protocol !== 2) return { ok: false, error: NOT_PROTOCOL_2 };
+    return room.send(text, options.replyTo);
   }
 
   /** Send again a message the server refused (same client_id, fresh backoff). */
   retry(clientId: string): void {
-    const entry = this.outbox.get(clientId);
-    if (!entry || this.stopped) return;
-    if (entry.state === 'inflight' && entry.generation === this.generation) return;
-    entry.state = 'queued';
-    entry.attempts = 0;
-    entry.error = undefined;
-    this.apply(this.timeline.updatePending(clientId, { status: 'pending', error: null, code: undefined, retryable: undefined }));
-    this.transmit(entry);
+    this.roomOfClientId(clientId)?.retry(clientId);
   }
 
   /** Give up a message that was not acknowledged. */
   discard(clientId: string): void {
-    this.outbox.settle(clientId);
-    this.apply(this.timeline.removePending(clientId));
+    (this.roomOfClientId(clientId) ?? this.active).discard(clientId);
   }
 
-  /** The input changed; `hasText` tells whether anything not blank is left in it. */
+  /** The input changed; `hasText` tells whether anything not blank is left in it (active room). */
   typing(hasText: boolean): void {
-    if (!this.stopped) this.typingSender.input(hasText);
+    if (!this.stopped) this.active.typing(hasText);
   }
 
   /**
-   * Leave the room for good: unsent messages are dropped, the server is told, and the
+   * Protocol 2: join another room on this connection (and keep it across reconnections).
+   * `activate` makes it the active room; `username` is our name there (default: the session's).
+   */
+  joinRoom(room: string, options: { username?: string; activate?: boolean } = {}): JoinResult {
+    if (this.protocol !== 2) return { ok: false, error: NOT_PROTOCOL_2 };
+    if (this.stopped) return { ok: false, error: 'The session has ended.' };
+    const check = validateRoom(room);
+    if (!check.ok) return check;
+    let state = this.roomMap.get(check.value);
+    if (!state) {
+      state = this.addRoom(check.value, options.username ?? this.options.username);
+      if (this.socket?.connected) state.connect();
+      this.fireRooms();
+    }
+    if (options.activate) this.setActiveRoom(check.value);
+    return { ok: true, room: check.value };
+  }
+
+  /**
+   * Protocol 2: leave one room (the connection stays, with the others). Leaving the active
+   * room makes the first remaining one active. Resolves once the server answered.
+   */
+  async leaveRoom(room: string): Promise<void> {
+    const state = this.roomMap.get(room);
+    if (!state) return;
+    if (this.protocol !== 2) return this.leave();
+    this.roomMap.delete(room);
+    if (this.active === state) {
+      const next = this.roomMap.values().next().value;
+      if (next) this.setActiveRoom(next.name);
+    }
+    this.fireRooms();
+    await state.leave();
+  }
+
+  /** Protocol 2: show another joined room; no reconnection. False when not in that room. */
+  setActiveRoom(room: string): boolean {
+    const next = this.roomMap.get(room);
+    if (!next) return false;
+    if (next === this.active) return true;
+    this.active.deactivate();
+    this.active = next;
+    next.activate();
+    this.fire('activeRoom', next.name);
+    this.fireRooms();
+    return true;
+  }
+
+  /** Protocol 2: edit one of our messages. */
+  edit(id: string, text: string, room?: string): Promise<ActionResult<{ event: RoomEvent | null }>> {
+    return this.act(room, (r) => r.edit(id, text));
+  }
+
+  /** Protocol 2: delete one of our messages (it becomes a tombstone). */
+  deleteMessage(id: string, room?: string): Promise<ActionResult<{ event: RoomEvent | null }>> {
+    return this.act(room, (r) => r.deleteMessage(id));
+  }
+
+  /** Protocol 2: toggle our reaction `emoji` on message `id` (`add: true` adds, `false` removes). */
+  react(id: string, emoji: string, options: { room?: string; add?: boolean } = {}): Promise<ActionResult<{ event: RoomEvent | null }>> {
+    return this.act(options.room, (r) => r.react(id, emoji, options.add));
+  }
+
+  /** Protocol 2: the messages up to `id` (default: the newest held) have been seen. */
+  markRead(room?: string, id?: string): void {
+    this.target(room)?.markRead(id);
+  }
+
+  /** Protocol 2: the person is back (the page was hidden): the divider marks what is unread now. */
+  placeDivider(room?: string): void {
+    this.target(room)?.placeDivider();
+  }
+
+  /** Protocol 2: the id to put a "new messages" divider before, or null. */
+  firstUnreadId(room?: string): string | null {
+    return this.target(room)?.firstUnreadId ?? null;
+  }
+
+  /** The page of history before the oldest message held; resolves to how many were new. */
+  loadOlder(room?: string): Promise<number> {
+    return this.target(room)?.loadOlder() ?? Promise.resolve(0);
+  }
+
+  /** Load history back until message `id` is held (to scroll to a reply's original). */
+  loadHistoryTo(id: string, room?: string): Promise<boolean> {
+    return this.target(room)?.loadHistoryTo(id) ?? Promise.resolve(false);
+  }
+
+  /** Protocol 2: the quote of message `id`: from the timeline, a reply_preview, or fetched. */
+  quote(id: string, room?: string): Promise<ReplyPreview | null> {
+    const state = this.target(room);
+    if (!state) return Promise.resolve(null);
+    const known = state.quote(id);
+    return known ? Promise.resolve(known) : state.fetchQuote(id);
+  }
+
+  /**
+   * Leave every room for good: unsent messages are dropped, the server is told, and the
    * connection closes once it answered (or the ack timed out).
    */
   async leave(): Promise<void> {
     if (this.stopped) return;
-    this.typingSender.stop();
-    const wasJoined = this.joined;
+    const rooms = [...this.roomMap.values()];
+    // Still connected: the others are told we stopped typing.
+    for (const room of rooms) room.deactivate();
     this.stopped = true;
-    this.joined = false;
-    this.sending = false;
-    this.clearTimers();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const joined = rooms.filter((room) => room.isJoined);
+    for (const room of rooms) {
+      room.close();
+      room.outbox.clear();
+    }
     // Answers still awaited are moot now; their timers must not outlive the session.
     this.resolveOutstanding();
-    this.outbox.clear();
     this.setConnection('left');
-    if (wasJoined) await this.request<LeaveRoomAck>(EVENTS.client.LEAVE_ROOM, {}, false);
+    await Promise.all(joined.map((room) => room.goodbye()));
     this.closeSocket();
   }
 
@@ -321,105 +448,124 @@ export class ChatSession {
     this.handlers[event]?.(payload);
   }
 
-  // ---- Joining ---------------------------------------------------------------------
+  // ---- Rooms -----------------------------------------------------------------------
+
+  private addRoom(name: string, username: string, timeline?: Timeline): RoomSession {
+    const room = new RoomSession(name, this.host, {
+      username,
+      clientKey: this.options.clientKey,
+      timeline,
+      outboxStore: this.outboxStoreFor(name),
+    });
+    this.roomMap.set(name, room);
+    if (this.socket && !this.stopped) room.restoreOutbox();
+    return room;
+  }
+
+  /** The room a server event names; protocol 1 (or no room given) means the only room. */
+  private roomFor(name: unknown, strict: boolean): RoomSession | undefined {
+    if (typeof name === 'string') return this.roomMap.get(name);
+    if (strict) return undefined;
+    return this.protocol === 1 || this.roomMap.size === 1 ? this.active : undefined;
+  }
+
+  /** The room named, or the active one; undefined once it was left. */
+  private target(room: string | undefined): RoomSession | undefined {
+    return this.roomMap.get(room ?? this.active.name);
+  }
+
+  private roomOfClientId(clientId: string): RoomSession | undefined {
+    for (const room of this.roomMap.values()) if (room.outbox.has(clientId)) return room;
+    return undefined;
+  }
+
+  private act<T>(room: string | undefined, run: (room: RoomSession) => Promise<ActionResult<T>>): Promise<ActionResult<T>> {
+    const state = this.target(room);
+    if (!state) return Promise.resolve({ ok: false, error: `Not in room ${room}`, code: 'not_in_room' });
+    return run(state);
+  }
+
+  private summary(room: RoomSession): RoomSummary {
+    return {
+      room: room.name,
+      username: room.username,
+      joined: room.isJoined,
+      active: room === this.active,
+      unread: room.unread,
+      mentions: room.mentions,
+      readId: room.readId,
+    };
+  }
+
+  private fireRooms(): void {
+    this.fire('rooms', this.rooms);
+  }
+
+  /** The callbacks every room uses: the socket, the options and the session's events. */
+  private makeHost(): RoomHost {
+    const options = this.options;
+    return {
+      protocol: this.protocol,
+      ackTimeoutMs: this.ackTimeoutMs,
+      messageMax: options.messageMax ?? LIMITS.messageMax,
+      resendRateLimited: options.resendRateLimited !== false,
+      sendDuringGapFill: options.sendDuringGapFill === true,
+      connected: () => !!this.socket?.connected && !this.stopped,
+      request: (event, payload, keepAlive) => this.request(event, payload, keepAlive),
+      emit: (event, payload) => {
+        if (this.socket?.connected) this.socket.emit(event, payload);
+      },
+      now: this.now,
+      makeClientId: options.makeClientId ?? (() => newClientId()),
+      describe: options.describeError ?? ((_code, text) => text),
+      backoff: (attempts) => this.backoff(attempts),
+      isActive: (room) => room === this.active,
+      timeline: (room, changes, scroll) => this.fire('timeline', changes, { scroll, room: room.name }),
+      message: (_room, message) => this.fire('message', message),
+      roomJoined: (room, info) => this.fire('roomJoined', { ...info, room: room.name }),
+      username: (room) => this.fire('username', room.username, room.name),
+      users: (room) => this.fire('users', room.users, room.userCount, room.name),
+      typing: (room, names) => this.fire('typing', names, room.name),
+      selfTyping: (room, active) => {
+        if (room === this.active) this.fire('selfTyping', active);
+      },
+      roomEvent: (_room, event) => this.fire('roomEvent', event),
+      error: (_room, error) => this.fire('error', error),
+      joined: () => {
+        this.everJoined = true;
+        this.setConnection('connected');
+        this.fire('errorCleared');
+      },
+      refused: (room, error) => this.onRefused(room, error),
+      summaryChanged: () => this.fireRooms(),
+    };
+  }
+
+  /** A room's join was refused for good: with no other room left, the session stops. */
+  private onRefused(room: RoomSession, error: SessionError): void {
+    const others = [...this.roomMap.values()].filter((r) => r !== room);
+    if (this.protocol === 1 || others.length === 0) {
+      this.stopWith(error);
+      return;
+    }
+    this.roomMap.delete(room.name);
+    if (this.active === room) this.setActiveRoom(others[0].name);
+    this.fire('error', error);
+    this.fireRooms();
+  }
+
+  // ---- Connection ------------------------------------------------------------------
 
   private onConnect(): void {
     if (this.stopped) return;
-    this.generation += 1;
-    this.joinAttempts = 0;
     this.setConnection(this.everJoined ? 'reconnecting' : 'connecting');
-    this.join();
-  }
-
-  private join(): void {
-    if (!this.socket || this.stopped) return;
-    this.joined = false;
-    this.sending = false;
-    this.resumeFrom = this.timeline.lastId;
-    const generation = this.generation;
-    this.joinAttempts += 1;
-    const payload: { username: string; room: string; client_key?: string } = {
-      username: this.options.username,
-      room: this.room,
-    };
-    if (this.options.clientKey) payload.client_key = this.options.clientKey;
-    void this.request<JoinRoomAck>(EVENTS.client.JOIN_ROOM, payload).then((ack) => {
-      if (generation !== this.generation || this.stopped) return;
-      if (ack === null) {
-        if (this.socket?.connected) this.scheduleJoinRetry();
-        return;
-      }
-      if (ack.ok) void this.onJoined(ack.username, generation);
-      else this.onJoinRefused(ack);
-    });
-  }
-
-  private async onJoined(username: string, generation: number): Promise<void> {
-    this.joined = true;
-    this.everJoined = true;
-    this.joinAttempts = 0;
-    if (typeof username === 'string' && username && username !== this.currentUsername) {
-      this.currentUsername = username;
-    }
-    this.fire('username', this.currentUsername);
-    this.setConnection('connected');
-    this.fire('errorCleared');
-    const resumeFrom = this.resumeFrom;
-    this.resumeFrom = null;
-    let filled: Promise<void> | null = null;
-    if (resumeFrom !== null) filled = this.fillGap(resumeFrom);
-    // A message seen between room_joined and this ack may have left a hole behind it.
-    else if (this.timeline.hasGap()) filled = this.fillGap(this.timeline.lastId as number);
-    if (filled && !this.options.sendDuringGapFill) await filled;
-    if (generation !== this.generation || !this.joined) return;
-    this.flushOutbox();
-  }
-
-  private onJoinRefused(ack: AckError): void {
-    const retryable = ack.code === 'rate_limited' || ack.code === 'unavailable';
-    const error: SessionError = { message: this.describe(ack.code, ack.error), code: ack.code, fatal: !retryable, source: 'join' };
-    if (retryable) {
-      this.fire('error', error);
-      this.scheduleJoinRetry();
-      return;
-    }
-    // name_taken / invalid: waiting cannot help; the person must pick again.
-    this.stopWith(error);
-  }
-
-  private stopWith(error: SessionError): void {
-    this.fire('error', error);
-    this.closeSocket();
-    this.setConnection('stopped');
-  }
-
-  private scheduleJoinRetry(): void {
-    if (this.joinTimer) clearTimeout(this.joinTimer);
-    this.joinTimer = setTimeout(() => {
-      this.joinTimer = null;
-      if (this.socket?.connected && !this.joined && !this.stopped) this.join();
-    }, this.backoff(this.joinAttempts));
-  }
-
-  /** Join again on the same connection (the server forgot us). */
-  private rejoin(): void {
-    if (this.stopped || !this.socket?.connected) return;
-    this.generation += 1;
-    this.joinAttempts = 0;
-    this.join();
+    if (this.roomMap.size === 0) this.setConnection('connected');
+    for (const room of this.roomMap.values()) room.connect();
   }
 
   private onDisconnect(reason: string): void {
-    this.joined = false;
-    this.sending = false;
-    this.generation += 1;
+    for (const room of this.roomMap.values()) room.disconnect();
     this.resolveOutstanding();
-    if (this.typingSender.isActive) this.fire('selfTyping', false);
-    this.typingSender.reset();
-    this.typingWatch.clear();
-    for (const entry of this.outbox.values()) if (entry.state === 'inflight') entry.state = 'queued';
-    if (this.fillTimer) clearTimeout(this.fillTimer);
-    this.fillTimer = null;
     if (this.stopped) return;
     this.setConnection('reconnecting');
     // socket.io-client does not reconnect by itself after a server-side disconnect; a
@@ -438,242 +584,42 @@ export class ChatSession {
     this.setConnection(this.everJoined ? 'reconnecting' : 'connecting');
   }
 
-  // ---- Receiving -------------------------------------------------------------------
-
-  private onRoomJoined(payload: RoomJoinedPayload): void {
-    if (this.stopped || !payload || payload.room !== this.room) return;
-    const list = Array.isArray(payload.messages) ? payload.messages : [];
-    if (this.timeline.restartedBy(list)) {
-      // The room's numbering restarted: start the list again; pending messages go again.
-      this.apply(this.timeline.reset());
-      this.resumeFrom = null;
-    }
-    const first = this.timeline.lastId === null;
-    this.merge(list);
-    if (first) this.timeline.begin();
-    this.fire('roomJoined', { first, messages: list.length, username: typeof payload.username === 'string' ? payload.username : this.currentUsername });
-  }
-
-  private onNewMessage(message: Message): void {
-    if (this.stopped || !isMessage(message) || message.room !== this.room) return;
-    this.typingWatch.drop(message.username);
-    this.merge([message], sameName(message.username, this.currentUsername));
-    this.fillIfGap();
-  }
-
-  /** Merge stored messages; any that came back from the outbox leave it. */
-  private merge(messages: readonly unknown[], scroll = false): void {
-    const changes = this.timeline.addMessages(messages);
-    for (const message of messages) {
-      const clientId = (message as Message | null)?.client_id;
-      if (typeof clientId === 'string' && clientId) this.outbox.settle(clientId);
-    }
-    this.apply(changes, scroll);
-    for (const change of changes) {
-      if (change.op === 'upsert' && change.item.kind === 'message') this.fire('message', change.item);
-    }
-  }
-
-  private onPresence(variant: 'join' | 'leave', payload: UserPresencePayload): void {
-    if (this.stopped || !payload || typeof payload.username !== 'string') return;
-    if (variant === 'leave') this.typingWatch.drop(payload.username);
-    this.apply(
-      this.timeline.addNotice(variant, {
-        name: payload.username,
-        text: typeof payload.message === 'string' ? payload.message : '',
-        timestamp: new Date(this.now()).toISOString(),
-      }),
-    );
-  }
-
-  private onRoomUsers(payload: RoomUsersPayload): void {
-    if (this.stopped || !payload || payload.room !== this.room || !Array.isArray(payload.users)) return;
-    this.roomUsers = payload.users;
-    this.roomCount = typeof payload.count === 'number' ? payload.count : payload.users.length;
-    this.fire('users', this.roomUsers, this.roomCount);
-  }
-
-  private onUserTyping(payload: UserTypingPayload): void {
-    if (this.stopped || !payload || typeof payload.username !== 'string') return;
-    if (sameName(payload.username, this.currentUsername)) return;
-    this.typingWatch.set(payload.username, Boolean(payload.is_typing));
-  }
-
   private onServerError(payload: ErrorPayload): void {
     if (this.stopped || !payload) return;
     const text = typeof payload.message === 'string' ? payload.message : '';
-    if (payload.code === 'name_taken') {
+    const message = this.describe(payload.code, text);
+    // Protocol 2 names the room when the error concerns one.
+    const named = typeof payload.room === 'string' ? this.roomMap.get(payload.room) : undefined;
+    const only = this.roomMap.size === 1 ? this.active : undefined;
+    if (payload.code === 'name_taken' && (named ?? only)) {
       // The server lost our presence (Redis data loss) and someone took the name meanwhile.
-      this.stopWith({ message: this.describe(payload.code, text), code: payload.code, fatal: true, source: 'join' });
+      const room = (named ?? only) as RoomSession;
+      room.close();
+      const error: SessionError = { message, code: payload.code, fatal: true, source: 'join' };
+      this.onRefused(room, this.protocol === 2 ? { ...error, room: room.name } : error);
       return;
     }
-    this.fire('error', { message: this.describe(payload.code, text), code: payload.code, fatal: false, source: 'server' });
+    const error: SessionError = { message, code: payload.code, fatal: false, source: 'server' };
+    this.fire('error', named ? { ...error, room: named.name } : error);
     // The server forgot us (it restarted, or Redis lost our membership): join and resume.
-    if (payload.code === 'not_in_room' && this.joined) this.rejoin();
-  }
-
-  // ---- Gap fill --------------------------------------------------------------------
-
-  private fillIfGap(): void {
-    if (this.joined && this.timeline.hasGap()) void this.fillGap(this.timeline.lastId as number);
-  }
-
-  /**
-   * Fetch everything after `since` with get_history since_id, page after page while
-   * has_more. One fill runs per connection: a jump seen while it runs is covered by it, or
-   * by one more round from the new high-water mark.
-   */
-  private fillGap(since: number): Promise<void> {
-    if (this.fill && this.fill.generation === this.generation) return this.fill.done;
-    const generation = this.generation;
-    const fill = { generation, done: Promise.resolve() };
-    fill.done = (async () => {
-      try {
-        let from = since;
-        for (let round = 0; round < MAX_FILL_ROUNDS; round += 1) {
-          const reached = await this.fetchSince(from, generation);
-          if (reached === null) {
-            // The store is down or the ack timed out: try again; a new connection resumes anyway.
-            if (generation === this.generation && this.joined) this.scheduleFillRetry();
-            return;
-          }
-          if (reached > from) this.timeline.acceptFetched(reached);
-          else this.timeline.skipHole(); // the server no longer has those ids
-          if (!this.timeline.hasGap()) return;
-          from = this.timeline.lastId as number;
-        }
-      } finally {
-        if (this.fill === fill) this.fill = null;
-      }
-    })();
-    this.fill = fill;
-    return fill.done;
-  }
-
-  private scheduleFillRetry(): void {
-    if (this.fillTimer) clearTimeout(this.fillTimer);
-    this.fillTimer = setTimeout(() => {
-      this.fillTimer = null;
-      if (!this.stopped) this.fillIfGap();
-    }, this.backoff(1));
-  }
-
-  /** Pages get_history since_id from `from`; the last id reached, or null on failure. */
-  private async fetchSince(from: number, generation: number): Promise<number | null> {
-    let since = from;
-    for (let page = 0; page < MAX_HISTORY_PAGES; page += 1) {
-      // No `limit`: with since_id the server sends its largest page (HISTORY_LIMIT), and a
-      // fixed number could exceed a server configured with a smaller one.
-      const ack = await this.request<GetHistoryAck>(EVENTS.client.GET_HISTORY, {
-        room: this.room,
-        since_id: formatId(since),
-      });
-      if (ack === null || !ack.ok || generation !== this.generation) return null;
-      const list = Array.isArray(ack.messages) ? ack.messages : [];
-      this.merge(list);
-      for (const m of list) since = Math.max(since, parseId(m?.id) || 0);
-      if (!ack.has_more || list.length === 0) return since;
-    }
-    return since;
-  }
-
-  // ---- Sending ---------------------------------------------------------------------
-
-  private queue(clientId: string, text: string, timestamp: string): OutboxEntry {
-    const entry = this.outbox.add(clientId, text, timestamp);
-    this.apply(this.timeline.addPending({ client_id: clientId, message: text, username: this.currentUsername, timestamp }), true);
-    return entry;
-  }
-
-  private transmit(entry: OutboxEntry): void {
-    // Never emit while disconnected: socket.io-client would replay its buffer before our
-    // join_room on reconnection, and the server would answer not_in_room.
-    if (!this.socket?.connected || !this.joined || !this.sending || this.stopped) return;
-    if (!this.outbox.has(entry.clientId) || entry.state === 'failed') return;
-    if (entry.state === 'inflight' && entry.generation === this.generation) return;
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = null;
-    entry.state = 'inflight';
-    entry.attempts += 1;
-    entry.sends += 1;
-    const send = entry.sends;
-    const generation = this.generation;
-    entry.generation = generation;
-    void this.request<SendMessageAck>(EVENTS.client.SEND_MESSAGE, {
-      message: entry.text,
-      client_id: entry.clientId,
-    }).then((ack) => this.onSendAck(entry, send, generation, ack));
-  }
-
-  private onSendAck(entry: OutboxEntry, send: number, generation: number, ack: SendMessageAck | null): void {
-    if (this.stopped) return;
-    if (ack?.ok) {
-      // Even a late ack (an older attempt) is the stored message: merge it.
-      if (isMessage(ack.message)) this.merge([ack.message]);
-      if (this.outbox.settle(entry.clientId)) this.apply(this.timeline.removePending(entry.clientId));
-      this.fillIfGap();
-      return;
-    }
-    if (!this.outbox.has(entry.clientId) || send !== entry.sends) return;
-    entry.state = 'queued';
-    if (ack === null) {
-      // No answer in time on a live connection: send again. Lost with the connection:
-      // the next join re-sends it.
-      if (generation === this.generation && this.joined) this.scheduleResend(entry);
-      return;
-    }
-    switch (ack.code) {
-      case 'unavailable':
-        this.scheduleResend(entry);
-        break;
-      case 'rate_limited':
-        if (this.options.resendRateLimited === false) this.fail(entry, ack, true);
-        else this.scheduleResend(entry);
-        break;
-      case 'not_in_room':
-        if (generation === this.generation) this.rejoin();
-        break;
-      default:
-        this.fail(entry, ack, false);
+    // An error naming no room may concern any: each joins again (cheap, exact).
+    if (payload.code === 'not_in_room' || payload.code === 'name_taken') {
+      for (const room of named ? [named] : [...this.roomMap.values()]) if (room.isJoined) room.rejoin();
     }
   }
 
-  private fail(entry: OutboxEntry, ack: AckError, retryable: boolean): void {
-    entry.state = 'failed';
-    entry.error = this.describe(ack.code, ack.error);
-    this.apply(this.timeline.updatePending(entry.clientId, { status: 'failed', error: entry.error, code: ack.code, retryable }));
-    this.fire('error', { message: entry.error, code: ack.code, fatal: false, source: 'send', clientId: entry.clientId });
+  private describe(code: ErrorCode | undefined, text: string): string {
+    return (this.options.describeError ?? ((_code, serverText) => serverText))(code, text);
   }
 
-  private scheduleResend(entry: OutboxEntry): void {
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => {
-      entry.timer = null;
-      if (this.outbox.has(entry.clientId)) this.transmit(entry);
-    }, this.backoff(entry.attempts));
-  }
-
-  /** Send, in order, every queued message not acknowledged yet; later ones go at once. */
-  private flushOutbox(): void {
-    this.sending = true;
-    for (const entry of this.outbox.values()) this.transmit(entry);
+  private stopWith(error: SessionError): void {
+    this.fire('error', error);
+    this.closeSocket();
+    this.setConnection('stopped');
   }
 
   private backoff(attempts: number): number {
     return Math.min(this.retryBaseDelayMs * 2 ** Math.max(0, attempts - 1), this.retryMaxDelayMs);
-  }
-
-  // ---- Typing ----------------------------------------------------------------------
-
-  private emitTyping(isTyping: boolean): void {
-    this.fire('selfTyping', isTyping);
-    if (this.joined && this.socket?.connected) this.socket.emit(EVENTS.client.TYPING, { is_typing: isTyping });
-  }
-
-  // ---- Plumbing --------------------------------------------------------------------
-
-  private apply(changes: TimelineChange[], scroll = false): void {
-    if (changes.length) this.fire('timeline', changes, { scroll });
   }
 
   private setConnection(state: ConnectionState): void {
@@ -712,21 +658,12 @@ export class ChatSession {
     for (const cancel of [...this.outstanding]) cancel();
   }
 
-  private clearTimers(): void {
-    for (const timer of [this.joinTimer, this.fillTimer, this.reconnectTimer]) if (timer) clearTimeout(timer);
-    this.joinTimer = null;
-    this.fillTimer = null;
-    this.reconnectTimer = null;
-    this.typingSender.reset();
-    this.typingWatch.clear();
-    this.outbox.cancelTimers();
-  }
-
   /** Stop for good: no more reconnections, timers or callbacks. */
   private closeSocket(): void {
     this.stopped = true;
-    this.joined = false;
-    this.clearTimers();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    for (const room of this.roomMap.values()) room.close();
     this.resolveOutstanding();
     const socket = this.socket;
     if (!socket) return;

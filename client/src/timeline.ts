@@ -9,7 +9,7 @@
  * `{op: 'upsert', item, replaces?}` / `{op: 'remove', key}` for a view to apply.
  */
 
-import type { Message } from './protocol.js';
+import type { Message, ReplyPreview } from './protocol.js';
 
 export const ID_DIGITS = 12;
 const ID_PATTERN = /^\d{12}$/;
@@ -31,6 +31,13 @@ export interface MessageEntry extends Message {
   kind: 'message';
   /** 'sent' when this client sent it (its ack or echo replaced the pending entry). */
   status: 'sent' | null;
+  /**
+   * Protocol 2, set by the session: the quoted message of a reply (from the timeline, the
+   * history's reply_preview or a fetch); null while it is being fetched.
+   */
+  quote?: ReplyPreview | null;
+  /** Protocol 2, set by the session: one of `mentions` is our name (look-alike rules). */
+  mentionsMe?: boolean;
 }
 
 export interface PendingEntry {
@@ -46,6 +53,9 @@ export interface PendingEntry {
   code?: string;
   /** True when retrying later may succeed (rate_limited). */
   retryable?: boolean;
+  /** Protocol 2: the id of the message this one answers, and its quote. */
+  reply_to?: string;
+  quote?: ReplyPreview | null;
 }
 
 export interface NoticeEntry {
@@ -61,6 +71,19 @@ export type TimelineItem = MessageEntry | PendingEntry | NoticeEntry;
 export type TimelineChange =
   | { op: 'upsert'; item: TimelineItem; replaces?: string }
   | { op: 'remove'; key: string };
+
+/** The optional fields of a protocol 2 message, copied when present and well-formed. */
+function copyProtocol2Fields(from: Partial<Message>, to: MessageEntry): void {
+  if (typeof from.reply_to === 'string' && ID_PATTERN.test(from.reply_to)) to.reply_to = from.reply_to;
+  if (Array.isArray(from.mentions)) to.mentions = from.mentions.filter((m): m is string => typeof m === 'string');
+  if (typeof from.edited_at === 'string') to.edited_at = from.edited_at;
+  if (from.deleted === true) {
+    to.deleted = true;
+    to.message = '';
+    if (typeof from.deleted_at === 'string') to.deleted_at = from.deleted_at;
+  }
+  if (Array.isArray(from.reactions) && !to.deleted) to.reactions = from.reactions;
+}
 
 export class Timeline {
   private readonly items = new Map<string, TimelineItem>();
@@ -109,6 +132,19 @@ export class Timeline {
     return item?.kind === 'message' ? item : undefined;
   }
 
+  /** The smallest message id held, or null when none. */
+  oldestId(): number | null {
+    for (const key of this.order) if (this.items.get(key)?.kind === 'message') return Number(key);
+    return null;
+  }
+
+  /** A held message's new state (an edit, a deletion, reactions); nothing when not held. */
+  replaceMessage(item: MessageEntry): TimelineChange[] {
+    if (this.items.get(item.key)?.kind !== 'message') return [];
+    this.items.set(item.key, item);
+    return [{ op: 'upsert', item }];
+  }
+
   /** Merge stored messages (history, live, acks); returns the changes. */
   addMessages(messages: readonly unknown[]): TimelineChange[] {
     const changes: TimelineChange[] = [];
@@ -141,6 +177,7 @@ export class Timeline {
         item.client_id = clientId;
         this.clientIds.add(clientId);
       }
+      copyProtocol2Fields(message, item);
       if (pendingKey) {
         this.drop(pendingKey);
         this.pending.delete(clientId as string);
@@ -215,11 +252,29 @@ export class Timeline {
   }
 
   /** A message this client sends, shown at the bottom until its ack. */
-  addPending({ client_id, message, username, timestamp }: { client_id: string; message: string; username: string; timestamp: string }): TimelineChange[] {
+  addPending({
+    client_id,
+    message,
+    username,
+    timestamp,
+    reply_to,
+    quote,
+  }: {
+    client_id: string;
+    message: string;
+    username: string;
+    timestamp: string;
+    reply_to?: string;
+    quote?: ReplyPreview | null;
+  }): TimelineChange[] {
     this.sentHere.add(client_id);
     this.localSeq += 1;
     const key = `p${pad(this.localSeq)}`;
     const item: PendingEntry = { key, kind: 'pending', client_id, username, message, timestamp, status: 'pending', error: null };
+    if (reply_to) {
+      item.reply_to = reply_to;
+      item.quote = quote ?? null;
+    }
     this.put(item);
     this.pending.set(client_id, key);
     return [{ op: 'upsert', item }];

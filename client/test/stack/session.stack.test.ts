@@ -4,14 +4,9 @@
  * test_client_core_js.py starts a stack and runs this suite; by hand:
  *   TALKROOMS_URL=http://127.0.0.1:5000 npm run test:stack
  */
-import { randomBytes } from 'node:crypto';
+import { io } from 'socket.io-client';
 
-import { io, type Socket } from 'socket.io-client';
-
-import { ChatSession, type SessionEvents, type SessionOptions } from '../../src/index.js';
-
-const URL = process.env.TALKROOMS_URL ?? '';
-const WAIT_MS = 15000;
+import { URL, WAIT_MS, client, dropConnection, joined, open, roomName, until, type Client } from './stack.js';
 
 jest.setTimeout(60000);
 
@@ -20,73 +15,8 @@ if (!URL) {
 }
 const describeStack = URL ? describe : describe.skip;
 
-interface Client {
-  session: ChatSession;
-  socket: () => Socket;
-  /** Events this client sent to the server, in order. */
-  outgoing: Array<[string, unknown]>;
-}
-
-const open: Client[] = [];
-
-function roomName(): string {
-  return `core-${randomBytes(5).toString('hex')}`;
-}
-
-function client(username: string, room: string, options: Partial<SessionOptions> = {}): Client {
-  let socket: any = null;
-  const outgoing: Array<[string, unknown]> = [];
-  const factory = options.connect ?? ((url: string, socketOptions: object) => io(url, socketOptions));
-  const session = new ChatSession({
-    url: URL,
-    username,
-    room,
-    clientKey: randomBytes(24).toString('base64url'),
-    ...options,
-    connect: (url, socketOptions) => {
-      socket = factory(url, socketOptions);
-      socket.onAnyOutgoing?.((event: string, payload: unknown) => outgoing.push([event, payload]));
-      return socket;
-    },
-  });
-  const made = { session, socket: () => socket as Socket, outgoing };
-  open.push(made);
-  return made;
-}
-
-const EVENTS: Array<keyof SessionEvents> = ['timeline', 'connection', 'typing', 'message', 'users', 'error'];
-
-/** Resolves once `check()` holds, re-checked on every event of these clients; fails after `ms`. */
-function until(clients: Client[], what: string, check: () => boolean, ms = WAIT_MS): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const offs: Array<() => void> = [];
-    const done = (error?: Error) => {
-      clearTimeout(timer);
-      for (const off of offs) off();
-      if (error) reject(error);
-      else resolve();
-    };
-    const timer = setTimeout(() => done(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    const test = () => {
-      if (check()) done();
-    };
-    for (const c of clients) for (const event of EVENTS) offs.push(c.session.on(event, test as never));
-    test();
-  });
-}
-
 const texts = (c: Client) => c.session.timeline.messages().map((m) => m.message);
 const ids = (c: Client) => c.session.timeline.messages().map((m) => Number(m.id));
-
-async function joined(c: Client): Promise<void> {
-  c.session.start();
-  await until([c], 'the join', () => c.session.isJoined);
-}
-
-function dropConnection(c: Client): void {
-  // The transport closes under the client (a network drop): socket.io-client reconnects.
-  c.socket().io.engine.close();
-}
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.session.leave()));

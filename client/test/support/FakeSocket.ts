@@ -16,6 +16,10 @@ export class FakeSocket implements SocketLike {
   connectCalls = 0;
   disconnectCalls = 0;
   readonly emitted: Emitted[] = [];
+  /** Optional: a fake server that answers what is emitted (see FakeServer.ts). */
+  respond: ((emitted: Emitted) => void) | null = null;
+  /** The options the session passed to the factory (auth among them). */
+  options: Record<string, unknown> | null = null;
   private readonly listeners = new Map<string, Set<Listener>>();
 
   on(event: string, listener: Listener): this {
@@ -32,7 +36,9 @@ export class FakeSocket implements SocketLike {
 
   emit(event: string, payload?: any, ack?: (response: any) => void): this {
     if (!this.connected) throw new Error(`emitted ${event} while disconnected`);
-    this.emitted.push({ event, payload, ack });
+    const emitted = { event, payload, ack };
+    this.emitted.push(emitted);
+    this.respond?.(emitted);
     return this;
   }
 

@@ -1,14 +1,6 @@
 import { Timeline, formatId, type TimelineChange } from '../../src/index.js';
+import { msg } from '../support/views.js';
 
-const msg = (n: number, extra: Record<string, unknown> = {}) => ({
-  id: formatId(n),
-  username: 'bob',
-  message: `m${n}`,
-  timestamp: '2026-11-25T14:03:07.412Z',
-  room: 'r',
-  type: 'message',
-  ...extra,
-});
 const ops = (changes: TimelineChange[]) => changes.map((c) => (c.op === 'remove' ? `-${c.key}` : `+${c.item.key}`));
 
 describe('Timeline', () => {

@@ -8,6 +8,7 @@ with the same client_id.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,8 +44,10 @@ def store_without_broadcast(redis_server: RedisServer, room: str, username: str,
     """Store a message the way a worker does, but publish it where no worker listens."""
     client = redis_server.client()
     store = Store(Settings(redis_url=redis_server.url), client)
-    tail = MessagePath._message_tail(username, text, room, None)
-    keys, args = store.store_message_call(room, tail, None, "talkrooms-e2e-nowhere", "")
+    tail = MessagePath._message_tail(username, text, room, None, time.time())
+    keys, args = store.store_message_call(
+        room, tail, None, "talkrooms-e2e-nowhere", "", "", None, ""
+    )
     STORE_MESSAGE(client, keys, args)
 
 

@@ -1,23 +1,37 @@
 /**
- * The chat page's DOM: message list (sorted like the timeline), scroll position and the
- * "new messages" pill, header (count, connection state), online list, typing line, errors.
- * It renders; it never talks to the socket.
+ * The chat page's DOM: the active room's message list (sorted like its timeline), scroll
+ * position, the "new messages" pill and divider, header (room, count, connection state),
+ * online list, typing line, errors. It renders; it never talks to the socket. Switching
+ * rooms renders the other room's timeline in the same list.
  */
 
 import { language, t } from './i18n.js';
-import { messageElement, noticeElement, userElement } from './render.js';
+import { messageElement, noticeElement, userElement, el } from './render.js';
 
 const STICK_TO_BOTTOM_PX = 48;
+/** How close to the top a scroll asks for older history. */
+const LOAD_OLDER_PX = 80;
 
 export class ChatView {
   constructor(doc, timeline, username) {
+    this.doc = doc;
     this.timeline = timeline;
     this.username = username;
     this.nodes = new Map(); // timeline key -> <li>
+    /** Protocol 2 features (message menu) once the session says so. */
+    this.tools = false;
+    /** Our name in the active room: mentions of it are highlighted. */
+    this.isMe = (name) => name === this.username;
+    /** The message being edited: its editor moves into every new rendering of it. */
+    this.editing = null; // { id, node }
+    this.dividerId = null;
+    this.divider = el('li', 'unread-divider', t('unread_divider'));
+    this.divider.setAttribute('role', 'separator');
     const $ = (id) => doc.getElementById(id);
     this.root = $('chat');
     this.list = $('messages');
     this.pill = $('new-messages');
+    this.roomName = doc.querySelector('.room-name');
     this.userCount = $('user-count');
     this.connection = $('connection-state');
     this.users = $('users');
@@ -31,9 +45,16 @@ export class ChatView {
     this.input = $('message-input');
     this.sendButton = $('send-button');
     this.inputError = $('message-error');
+    /** Called when the reader reached the newest message or the top (set by chat.js). */
+    this.onBottom = () => {};
+    this.onTop = () => {};
 
     this.list.addEventListener('scroll', () => {
-      if (this.isAtBottom()) this.pill.hidden = true;
+      if (this.isAtBottom()) {
+        this.pill.hidden = true;
+        this.onBottom();
+      }
+      if (this.list.scrollTop < LOAD_OLDER_PX) this.onTop();
     });
     this.pill.addEventListener('click', () => {
       this.scrollToBottom();
@@ -49,11 +70,30 @@ export class ChatView {
     this.username = username;
   }
 
+  /** Render another room's timeline in the list (no reconnection: the session has it). */
+  showRoom(room, timeline) {
+    this.timeline = timeline;
+    this.editing = null;
+    this.nodes.clear();
+    this.list.replaceChildren();
+    this.root.dataset.room = room;
+    if (this.roomName) this.roomName.textContent = `#${room}`;
+    for (const item of timeline.list()) {
+      const node = this._render(item);
+      this.list.append(node);
+      this.nodes.set(item.key, node);
+    }
+    this.dividerId = null;
+    this.pill.hidden = true;
+  }
+
   /** Apply timeline changes; follow the newest message unless the reader scrolled up. */
   apply(changes, { scroll = false } = {}) {
     if (!changes.length) return;
     const stick = this.isAtBottom();
+    const anchor = this._anchor();
     let added = false;
+    let addedAtEnd = false;
     for (const change of changes) {
       if (change.op === 'remove') {
         this.nodes.get(change.key)?.remove();
@@ -61,7 +101,7 @@ export class ChatView {
         continue;
       }
       const { item } = change;
-      const node = item.kind === 'notice' ? noticeElement(item) : messageElement(item, item.username === this.username);
+      const node = this._render(item);
       if (change.replaces) {
         this.nodes.get(change.replaces)?.remove();
         this.nodes.delete(change.replaces);
@@ -71,26 +111,104 @@ export class ChatView {
         existing.replaceWith(node);
       } else {
         node.classList.add('enter');
-        this._insert(item.key, node);
+        const atEnd = this._insert(item.key, node);
         if (!change.replaces) added = true;
+        if (atEnd) addedAtEnd = true;
       }
       this.nodes.set(item.key, node);
     }
+    this._placeDivider();
     if (stick || scroll) this.scrollToBottom();
-    else if (added) this.pill.hidden = false;
+    else if (anchor) this._restore(anchor); // older history came in above: keep the reader's place
+    if (!stick && !scroll && added && addedAtEnd) this.pill.hidden = false;
   }
 
-  /** Insert before the first later key already on the page. */
+  _render(item) {
+    if (item.kind === 'notice') return noticeElement(item);
+    const node = messageElement(item, item.username === this.username, { tools: this.tools, isMe: this.isMe });
+    if (this.editing && item.id === this.editing.id) {
+      if (item.deleted) this.editing = null;
+      else node.querySelector('.message-text')?.replaceWith(this.editing.node);
+    }
+    return node;
+  }
+
+  /** Insert before the first later key already on the page; true when it went last. */
   _insert(key, node) {
     const keys = this.timeline.keys;
     for (let i = this.timeline.indexOf(key) + 1; i > 0 && i < keys.length; i += 1) {
       const next = this.nodes.get(keys[i]);
       if (next) {
         this.list.insertBefore(node, next);
-        return;
+        return false;
       }
     }
     this.list.append(node);
+    return true;
+  }
+
+  /** The first node on screen and its offset, to keep it still when items go in above. */
+  _anchor() {
+    if (this.isAtBottom()) return null;
+    const top = this.list.getBoundingClientRect().top;
+    for (const node of this.list.children) {
+      const rect = node.getBoundingClientRect();
+      if (rect.bottom > top) return { node, offset: rect.top - top };
+    }
+    return null;
+  }
+
+  _restore({ node, offset }) {
+    if (!node.isConnected) return;
+    const top = this.list.getBoundingClientRect().top;
+    this.list.scrollTop += node.getBoundingClientRect().top - top - offset;
+  }
+
+  /** The "new messages" divider goes before this message id (null: none). */
+  setDivider(id) {
+    this.dividerId = id;
+    this._placeDivider();
+  }
+
+  _placeDivider() {
+    const target = this.dividerId ? this.nodes.get(this.dividerId) : null;
+    if (!target) {
+      this.divider.remove();
+      return;
+    }
+    if (target.previousElementSibling !== this.divider) this.list.insertBefore(this.divider, target);
+  }
+
+  /** Scroll so that the divider (or the newest message) shows; on opening a room. */
+  scrollToDividerOrBottom() {
+    if (this.divider.isConnected) {
+      this.divider.scrollIntoView({ block: 'start' });
+      this.pill.hidden = this.isAtBottom();
+    } else {
+      this.scrollToBottom();
+    }
+  }
+
+  /** Bring message `id` into view and flash it; false when it is not on the page. */
+  reveal(id) {
+    const node = this.nodes.get(id);
+    if (!node) return false;
+    node.scrollIntoView({ block: 'center' });
+    node.classList.remove('flash');
+    // Restart the animation (a second click on the same quote).
+    void node.offsetWidth;
+    node.classList.add('flash');
+    return true;
+  }
+
+  /** The <li> of a stored message. */
+  messageNode(id) {
+    return this.nodes.get(id) ?? null;
+  }
+
+  /** Start or stop editing message `id` (the editor node replaces its text). */
+  setEditing(id, editorNode) {
+    this.editing = id ? { id, node: editorNode } : null;
   }
 
   isAtBottom() {

@@ -6,6 +6,7 @@
 import { avatarColor, avatarInitial } from './colors.js';
 import { formatDateTime, formatTime, t } from './i18n.js';
 import { linkParts } from './linkify.js';
+import { mentionParts } from '../vendor/talkrooms-client/talkrooms-client.js';
 
 const IMG_BASE = new URL('../img/', import.meta.url);
 const NOTICE_ICONS = { welcome: 'wave.svg', join: 'join.svg', leave: 'leave.svg', error: 'alert.svg', empty: 'chat.svg' };
@@ -27,12 +28,11 @@ export function icon(name, className = 'icon') {
   return img;
 }
 
-/** Message text with http(s) URLs as inert links (new tab, no opener, no referrer). */
-export function messageText(text) {
-  const paragraph = el('p', 'message-text');
+/** Text with http(s) URLs as inert links (new tab, no opener, no referrer), into `parent`. */
+function appendLinked(parent, text) {
   for (const part of linkParts(text)) {
     if (!part.href) {
-      paragraph.append(document.createTextNode(part.text));
+      parent.append(document.createTextNode(part.text));
       continue;
     }
     const link = el('a', 'message-link', part.text);
@@ -40,7 +40,19 @@ export function messageText(text) {
     link.target = '_blank';
     link.rel = 'noopener noreferrer nofollow';
     link.title = t('open_link_hint');
-    paragraph.append(link);
+    parent.append(link);
+  }
+}
+
+/**
+ * Message text with links, and the `@name`s the server listed in `mentions` highlighted
+ * (`mine` marks those that name us). Everything stays text nodes.
+ */
+export function messageText(text, mentions = [], isMe = () => false) {
+  const paragraph = el('p', 'message-text');
+  for (const part of mentionParts(text, mentions)) {
+    if (part.mention === undefined) appendLinked(paragraph, part.text);
+    else paragraph.append(el('span', `mention${isMe(part.mention) ? ' mention-me' : ''}`, part.text));
   }
   return paragraph;
 }
@@ -61,9 +73,57 @@ function statusLabel(item) {
   return '';
 }
 
-/** One chat message (stored or pending) as an <li>. */
-export function messageElement(item, own) {
-  const li = el('li', `message${own ? ' own' : ''}${item.status ? ` is-${item.status}` : ''}`);
+function button(className, text, action, data = {}) {
+  const node = el('button', className, text);
+  node.type = 'button';
+  node.dataset.action = action;
+  Object.assign(node.dataset, data);
+  return node;
+}
+
+/** The quote of a reply: who and the start of the original, or that it was deleted. */
+function quoteElement(item) {
+  const quote = item.quote;
+  const node = button('quote', null, 'goto-quote', { target: item.reply_to });
+  node.title = t('reply_goto');
+  if (!quote) {
+    node.append(el('span', 'quote-text', t('reply_loading')));
+    return node;
+  }
+  if (quote.username) node.append(el('span', 'quote-author', quote.username));
+  if (quote.deleted) {
+    node.classList.add('is-deleted');
+    node.append(el('span', 'quote-text', t('reply_deleted')));
+  } else {
+    node.append(el('span', 'quote-text', quote.excerpt));
+  }
+  return node;
+}
+
+/** The reaction chips: emoji and count, who reacted on hover, ours highlighted; a click toggles. */
+function reactionsElement(item) {
+  const row = el('div', 'reactions');
+  for (const reaction of item.reactions) {
+    const chip = button(`reaction${reaction.me ? ' mine' : ''}`, null, 'react', { emoji: reaction.emoji, id: item.id });
+    chip.setAttribute('aria-pressed', String(reaction.me));
+    chip.title = reaction.users.join(', ');
+    chip.append(el('span', 'reaction-emoji', reaction.emoji), el('span', 'reaction-count', String(reaction.count)));
+    row.append(chip);
+  }
+  return row;
+}
+
+/**
+ * One chat message (stored or pending) as an <li>. `options.tools` adds the message menu
+ * button (protocol 2, stored messages); `options.isMe(name)` tells our own name.
+ */
+export function messageElement(item, own, options = {}) {
+  const isMe = options.isMe ?? (() => false);
+  const deleted = item.deleted === true;
+  let className = `message${own ? ' own' : ''}${item.status ? ` is-${item.status}` : ''}`;
+  if (deleted) className += ' is-deleted';
+  if (item.mentionsMe) className += ' mentions-me';
+  const li = el('li', className);
   li.dataset.key = item.key;
   if (item.id) li.dataset.id = item.id;
   if (item.client_id) li.dataset.clientId = item.client_id;
@@ -78,13 +138,22 @@ export function messageElement(item, own) {
     time.title = formatDateTime(item.timestamp);
     meta.append(time);
   }
+  if (item.edited_at && !deleted) {
+    const edited = el('span', 'edited', t('edited'));
+    edited.title = formatDateTime(item.edited_at);
+    meta.append(edited);
+  }
   const status = statusLabel(item);
   if (status) {
     const badge = el('span', 'status', status);
     badge.dataset.status = item.status;
     meta.append(badge);
   }
-  bubble.append(meta, messageText(item.message));
+  bubble.append(meta);
+  if (item.reply_to) bubble.append(quoteElement(item));
+  if (deleted) bubble.append(el('p', 'message-text message-deleted', t('message_deleted')));
+  else bubble.append(messageText(item.message, item.mentions, isMe));
+  if (item.reactions?.length) bubble.append(reactionsElement(item));
 
   if (item.status === 'failed') {
     const actions = el('p', 'message-actions');
@@ -104,6 +173,13 @@ export function messageElement(item, own) {
     bubble.append(actions);
   }
   li.append(bubble);
+  if (options.tools && item.kind === 'message' && !deleted) {
+    const tools = button('message-menu-button', '⋯', 'menu', { id: item.id });
+    tools.setAttribute('aria-haspopup', 'menu');
+    tools.setAttribute('aria-label', t('message_actions'));
+    tools.title = t('message_actions');
+    li.append(tools);
+  }
   return li;
 }
 

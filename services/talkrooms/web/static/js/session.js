@@ -1,17 +1,19 @@
 /**
  * The chat page's binding of the client core (@talkrooms/client, client/ in the repository,
- * built to ../vendor/talkrooms-client/): the core joins, rejoins after every reconnection,
- * fills gaps, keeps the outbox and the typing state; this file hands it the page's socket
- * and sessionStorage, and turns its events into calls on the view (chat-view.js).
+ * built to ../vendor/talkrooms-client/): the core joins, rejoins every room after every
+ * reconnection, catches up each room's log (messages, edits, deletions, reactions), keeps
+ * the outbox, typing, read markers and unread counts; this file hands it the page's socket
+ * and sessionStorage, and turns its events into calls on the view (chat-view.js) for the
+ * active room, and on the room list.
  *
  * Delivery (docs/protocol.md): every message carries a client_id and stays in the outbox
  * until the server acknowledged it; after a reconnection the outbox is re-sent with the
- * same client_ids (the server de-duplicates), and the hole since the last contiguous id is
- * fetched with get_history since_id, so the reader sees no duplicate and no hole.
+ * same client_ids (the server de-duplicates), and each room fetches its log since the last
+ * position it holds without a hole, so the reader sees no duplicate and no hole.
  */
 
 import { io } from '../vendor/socket.io-client/socket.io.esm.min.js';
-import { ChatSession as CoreSession } from '../vendor/talkrooms-client/talkrooms-client.js';
+import { ChatSession as CoreSession, sameName } from '../vendor/talkrooms-client/talkrooms-client.js';
 import { language, t, has } from './i18n.js';
 import { readJson, writeJson } from './storage.js';
 
@@ -22,16 +24,22 @@ function describeError(code, serverText) {
 }
 
 export class ChatSession {
-  constructor({ username, room, clientKey, messageMax, timeline, view, connect = io }) {
-    this.room = room;
+  /**
+   * `rooms`: more rooms to join besides `room` (protocol 2); `onRooms(summaries)` hears the
+   * room list and its unread counts change.
+   */
+  constructor({ username, room, clientKey, messageMax, timeline, view, connect = io, rooms = [], onRooms = () => {} }) {
     this.timeline = timeline;
     this.view = view;
-    this.emptyNoticeKey = null;
-    const outboxKey = `talkrooms.outbox.${room}.${username}`;
+    this.onRooms = onRooms;
+    /** room -> key of its "no messages yet" notice, while it shows. */
+    this.emptyNotices = new Map();
     this.core = new CoreSession({
       url: globalThis.location?.origin ?? '',
       username,
       room,
+      rooms,
+      protocol: 2,
       clientKey,
       messageMax,
       timeline,
@@ -39,9 +47,12 @@ export class ChatSession {
       // WebSocket first; long-polling where a proxy or network refuses WebSockets.
       socketOptions: { transports: ['websocket', 'polling'], tryAllTransports: true },
       // Messages typed before a reload and never acknowledged go out again (same client_id).
-      outboxStore: {
-        load: () => readJson(outboxKey, [], 'session'),
-        save: (entries) => writeJson(outboxKey, entries.length ? entries : null, 'session'),
+      outboxStoreFor: (name) => {
+        const key = `talkrooms.outbox.${name}.${username}`;
+        return {
+          load: () => readJson(key, [], 'session'),
+          save: (entries) => writeJson(key, entries.length ? entries : null, 'session'),
+        };
       },
       // A refused message waits for the person's "Retry" button.
       resendRateLimited: false,
@@ -49,10 +60,12 @@ export class ChatSession {
       sendDuringGapFill: true,
       describeError,
     });
+    view.tools = true;
+    view.isMe = (name) => sameName(name, this.core.username);
     this._bind();
   }
 
-  /** Messages waiting for their ack (client_id -> entry). */
+  /** Messages waiting for their ack (client_id -> entry), in the active room. */
   get outbox() {
     return this.core.outbox;
   }
@@ -61,16 +74,41 @@ export class ChatSession {
     return this.core.username;
   }
 
+  get room() {
+    return this.core.activeRoom;
+  }
+
+  /** The rooms joined, with their unread and mention counts. */
+  get rooms() {
+    return this.core.rooms;
+  }
+
+  get totalUnread() {
+    return this.core.totalUnread;
+  }
+
+  /** The timeline of the room shown. */
+  get activeTimeline() {
+    return this.core.timeline;
+  }
+
   _bind() {
     const { core, view } = this;
-    core.on('timeline', (changes, { scroll }) => this._apply(changes, scroll));
-    core.on('roomJoined', ({ first, messages, username }) => {
+    const shown = (room) => room === core.activeRoom;
+    core.on('timeline', (changes, { scroll, room }) => this._apply(room, changes, scroll));
+    core.on('roomJoined', ({ first, messages, username, room }) => {
       if (!first) return;
-      view.apply(this.timeline.addNotice('welcome', { room: this.room, name: username }), { scroll: true });
+      const timeline = core.roomState(room)?.timeline;
+      if (!timeline) return;
+      this._apply(room, timeline.addNotice('welcome', { room, name: username }), true);
       if (!messages) {
-        const changes = this.timeline.addNotice('empty');
-        this.emptyNoticeKey = changes[0].item.key;
-        view.apply(changes);
+        const changes = timeline.addNotice('empty');
+        this.emptyNotices.set(room, changes[0].item.key);
+        this._apply(room, changes, false);
+      }
+      if (shown(room)) {
+        view.setDivider?.(core.firstUnreadId(room));
+        view.scrollToDividerOrBottom?.();
       }
     });
     core.on('connection', (state) => {
@@ -78,37 +116,59 @@ export class ChatSession {
       view.setConnection(state === 'stopped' ? 'error' : state);
       if (state === 'connected') view.setComposerEnabled(true);
     });
-    core.on('username', (name) => view.setUsername(name));
+    core.on('username', (name, room) => shown(room) && view.setUsername(name));
     core.on('errorCleared', () => view.clearError());
     core.on('error', (error) => {
-      if (error.fatal) {
+      // A refusal that closed one room of several: the others go on.
+      const roomGone = error.room !== undefined && !core.roomState(error.room);
+      if (error.fatal && !roomGone) {
         // name_taken or invalid: waiting will not help; the person must pick again.
         view.showError(error.message, { link: true });
         view.setComposerEnabled(false);
+      } else if (roomGone) {
+        view.showError(t('error_room_refused', { room: error.room, reason: error.message }));
       } else if (error.source === 'server' && error.code !== 'not_in_room') {
         view.showError(error.message);
       }
     });
-    core.on('users', (users, count) => view.setUsers(users, count));
-    core.on('typing', (names) => view.setTyping([...names].sort()));
+    core.on('users', (users, count, room) => shown(room) && view.setUsers(users, count));
+    core.on('typing', (names, room) => shown(room) && view.setTyping([...names].sort()));
     core.on('selfTyping', (active) => view.setSelfTyping(active));
+    core.on('rooms', (rooms) => this.onRooms(rooms));
+    core.on('activeRoom', (room) => this._show(room));
   }
 
-  _apply(changes, scroll) {
-    if (this.emptyNoticeKey && changes.some((c) => c.op === 'upsert' && c.item.kind === 'message')) {
-      changes = [...changes, ...this.timeline.removeNotice(this.emptyNoticeKey)];
-      this.emptyNoticeKey = null;
+  _apply(room, changes, scroll) {
+    const key = this.emptyNotices.get(room);
+    const timeline = this.core.roomState(room)?.timeline;
+    if (key && timeline && changes.some((c) => c.op === 'upsert' && c.item.kind === 'message')) {
+      changes = [...changes, ...timeline.removeNotice(key)];
+      this.emptyNotices.delete(room);
     }
+    if (room !== this.core.activeRoom) return;
     this.view.apply(changes, { scroll });
+  }
+
+  /** The active room changed: the view shows its list, people and typing. */
+  _show(room) {
+    const state = this.core.roomState(room);
+    if (!state) return;
+    const { view } = this;
+    view.setUsername(state.username);
+    view.showRoom?.(room, state.timeline);
+    view.setUsers(state.users, state.userCount);
+    view.setTyping([...state.typingNames].sort());
+    view.setDivider?.(state.firstUnreadId);
+    view.scrollToDividerOrBottom?.();
   }
 
   start() {
     this.core.start();
   }
 
-  /** Queue a message; it shows at once as pending. Returns the validation result. */
-  send(text) {
-    return this.core.send(text);
+  /** Queue a message (to the active room; `replyTo` answers a message); it shows at once as pending. */
+  send(text, replyTo) {
+    return this.core.send(text, replyTo ? { replyTo } : {});
   }
 
   /** The person pressed "Retry" on a refused message: same client_id, fresh attempt. */
@@ -125,7 +185,64 @@ export class ChatSession {
     this.core.typing(hasText);
   }
 
-  /** Leave the room for good (the Leave button); resolves once the server answered. */
+  /** Join another room and show it; `{ok: false, error}` for an invalid name. */
+  joinRoom(room) {
+    return this.core.joinRoom(room, { activate: true });
+  }
+
+  /** Show another joined room (no reconnection). */
+  switchRoom(room) {
+    return this.core.setActiveRoom(room);
+  }
+
+  /** Leave one room; resolves once the server answered. */
+  leaveRoom(room) {
+    return this.core.leaveRoom(room);
+  }
+
+  edit(id, text) {
+    return this.core.edit(id, text);
+  }
+
+  deleteMessage(id) {
+    return this.core.deleteMessage(id);
+  }
+
+  /** Toggle our reaction on a message of the active room. */
+  react(id, emoji) {
+    return this.core.react(id, emoji);
+  }
+
+  /** The quote of message `id` as known now (timeline, preview or fetched), or null. */
+  quote(id) {
+    return this.core.roomState(this.core.activeRoom)?.quote(id) ?? null;
+  }
+
+  /** Load older history of the active room until message `id` is held. */
+  loadHistoryTo(id) {
+    return this.core.loadHistoryTo(id);
+  }
+
+  loadOlder() {
+    return this.core.loadOlder();
+  }
+
+  /** The active room was seen up to its newest message. */
+  markRead() {
+    this.core.markRead();
+  }
+
+  /** The person came back to the page: the divider marks what arrived meanwhile. */
+  placeDivider() {
+    this.core.placeDivider();
+    this.view.setDivider?.(this.core.firstUnreadId());
+  }
+
+  firstUnreadId() {
+    return this.core.firstUnreadId();
+  }
+
+  /** Leave every room for good (the Leave button); resolves once the server answered. */
   leave() {
     return this.core.leave();
   }

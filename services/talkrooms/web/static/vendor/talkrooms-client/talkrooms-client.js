@@ -91,6 +91,365 @@ function newClientKey(length = 32, randomBytes = defaultRandomBytes) {
   return key;
 }
 
+// src/timeline.ts
+var ID_DIGITS = 12;
+var ID_PATTERN = /^\d{12}$/;
+var MAX_NOTICES = 200;
+var formatId = (n) => String(n).padStart(ID_DIGITS, "0");
+function parseId(id) {
+  return typeof id === "string" && /^\d{1,15}$/.test(id) ? Number(id) : NaN;
+}
+var pad = (n) => String(n).padStart(8, "0");
+function copyProtocol2Fields(from, to) {
+  if (typeof from.reply_to === "string" && ID_PATTERN.test(from.reply_to)) to.reply_to = from.reply_to;
+  if (Array.isArray(from.mentions)) to.mentions = from.mentions.filter((m) => typeof m === "string");
+  if (typeof from.edited_at === "string") to.edited_at = from.edited_at;
+  if (from.deleted === true) {
+    to.deleted = true;
+    to.message = "";
+    if (typeof from.deleted_at === "string") to.deleted_at = from.deleted_at;
+  }
+  if (Array.isArray(from.reactions) && !to.deleted) to.reactions = from.reactions;
+}
+var Timeline = class {
+  constructor() {
+    this.items = /* @__PURE__ */ new Map();
+    /** Keys sorted as strings: ids (12 digits) < notices ("<id>~n") < pending ("p…"). */
+    this.order = [];
+    /** Ids of stored messages seen (held, or dropped as a second copy of a client_id). */
+    this.ids = /* @__PURE__ */ new Set();
+    /** client_ids of the stored messages held. */
+    this.clientIds = /* @__PURE__ */ new Set();
+    /** client_id → key of a message not acknowledged yet. */
+    this.pending = /* @__PURE__ */ new Map();
+    /** client_ids this client sent (their messages show "sent"). */
+    this.sentHere = /* @__PURE__ */ new Set();
+    this.notices = [];
+    /** The id up to which nothing is missing; null until the first room_joined. */
+    this.lastId = null;
+    this.maxId = 0;
+    this.localSeq = 0;
+  }
+  get keys() {
+    return this.order;
+  }
+  get(key) {
+    return this.items.get(key);
+  }
+  indexOf(key) {
+    const index = this.search(key);
+    return this.order[index] === key ? index : -1;
+  }
+  /** Every item, in display order. */
+  list() {
+    return this.order.map((key) => this.items.get(key));
+  }
+  /** The stored messages, oldest first. */
+  messages() {
+    return this.list().filter((item) => item.kind === "message");
+  }
+  /** The stored message with this id, if held. */
+  message(id) {
+    const item = this.items.get(id);
+    return item?.kind === "message" ? item : void 0;
+  }
+  /** The smallest message id held, or null when none. */
+  oldestId() {
+    for (const key of this.order) if (this.items.get(key)?.kind === "message") return Number(key);
+    return null;
+  }
+  /** A held message's new state (an edit, a deletion, reactions); nothing when not held. */
+  replaceMessage(item) {
+    if (this.items.get(item.key)?.kind !== "message") return [];
+    this.items.set(item.key, item);
+    return [{ op: "upsert", item }];
+  }
+  /** Merge stored messages (history, live, acks); returns the changes. */
+  addMessages(messages) {
+    const changes = [];
+    for (const raw of messages) {
+      const message = raw;
+      if (!message || typeof message.id !== "string" || !ID_PATTERN.test(message.id)) continue;
+      const clientId = typeof message.client_id === "string" && message.client_id ? message.client_id : void 0;
+      const pendingKey = clientId ? this.pending.get(clientId) : void 0;
+      const seen = this.ids.has(message.id) || clientId !== void 0 && this.clientIds.has(clientId);
+      this.ids.add(message.id);
+      this.maxId = Math.max(this.maxId, Number(message.id));
+      if (seen) {
+        if (pendingKey) changes.push(this.remove(pendingKey));
+        if (clientId) this.pending.delete(clientId);
+        continue;
+      }
+      const item = {
+        key: message.id,
+        kind: "message",
+        id: message.id,
+        username: String(message.username ?? ""),
+        message: String(message.message ?? ""),
+        timestamp: String(message.timestamp ?? ""),
+        room: String(message.room ?? ""),
+        type: message.type ?? "message",
+        status: clientId && this.sentHere.has(clientId) ? "sent" : null
+      };
+      if (clientId) {
+        item.client_id = clientId;
+        this.clientIds.add(clientId);
+      }
+      copyProtocol2Fields(message, item);
+      if (pendingKey) {
+        this.drop(pendingKey);
+        this.pending.delete(clientId);
+      }
+      this.put(item);
+      changes.push(pendingKey ? { op: "upsert", item, replaces: pendingKey } : { op: "upsert", item });
+    }
+    this.advance();
+    return changes;
+  }
+  /** The first room_joined: from here on every id after `lastId` is expected. */
+  begin() {
+    if (this.lastId === null) this.lastId = this.maxId;
+    this.advance();
+  }
+  /** True when an id above `lastId` is held but one between is missing. */
+  hasGap() {
+    return this.lastId !== null && this.maxId > this.lastId;
+  }
+  /** get_history since_id answered up to `id`: nothing before it is missing any more. */
+  acceptFetched(id) {
+    if (this.lastId === null) return;
+    this.lastId = Math.max(this.lastId, id);
+    this.advance();
+  }
+  /** The server no longer has the missing ids (capped/expired): jump to the next held. */
+  skipHole() {
+    if (this.lastId === null) return;
+    let next = Infinity;
+    for (const id of this.ids) {
+      const n = Number(id);
+      if (n > this.lastId && n < next) next = n;
+    }
+    if (next !== Infinity) this.lastId = next;
+    this.advance();
+  }
+  /**
+   * Ids only grow, so a history whose newest id is below one held, or a held id now naming
+   * another message, means the room's numbering restarted (history expired, store wiped).
+   */
+  restartedBy(history) {
+    if (this.ids.size === 0) return false;
+    let newest = 0;
+    for (const raw of history) {
+      const m = raw;
+      const n = parseId(m?.id);
+      if (Number.isNaN(n)) continue;
+      newest = Math.max(newest, n);
+      const held = this.message(m?.id);
+      if (held && (held.timestamp !== m?.timestamp || held.username !== m?.username)) return true;
+    }
+    return newest < this.maxId;
+  }
+  /** Forget every stored message and notice; pending messages stay (they go again). */
+  reset() {
+    const changes = [];
+    for (const key of [...this.order]) {
+      if (this.items.get(key)?.kind !== "pending") changes.push(this.remove(key));
+    }
+    this.ids.clear();
+    this.clientIds.clear();
+    this.notices.length = 0;
+    this.lastId = null;
+    this.maxId = 0;
+    return changes;
+  }
+  /** A message this client sends, shown at the bottom until its ack. */
+  addPending({
+    client_id,
+    message,
+    username,
+    timestamp,
+    reply_to,
+    quote
+  }) {
+    this.sentHere.add(client_id);
+    this.localSeq += 1;
+    const key = `p${pad(this.localSeq)}`;
+    const item = { key, kind: "pending", client_id, username, message, timestamp, status: "pending", error: null };
+    if (reply_to) {
+      item.reply_to = reply_to;
+      item.quote = quote ?? null;
+    }
+    this.put(item);
+    this.pending.set(client_id, key);
+    return [{ op: "upsert", item }];
+  }
+  /** Change the state of a pending message ('pending' | 'failed', with an error). */
+  updatePending(clientId, patch) {
+    const key = this.pending.get(clientId);
+    if (!key) return [];
+    const item = { ...this.items.get(key), ...patch };
+    this.items.set(key, item);
+    return [{ op: "upsert", item }];
+  }
+  removePending(clientId) {
+    const key = this.pending.get(clientId);
+    if (!key) return [];
+    this.pending.delete(clientId);
+    return [this.remove(key)];
+  }
+  isPending(clientId) {
+    return this.pending.has(clientId);
+  }
+  /** A local notice placed after the newest message held now; the view words it. */
+  addNotice(variant, params = {}) {
+    this.localSeq += 1;
+    const key = `${formatId(this.maxId)}~${pad(this.localSeq)}`;
+    const item = { key, kind: "notice", variant, params };
+    this.put(item);
+    this.notices.push(key);
+    const changes = [{ op: "upsert", item }];
+    while (this.notices.length > MAX_NOTICES) {
+      const oldest = this.notices.shift();
+      if (this.items.has(oldest)) changes.push(this.remove(oldest));
+    }
+    return changes;
+  }
+  removeNotice(key) {
+    if (!this.items.has(key)) return [];
+    const index = this.notices.indexOf(key);
+    if (index >= 0) this.notices.splice(index, 1);
+    return [this.remove(key)];
+  }
+  advance() {
+    if (this.lastId === null) return;
+    while (this.ids.has(formatId(this.lastId + 1))) this.lastId += 1;
+  }
+  search(key) {
+    let low = 0;
+    let high = this.order.length;
+    while (low < high) {
+      const mid = low + high >> 1;
+      if (this.order[mid] < key) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+  put(item) {
+    const index = this.search(item.key);
+    if (this.order[index] !== item.key) this.order.splice(index, 0, item.key);
+    this.items.set(item.key, item);
+  }
+  drop(key) {
+    const index = this.indexOf(key);
+    if (index >= 0) this.order.splice(index, 1);
+    this.items.delete(key);
+  }
+  remove(key) {
+    this.drop(key);
+    return { op: "remove", key };
+  }
+};
+
+// src/log.ts
+var POSITION = new RegExp(`^(\\d{${ID_DIGITS}})(?:\\.(\\d{${ID_DIGITS}}))?$`);
+function parsePosition(position) {
+  if (typeof position !== "string") return null;
+  const match = POSITION.exec(position);
+  if (!match) return null;
+  return { messageId: Number(match[1]), counter: match[2] === void 0 ? null : Number(match[2]) };
+}
+function formatPosition(messageId, counter) {
+  const head = formatId(messageId);
+  return counter === void 0 || counter === null ? head : `${head}.${formatId(counter)}`;
+}
+function laterPosition(a, b) {
+  return a >= b ? a : b;
+}
+var LogCursor = class {
+  constructor() {
+    /** The last counter held with no hole before it; null until the room told us one. */
+    this.counter = null;
+    /** Its position. */
+    this.position = null;
+    /** Counters held above `counter` (after a jump), with their positions. */
+    this.ahead = /* @__PURE__ */ new Map();
+  }
+  /** room_joined's log_id on a first join: the events up to it are in the messages' state. */
+  start(logId) {
+    const parsed = parsePosition(logId);
+    if (!parsed || parsed.counter === null) return;
+    this.raise(parsed.counter, logId);
+  }
+  /**
+   * An event arrived at `position`. True when it is new here (not a copy of one held); a
+   * counter above the next one expected leaves a hole (`hasGap`).
+   */
+  note(position) {
+    const parsed = parsePosition(position);
+    if (!parsed || parsed.counter === null) return false;
+    const n = parsed.counter;
+    if (this.counter === null) {
+      this.raise(n, position);
+      return true;
+    }
+    if (n <= this.counter || this.ahead.has(n)) return false;
+    if (n === this.counter + 1) this.raise(n, position);
+    else this.ahead.set(n, position);
+    return true;
+  }
+  /** True when a counter was seen above one still missing. */
+  hasGap() {
+    return this.ahead.size > 0;
+  }
+  /**
+   * get_history covered the log up to `cursor` without a hole: every event at or before it
+   * is held or folded into a message's state, whether or not it came as an event.
+   */
+  covered(cursor) {
+    const parsed = parsePosition(cursor);
+    if (!parsed) return;
+    if (parsed.counter !== null) this.raise(parsed.counter, cursor);
+    for (const [n, position] of [...this.ahead]) if (position <= cursor) this.raise(n, position);
+  }
+  /** The missing counters are gone for good (nothing came for them): jump to the next held. */
+  skipHole() {
+    if (this.ahead.size === 0) return;
+    const next = Math.min(...this.ahead.keys());
+    this.raise(next, this.ahead.get(next));
+  }
+  /**
+   * Where catch-up starts: the highest position held with no hole before it, given `lastId`,
+   * the last message id held without a hole.
+   */
+  since(lastId) {
+    const messages = formatId(lastId);
+    if (this.position === null || this.counter === null) return messages;
+    const eventsAt = parsePosition(this.position)?.messageId ?? 0;
+    if (lastId < eventsAt) return messages;
+    if (this.hasGap()) return this.position;
+    return laterPosition(messages, this.position);
+  }
+  /** The room's numbering restarted: forget everything. */
+  reset() {
+    this.counter = null;
+    this.position = null;
+    this.ahead.clear();
+  }
+  raise(n, position) {
+    if (this.counter === null || n > this.counter) {
+      this.counter = n;
+      this.position = position;
+    }
+    for (const key of [...this.ahead.keys()]) if (key <= this.counter) this.ahead.delete(key);
+    while (this.ahead.has(this.counter + 1)) {
+      const next = this.counter + 1;
+      this.position = this.ahead.get(next);
+      this.counter = next;
+      this.ahead.delete(next);
+    }
+  }
+};
+
 // src/validation.ts
 var USERNAME_ERROR = ERRORS.username;
 var ROOM_ERROR = ERRORS.room;
@@ -237,8 +596,9 @@ var Outbox = class {
   values() {
     return [...this.entries.values()];
   }
-  add(clientId, text, timestamp) {
+  add(clientId, text, timestamp, replyTo) {
     const entry = { clientId, text, timestamp, state: "queued", attempts: 0, sends: 0, generation: -1, timer: null };
+    if (replyTo) entry.replyTo = replyTo;
     this.entries.set(clientId, entry);
     this.save();
     return entry;
@@ -279,7 +639,11 @@ var Outbox = class {
   }
   save() {
     if (!this.store) return;
-    const saved = this.values().map(({ clientId, text, timestamp }) => ({ client_id: clientId, text, timestamp }));
+    const saved = this.values().map(({ clientId, text, timestamp, replyTo }) => {
+      const entry = { client_id: clientId, text, timestamp };
+      if (replyTo) entry.reply_to = replyTo;
+      return entry;
+    });
     try {
       this.store.save(saved);
     } catch {
@@ -287,238 +651,684 @@ var Outbox = class {
   }
 };
 
-// src/socket.ts
-var DEFAULT_SOCKET_OPTIONS = {
-  path: "/socket.io/",
-  autoConnect: false,
-  reconnection: true,
-  reconnectionDelay: 500,
-  reconnectionDelayMax: 5e3,
-  timeout: 1e4
-};
-
-// src/timeline.ts
-var ID_DIGITS = 12;
-var ID_PATTERN = /^\d{12}$/;
-var MAX_NOTICES = 200;
-var formatId = (n) => String(n).padStart(ID_DIGITS, "0");
-function parseId(id) {
-  return typeof id === "string" && /^\d{1,15}$/.test(id) ? Number(id) : NaN;
+// src/mentions.ts
+var NAME_CHAR = /[\p{L}\p{M}\p{N}._-]/u;
+var TRAILING = /^[._-]*$/;
+function mentionsMe(mentions, username) {
+  return Array.isArray(mentions) && mentions.some((name) => typeof name === "string" && sameName(name, username));
 }
-var pad = (n) => String(n).padStart(8, "0");
-var Timeline = class {
-  constructor() {
-    this.items = /* @__PURE__ */ new Map();
-    /** Keys sorted as strings: ids (12 digits) < notices ("<id>~n") < pending ("p…"). */
-    this.order = [];
-    /** Ids of stored messages seen (held, or dropped as a second copy of a client_id). */
-    this.ids = /* @__PURE__ */ new Set();
-    /** client_ids of the stored messages held. */
-    this.clientIds = /* @__PURE__ */ new Set();
-    /** client_id → key of a message not acknowledged yet. */
-    this.pending = /* @__PURE__ */ new Map();
-    /** client_ids this client sent (their messages show "sent"). */
-    this.sentHere = /* @__PURE__ */ new Set();
-    this.notices = [];
-    /** The id up to which nothing is missing; null until the first room_joined. */
-    this.lastId = null;
-    this.maxId = 0;
-    this.localSeq = 0;
-  }
-  get keys() {
-    return this.order;
-  }
-  get(key) {
-    return this.items.get(key);
-  }
-  indexOf(key) {
-    const index = this.search(key);
-    return this.order[index] === key ? index : -1;
-  }
-  /** Every item, in display order. */
-  list() {
-    return this.order.map((key) => this.items.get(key));
-  }
-  /** The stored messages, oldest first. */
-  messages() {
-    return this.list().filter((item) => item.kind === "message");
-  }
-  /** The stored message with this id, if held. */
-  message(id) {
-    const item = this.items.get(id);
-    return item?.kind === "message" ? item : void 0;
-  }
-  /** Merge stored messages (history, live, acks); returns the changes. */
-  addMessages(messages) {
-    const changes = [];
-    for (const raw of messages) {
-      const message = raw;
-      if (!message || typeof message.id !== "string" || !ID_PATTERN.test(message.id)) continue;
-      const clientId = typeof message.client_id === "string" && message.client_id ? message.client_id : void 0;
-      const pendingKey = clientId ? this.pending.get(clientId) : void 0;
-      const seen = this.ids.has(message.id) || clientId !== void 0 && this.clientIds.has(clientId);
-      this.ids.add(message.id);
-      this.maxId = Math.max(this.maxId, Number(message.id));
-      if (seen) {
-        if (pendingKey) changes.push(this.remove(pendingKey));
-        if (clientId) this.pending.delete(clientId);
+function mentionParts(text, mentions) {
+  const names = [...new Set((mentions ?? []).filter((m) => typeof m === "string" && m))].sort((a, b) => b.length - a.length);
+  if (!names.length || !text.includes("@")) return text ? [{ text }] : [];
+  const parts = [];
+  let plain = "";
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === "@" && (i === 0 || !NAME_CHAR.test(previousChar(text, i)))) {
+      const run = nameRun(text, i + 1);
+      const name = names.find((n) => run.startsWith(n) && TRAILING.test(run.slice(n.length)));
+      if (name) {
+        if (plain) parts.push({ text: plain });
+        plain = "";
+        parts.push({ text: `@${name}`, mention: name });
+        i += 1 + name.length;
         continue;
       }
-      const item = {
-        key: message.id,
-        kind: "message",
-        id: message.id,
-        username: String(message.username ?? ""),
-        message: String(message.message ?? ""),
-        timestamp: String(message.timestamp ?? ""),
-        room: String(message.room ?? ""),
-        type: message.type ?? "message",
-        status: clientId && this.sentHere.has(clientId) ? "sent" : null
-      };
-      if (clientId) {
-        item.client_id = clientId;
-        this.clientIds.add(clientId);
-      }
-      if (pendingKey) {
-        this.drop(pendingKey);
-        this.pending.delete(clientId);
-      }
-      this.put(item);
-      changes.push(pendingKey ? { op: "upsert", item, replaces: pendingKey } : { op: "upsert", item });
     }
-    this.advance();
-    return changes;
+    plain += text[i];
+    i += 1;
   }
-  /** The first room_joined: from here on every id after `lastId` is expected. */
-  begin() {
-    if (this.lastId === null) this.lastId = this.maxId;
-    this.advance();
+  if (plain) parts.push({ text: plain });
+  return parts;
+}
+function previousChar(text, index) {
+  const code = text.charCodeAt(index - 1);
+  return code >= 56320 && code <= 57343 && index >= 2 ? text.slice(index - 2, index) : text[index - 1];
+}
+function nameRun(text, index) {
+  let run = "";
+  for (const char of text.slice(index)) {
+    if (!NAME_CHAR.test(char)) break;
+    run += char;
   }
-  /** True when an id above `lastId` is held but one between is missing. */
-  hasGap() {
-    return this.lastId !== null && this.maxId > this.lastId;
-  }
-  /** get_history since_id answered up to `id`: nothing before it is missing any more. */
-  acceptFetched(id) {
-    if (this.lastId === null) return;
-    this.lastId = Math.max(this.lastId, id);
-    this.advance();
-  }
-  /** The server no longer has the missing ids (capped/expired): jump to the next held. */
-  skipHole() {
-    if (this.lastId === null) return;
-    let next = Infinity;
-    for (const id of this.ids) {
-      const n = Number(id);
-      if (n > this.lastId && n < next) next = n;
-    }
-    if (next !== Infinity) this.lastId = next;
-    this.advance();
+  return run;
+}
+
+// src/reactions.ts
+var ReactionState = class {
+  /** `identity` folds look-alike names into one key (usernameIdentity). */
+  constructor(identity) {
+    this.identity = identity;
+    this.emoji = /* @__PURE__ */ new Map();
   }
   /**
-   * Ids only grow, so a history whose newest id is below one held, or a held id now naming
-   * another message, means the room's numbering restarted (history expired, store wiped).
+   * The message's reactions as of log position `at` (a history page or room_joined).
+   * True when anything changed.
    */
-  restartedBy(history) {
-    if (this.ids.size === 0) return false;
-    let newest = 0;
-    for (const raw of history) {
-      const m = raw;
-      const n = parseId(m?.id);
-      if (Number.isNaN(n)) continue;
-      newest = Math.max(newest, n);
-      const held = this.message(m?.id);
-      if (held && (held.timestamp !== m?.timestamp || held.username !== m?.username)) return true;
+  snapshot(reactions, at) {
+    const before = this.signature();
+    const listed = /* @__PURE__ */ new Set();
+    for (const reaction of Array.isArray(reactions) ? reactions : []) {
+      if (!reaction || typeof reaction.emoji !== "string") continue;
+      listed.add(reaction.emoji);
+      const state = this.state(reaction.emoji);
+      if (at >= state.at) {
+        state.count = Math.max(0, Number(reaction.count) || 0);
+        state.at = at;
+      }
+      const names = /* @__PURE__ */ new Set();
+      for (const name of Array.isArray(reaction.users) ? reaction.users : []) {
+        if (typeof name !== "string") continue;
+        const key = this.identity(name);
+        names.add(key);
+        const mark = state.users.get(key);
+        if (!mark || at >= mark.at) state.users.set(key, { name, on: true, at });
+      }
+      for (const [key, mark] of state.users) if (!names.has(key) && at >= mark.at) state.users.set(key, { ...mark, on: false, at });
+      if (at >= state.me.at) state.me = { on: Boolean(reaction.me), at };
     }
-    return newest < this.maxId;
+    for (const [emoji, state] of this.emoji) {
+      if (listed.has(emoji)) continue;
+      if (at >= state.at) state.count = 0;
+      for (const [key, mark] of state.users) if (at >= mark.at) state.users.set(key, { ...mark, on: false, at });
+      if (at >= state.me.at) state.me = { on: false, at };
+    }
+    return this.signature() !== before;
   }
-  /** Forget every stored message and notice; pending messages stay (they go again). */
+  /** One reaction event at log position `at`; `mine` when its user is us. True when it changed anything. */
+  event(emoji, username, added, count, at, mine) {
+    const before = this.signature();
+    const state = this.state(emoji);
+    if (at > state.at) {
+      state.count = Math.max(0, Number(count) || 0);
+      state.at = at;
+    }
+    const key = this.identity(username);
+    const mark = state.users.get(key);
+    if (!mark || at > mark.at) state.users.set(key, { name: username, on: added, at });
+    if (mine && at > state.me.at) state.me = { on: added, at };
+    return this.signature() !== before;
+  }
+  /** The message was deleted: its reactions are gone. */
+  clear() {
+    this.emoji.clear();
+  }
+  /** What a view shows: every emoji with a count, in the order they first appeared. */
+  list() {
+    const out = [];
+    for (const [emoji, state] of this.emoji) {
+      if (state.count <= 0) continue;
+      const users = [...state.users.values()].filter((m) => m.on).map((m) => m.name);
+      out.push({ emoji, count: state.count, users, me: state.me.on });
+    }
+    return out;
+  }
+  state(emoji) {
+    let state = this.emoji.get(emoji);
+    if (!state) {
+      state = { count: 0, at: "", users: /* @__PURE__ */ new Map(), me: { on: false, at: "" } };
+      this.emoji.set(emoji, state);
+    }
+    return state;
+  }
+  signature() {
+    return JSON.stringify(this.list());
+  }
+};
+
+// src/roomlog.ts
+var EXCERPT_LENGTH = LIMITS.replyExcerpt;
+var RECENT_EVENTS = 500;
+function excerpt(text) {
+  const chars = [...text];
+  return chars.length <= EXCERPT_LENGTH ? text : `${chars.slice(0, EXCERPT_LENGTH - 1).join("")}…`;
+}
+function previewOf(message) {
+  const deleted = message.deleted === true;
+  return { id: message.id, username: message.username, excerpt: deleted ? "" : excerpt(message.message), deleted };
+}
+function isRoomEvent(value) {
+  const e = value;
+  return !!e && typeof e === "object" && parsePosition(e.id)?.counter != null && typeof e.message_id === "string" && !Number.isNaN(parseId(e.message_id)) && (e.type === "edit" || e.type === "delete" || e.type === "reaction");
+}
+var RoomLog = class {
+  /** `me` is our name in this room as the server spells it. */
+  constructor(timeline, me) {
+    this.timeline = timeline;
+    this.me = me;
+    this.cursor = new LogCursor();
+    this.states = /* @__PURE__ */ new Map();
+    /** id of an original → ids of the held replies quoting it. */
+    this.replies = /* @__PURE__ */ new Map();
+    /** Quotes of originals not held: from reply_preview, a fetch, or events on them. */
+    this.quotes = /* @__PURE__ */ new Map();
+    this.recent = [];
+  }
+  // ---- Position ------------------------------------------------------------------
+  /** Where catch-up starts: the highest log position held with no hole before it. */
+  position() {
+    return this.cursor.since(this.timeline.lastId ?? 0);
+  }
+  /** A message id or an event counter jumped: get_history since position() is due. */
+  hasGap() {
+    return this.timeline.hasGap() || this.cursor.hasGap();
+  }
+  /** The first room_joined (or after a restart): everything up to `logId` is in the list. */
+  begin(logId) {
+    this.timeline.begin();
+    this.cursor.start(logId);
+  }
+  /** A get_history page covered the log up to `cursor` with no hole. */
+  covered(cursor) {
+    const parsed = parsePosition(cursor);
+    if (!parsed) return;
+    this.timeline.acceptFetched(parsed.messageId);
+    this.cursor.covered(cursor);
+  }
+  /** The room's numbering restarted: forget every message and event. */
   reset() {
+    this.states.clear();
+    this.replies.clear();
+    this.quotes.clear();
+    this.recent = [];
+    this.cursor.reset();
+    return this.timeline.reset();
+  }
+  // ---- Messages --------------------------------------------------------------------
+  /**
+   * Merge messages in their state as of log position `at` (room_joined's log_id, a page's
+   * cursor, or, for a page with no cursor, the position when it was asked for: a lower
+   * bound, which is enough since every change is idempotent).
+   */
+  addMessages(messages, at) {
+    const changes = this.timeline.addMessages(messages);
+    const added = new Set(changes.flatMap((c) => c.op === "upsert" && c.item.kind === "message" ? [c.item.key] : []));
+    const touched = /* @__PURE__ */ new Set();
+    for (const raw of messages) {
+      const message = raw;
+      if (!message || typeof message.id !== "string") continue;
+      const held = this.timeline.message(message.id);
+      if (!held) continue;
+      if (typeof message.reply_to === "string" && held.reply_to === message.reply_to) {
+        this.indexReply(message.reply_to, held.id);
+        const preview = message.reply_preview;
+        if (preview && typeof preview === "object" && !this.timeline.message(message.reply_to)) this.keepQuote(message.reply_to, preview);
+      }
+      if (added.has(message.id)) {
+        this.states.set(message.id, this.stateOf(message, at));
+        touched.add(message.id);
+      } else if (this.mergeState(message.id, message, at)) {
+        touched.add(message.id);
+      }
+    }
+    for (const event of this.recent) if (touched.has(event.message_id) && event.id > at) this.applyToState(event);
+    for (const id of [...touched]) for (const reply of this.replies.get(id) ?? []) touched.add(reply);
+    for (const id of touched) {
+      const held = this.timeline.message(id);
+      if (!held) continue;
+      const item = this.render(held);
+      if (added.has(id)) Object.assign(held, item);
+      else changes.push(...this.timeline.replaceMessage(item));
+    }
+    return { changes: compact(changes), added };
+  }
+  // ---- Events ----------------------------------------------------------------------
+  /** Apply one room event; `fresh` is false for a copy of one held already. */
+  applyEvent(raw) {
+    if (!isRoomEvent(raw)) return { changes: [], fresh: false };
+    const event = raw;
+    const fresh = this.cursor.note(event.id);
+    this.recent.push(event);
+    if (this.recent.length > RECENT_EVENTS) this.recent = this.recent.slice(-RECENT_EVENTS);
     const changes = [];
-    for (const key of [...this.order]) {
-      if (this.items.get(key)?.kind !== "pending") changes.push(this.remove(key));
+    const held = this.timeline.message(event.message_id);
+    if (held) {
+      if (!this.applyToState(event)) return { changes, fresh };
+      changes.push(...this.timeline.replaceMessage(this.render(held)));
+    } else if (event.type !== "reaction" && this.quotes.has(event.message_id)) {
+      this.quotes.set(event.message_id, previewOf(event.message));
+    } else {
+      return { changes, fresh };
     }
-    this.ids.clear();
-    this.clientIds.clear();
-    this.notices.length = 0;
-    this.lastId = null;
-    this.maxId = 0;
-    return changes;
+    if (event.type !== "reaction") changes.push(...this.rerenderReplies(event.message_id));
+    return { changes, fresh };
   }
-  /** A message this client sends, shown at the bottom until its ack. */
-  addPending({ client_id, message, username, timestamp }) {
-    this.sentHere.add(client_id);
-    this.localSeq += 1;
-    const key = `p${pad(this.localSeq)}`;
-    const item = { key, kind: "pending", client_id, username, message, timestamp, status: "pending", error: null };
-    this.put(item);
-    this.pending.set(client_id, key);
-    return [{ op: "upsert", item }];
+  // ---- Quotes ------------------------------------------------------------------------
+  /** The quote of message `id`: held, else a preview or a fetched copy; null when unknown. */
+  quote(id) {
+    const held = this.timeline.message(id);
+    if (held) return previewOf(held);
+    return this.quotes.get(id) ?? null;
   }
-  /** Change the state of a pending message ('pending' | 'failed', with an error). */
-  updatePending(clientId, patch) {
-    const key = this.pending.get(clientId);
-    if (!key) return [];
-    const item = { ...this.items.get(key), ...patch };
-    this.items.set(key, item);
-    return [{ op: "upsert", item }];
+  /** Originals quoted by held replies whose quote is unknown (to fetch). */
+  missingQuotes() {
+    const out = [];
+    for (const id of this.replies.keys()) if (this.quote(id) === null) out.push(id);
+    return out;
   }
-  removePending(clientId) {
-    const key = this.pending.get(clientId);
-    if (!key) return [];
-    this.pending.delete(clientId);
-    return [this.remove(key)];
+  /** A fetched original (or a stand-in saying it is gone): the replies quoting it show it. */
+  setQuote(id, preview) {
+    if (this.timeline.message(id)) return [];
+    this.quotes.set(id, preview);
+    return this.rerenderReplies(id);
   }
-  isPending(clientId) {
-    return this.pending.has(clientId);
-  }
-  /** A local notice placed after the newest message held now; the view words it. */
-  addNotice(variant, params = {}) {
-    this.localSeq += 1;
-    const key = `${formatId(this.maxId)}~${pad(this.localSeq)}`;
-    const item = { key, kind: "notice", variant, params };
-    this.put(item);
-    this.notices.push(key);
-    const changes = [{ op: "upsert", item }];
-    while (this.notices.length > MAX_NOTICES) {
-      const oldest = this.notices.shift();
-      if (this.items.has(oldest)) changes.push(this.remove(oldest));
+  /** The replies quoting `id` render again (the original changed or arrived). */
+  rerenderReplies(id) {
+    const changes = [];
+    for (const reply of this.replies.get(id) ?? []) {
+      const held = this.timeline.message(reply);
+      if (held) changes.push(...this.timeline.replaceMessage(this.render(held)));
     }
     return changes;
   }
-  removeNotice(key) {
-    if (!this.items.has(key)) return [];
-    const index = this.notices.indexOf(key);
-    if (index >= 0) this.notices.splice(index, 1);
-    return [this.remove(key)];
-  }
-  advance() {
-    if (this.lastId === null) return;
-    while (this.ids.has(formatId(this.lastId + 1))) this.lastId += 1;
-  }
-  search(key) {
-    let low = 0;
-    let high = this.order.length;
-    while (low < high) {
-      const mid = low + high >> 1;
-      if (this.order[mid] < key) low = mid + 1;
-      else high = mid;
+  /** Our name changed (the server's spelling): `mentionsMe` is worked out again. */
+  refreshMentions() {
+    const changes = [];
+    for (const held of this.timeline.messages()) {
+      if (!held.mentions?.length) continue;
+      const mine = mentionsMe(held.mentions, this.me());
+      if (mine !== Boolean(held.mentionsMe)) changes.push(...this.timeline.replaceMessage({ ...held, mentionsMe: mine }));
     }
-    return low;
+    return changes;
   }
-  put(item) {
-    const index = this.search(item.key);
-    if (this.order[index] !== item.key) this.order.splice(index, 0, item.key);
-    this.items.set(item.key, item);
+  // ---- State -------------------------------------------------------------------------
+  stateOf(message, at) {
+    const state = {
+      text: typeof message.message === "string" ? message.message : "",
+      editedAt: typeof message.edited_at === "string" ? message.edited_at : "",
+      deleted: false,
+      reactions: new ReactionState(usernameIdentity)
+    };
+    if (Array.isArray(message.mentions)) state.mentions = message.mentions;
+    if (message.deleted === true) this.tombstone(state, message);
+    else state.reactions.snapshot(message.reactions, at);
+    return state;
   }
-  drop(key) {
-    const index = this.indexOf(key);
-    if (index >= 0) this.order.splice(index, 1);
-    this.items.delete(key);
+  /** A held message's state from a snapshot; true when it changed. */
+  mergeState(id, message, at) {
+    const state = this.states.get(id);
+    if (!state || state.deleted) return false;
+    if (message.deleted === true) return this.tombstone(state, message);
+    let changed = false;
+    if (typeof message.edited_at === "string" && message.edited_at > state.editedAt) changed = this.takeEdit(state, message);
+    if (Array.isArray(message.reactions) && state.reactions.snapshot(message.reactions, at)) changed = true;
+    return changed;
   }
-  remove(key) {
-    this.drop(key);
-    return { op: "remove", key };
+  /** Apply an event to its held message's state; true when it changed. */
+  applyToState(event) {
+    const state = this.states.get(event.message_id);
+    if (!state || state.deleted) return false;
+    if (event.type === "delete") return this.tombstone(state, event.message ?? {});
+    if (event.type === "edit") {
+      const message = event.message ?? {};
+      if (message.deleted === true) return this.tombstone(state, message);
+      if (typeof message.edited_at !== "string" || message.edited_at <= state.editedAt) return false;
+      return this.takeEdit(state, message);
+    }
+    const mine = sameName(event.username, this.me());
+    return state.reactions.event(event.emoji, event.username, Boolean(event.added), event.count, event.id, mine);
+  }
+  takeEdit(state, message) {
+    state.editedAt = message.edited_at;
+    if (typeof message.message === "string") state.text = message.message;
+    if (Array.isArray(message.mentions)) state.mentions = message.mentions;
+    else delete state.mentions;
+    return true;
+  }
+  tombstone(state, message) {
+    state.deleted = true;
+    state.text = "";
+    delete state.mentions;
+    if (typeof message.deleted_at === "string") state.deletedAt = message.deleted_at;
+    state.reactions.clear();
+    return true;
+  }
+  /** The entry a view shows: the state's reactions, the quote, whether it mentions us. */
+  render(held) {
+    const state = this.states.get(held.id);
+    const item = { ...held };
+    if (state) {
+      item.message = state.text;
+      if (state.editedAt) item.edited_at = state.editedAt;
+      if (state.mentions) item.mentions = state.mentions;
+      else delete item.mentions;
+      if (state.deleted) {
+        item.deleted = true;
+        if (state.deletedAt) item.deleted_at = state.deletedAt;
+        delete item.reactions;
+      } else {
+        item.reactions = state.reactions.list();
+      }
+    }
+    if (item.reply_to) item.quote = this.quote(item.reply_to);
+    item.mentionsMe = !item.deleted && mentionsMe(item.mentions, this.me());
+    return item;
+  }
+  indexReply(original, reply) {
+    let set = this.replies.get(original);
+    if (!set) {
+      set = /* @__PURE__ */ new Set();
+      this.replies.set(original, set);
+    }
+    set.add(reply);
+  }
+  keepQuote(id, preview) {
+    const known = this.quotes.get(id);
+    if (known?.deleted) return;
+    this.quotes.set(id, {
+      id,
+      username: typeof preview.username === "string" ? preview.username : "",
+      excerpt: typeof preview.excerpt === "string" ? preview.excerpt : "",
+      deleted: preview.deleted === true
+    });
+  }
+};
+function compact(changes) {
+  const out = [];
+  const at = /* @__PURE__ */ new Map();
+  for (const change of changes) {
+    if (change.op === "remove") {
+      out.push(change);
+      continue;
+    }
+    const index = at.get(change.item.key);
+    if (index === void 0) {
+      at.set(change.item.key, out.length);
+      out.push(change);
+    } else {
+      const first = out[index];
+      out[index] = first.replaces ? { op: "upsert", item: change.item, replaces: first.replaces } : { op: "upsert", item: change.item };
+    }
+  }
+  return out;
+}
+
+// src/history.ts
+var MAX_FILL_ROUNDS = 20;
+var MAX_HISTORY_PAGES = 1e3;
+var MAX_BACK_PAGES = 200;
+var QUOTE_FETCHES = 4;
+var RoomHistory = class {
+  constructor(room) {
+    this.room = room;
+    this.fill = null;
+    this.fillTimer = null;
+    this.olderKnown = null;
+    this.olderLoad = null;
+    this.quoteFetches = /* @__PURE__ */ new Set();
+  }
+  /** False once the oldest message of the room is held; null until known. */
+  get hasOlder() {
+    if (this.room.timeline.oldestId() === 1) return false;
+    return this.olderKnown;
+  }
+  /** room_joined brought `count` messages: a full page means more may lie before. */
+  joinedWith(count) {
+    if (this.olderKnown === null && count > 0) this.olderKnown = count >= LIMITS.historyLimit;
+  }
+  /** The connection dropped or the room closed: no retry pending. */
+  cancel() {
+    if (this.fillTimer) clearTimeout(this.fillTimer);
+    this.fillTimer = null;
+  }
+  // ---- Catch-up --------------------------------------------------------------------
+  fillIfGap() {
+    if (this.room.joined() && this.room.log.hasGap()) void this.fillFrom(this.room.log.position());
+  }
+  /**
+   * Fetch the log after `since` with get_history since_id, page after page while has_more.
+   * One fill runs per connection: a jump seen while it runs is covered by it, or by one more
+   * round from the new position.
+   */
+  fillFrom(since) {
+    const generation = this.room.generation();
+    if (this.fill && this.fill.generation === generation) return this.fill.done;
+    const fill = { generation, done: Promise.resolve() };
+    fill.done = (async () => {
+      try {
+        let from = since;
+        for (let round = 0; round < MAX_FILL_ROUNDS; round += 1) {
+          const reached = await this.fetchSince(from, generation);
+          if (reached === null) {
+            if (generation === this.room.generation() && this.room.joined()) this.scheduleFillRetry();
+            return;
+          }
+          if (reached <= from) {
+            this.room.timeline.skipHole();
+            this.room.log.cursor.skipHole();
+          }
+          if (!this.room.log.hasGap()) return;
+          from = this.room.log.position();
+        }
+      } finally {
+        if (this.fill === fill) this.fill = null;
+      }
+    })();
+    this.fill = fill;
+    return fill.done;
+  }
+  scheduleFillRetry() {
+    this.cancel();
+    this.fillTimer = setTimeout(() => {
+      this.fillTimer = null;
+      if (!this.room.closed()) this.fillIfGap();
+    }, this.room.backoff(1));
+  }
+  /** Pages get_history since_id from `from`; the position reached, or null on failure. */
+  async fetchSince(from, generation) {
+    let since = from;
+    for (let page = 0; page < MAX_HISTORY_PAGES; page += 1) {
+      const ack = await this.room.request(EVENTS.client.GET_HISTORY, { room: this.room.name, since_id: since });
+      if (ack === null || !ack.ok || generation !== this.room.generation()) return null;
+      const list = Array.isArray(ack.messages) ? ack.messages : [];
+      let reached = since;
+      for (const m of list) {
+        const n = parseId(m?.id);
+        if (!Number.isNaN(n) && formatId(n) > reached) reached = formatId(n);
+      }
+      const cursor = typeof ack.cursor === "string" && parsePosition(ack.cursor) ? ack.cursor : null;
+      if (cursor && cursor > reached) reached = cursor;
+      this.room.merge(list, reached);
+      for (const event of Array.isArray(ack.events) ? ack.events : []) this.room.applyEvent(event);
+      if (reached > since) this.room.log.covered(reached);
+      const stuck = reached <= since;
+      since = reached;
+      if (!ack.has_more || stuck) return since;
+    }
+    return since;
+  }
+  // ---- Older history ---------------------------------------------------------------
+  /** Fetch the page of history before the oldest message held; resolves to how many were new. */
+  loadOlder() {
+    if (this.olderLoad) return this.olderLoad;
+    const oldest = this.room.timeline.oldestId();
+    if (oldest === null || oldest <= 1 || this.olderKnown === false || !this.room.joined()) return Promise.resolve(0);
+    const generation = this.room.generation();
+    const at = this.room.log.position();
+    const load = (async () => {
+      try {
+        const ack = await this.room.request(EVENTS.client.GET_HISTORY, {
+          room: this.room.name,
+          before_id: formatId(oldest),
+          limit: LIMITS.historyLimit
+        });
+        if (ack === null || !ack.ok || generation !== this.room.generation()) return 0;
+        const list = Array.isArray(ack.messages) ? ack.messages : [];
+        const before = this.room.timeline.messages().length;
+        this.room.merge(list, at);
+        this.olderKnown = Boolean(ack.has_more) && list.length > 0;
+        return this.room.timeline.messages().length - before;
+      } finally {
+        this.olderLoad = null;
+      }
+    })();
+    this.olderLoad = load;
+    return load;
+  }
+  /** Load older history until message `id` is held (to scroll to a reply's original). */
+  async loadHistoryTo(id) {
+    const target = parseId(id);
+    if (Number.isNaN(target)) return false;
+    const key = formatId(target);
+    for (let page = 0; page < MAX_BACK_PAGES; page += 1) {
+      if (this.room.timeline.message(key)) return true;
+      const oldest = this.room.timeline.oldestId();
+      if (oldest !== null && oldest < target) return false;
+      const added = await this.loadOlder();
+      if (added === 0 && (this.olderKnown === false || !this.room.joined())) break;
+    }
+    return Boolean(this.room.timeline.message(key));
+  }
+  // ---- Quotes ----------------------------------------------------------------------
+  /** The quote of original `id`: known, else fetched (get_history before_id id+1, limit 1). */
+  async fetchQuote(id) {
+    const n = parseId(id);
+    if (Number.isNaN(n)) return null;
+    const key = formatId(n);
+    const known = this.room.log.quote(key);
+    if (known) return known;
+    if (!this.room.joined() || this.quoteFetches.has(key)) return null;
+    this.quoteFetches.add(key);
+    try {
+      const ack = await this.room.request(EVENTS.client.GET_HISTORY, { room: this.room.name, before_id: formatId(n + 1), limit: 1 });
+      if (ack === null || !ack.ok || this.room.closed()) return null;
+      const found = (Array.isArray(ack.messages) ? ack.messages : []).find((m) => m?.id === key);
+      const preview = found ? previewOf(found) : { id: key, username: "", excerpt: "", deleted: true };
+      this.room.apply(this.room.log.setQuote(key, preview));
+      return this.room.log.quote(key);
+    } finally {
+      this.quoteFetches.delete(key);
+    }
+  }
+  /** Fetch the quotes the held replies still lack, a few at a time. */
+  fetchMissingQuotes() {
+    if (!this.room.joined()) return;
+    for (const id of this.room.log.missingQuotes()) {
+      if (this.quoteFetches.size >= QUOTE_FETCHES) return;
+      if (!this.quoteFetches.has(id)) void this.fetchQuote(id);
+    }
+  }
+};
+
+// src/unread.ts
+var NONE = formatId(0);
+var ReadState = class {
+  /** `me` is our name in the room as the server spells it. */
+  constructor(timeline, me) {
+    this.timeline = timeline;
+    this.me = me;
+    /** Our marker: everything up to it was seen ("000000000000" when none). */
+    this.marker = NONE;
+    /** The marker the server acknowledged (or told in room_joined). */
+    this.serverMarker = NONE;
+    this.unread = 0;
+    this.mentions = 0;
+    /** Messages up to this id are in the counts room_joined gave; later ones are counted here. */
+    this.countedTo = 0;
+    /** The divider goes after this id; null before the first join. */
+    this.dividerFrom = null;
+    /**
+     * True when something was unread when the divider was placed: it stays while the person
+     * reads on. False: they were caught up, and reading moves it along (no divider above
+     * messages that arrive while they watch).
+     */
+    this.pinned = false;
+  }
+  /** room_joined: the server's marker and counts, up to `newestId`. */
+  joined(payload, newestId) {
+    this.countedTo = newestId;
+    if (typeof payload.read_id !== "string" || Number.isNaN(parseId(payload.read_id))) return;
+    const server = formatId(parseId(payload.read_id));
+    if (server > this.serverMarker) this.serverMarker = server;
+    if (server >= this.marker) {
+      this.marker = server;
+      this.unread = Math.max(0, Number(payload.unread) || 0);
+      this.mentions = Math.max(0, Number(payload.mentions) || 0);
+      for (const m of this.timeline.messages()) if (Number(m.id) > newestId) this.countLive(m);
+    }
+  }
+  /** A message shown for the first time: true when it counts as unread. */
+  count(item) {
+    if (Number(item.id) <= this.countedTo) return false;
+    return this.countLive(item);
+  }
+  countLive(item) {
+    if (item.deleted || item.id <= this.marker || this.mine(item)) return false;
+    this.unread += 1;
+    if (item.mentionsMe) this.mentions += 1;
+    return true;
+  }
+  /** Seen up to `id` (default: the newest held): true when the marker moved forward. */
+  mark(id) {
+    const target = id ?? (this.timeline.maxId > 0 ? formatId(this.timeline.maxId) : null);
+    if (target === null || Number.isNaN(parseId(target))) return false;
+    const marker = formatId(parseId(target));
+    if (marker <= this.marker) return false;
+    this.marker = marker;
+    this.recount();
+    if (!this.pinned && this.dividerFrom !== null) this.dividerFrom = marker;
+    return true;
+  }
+  /** The server acknowledged a marker. */
+  acknowledged(readId) {
+    if (typeof readId === "string" && !Number.isNaN(parseId(readId))) {
+      const marker = formatId(parseId(readId));
+      if (marker > this.serverMarker) this.serverMarker = marker;
+    }
+  }
+  /** Another tab or device of ours read up to `readId` (read_marker): true when ours moved. */
+  readElsewhere(readId) {
+    this.acknowledged(readId);
+    if (this.serverMarker <= this.marker) return false;
+    this.marker = this.serverMarker;
+    this.recount();
+    if (!this.pinned && this.dividerFrom !== null) this.dividerFrom = this.marker;
+    return true;
+  }
+  /** True when the server has an older marker than ours: mark_read is due. */
+  get behind() {
+    return this.serverMarker < this.marker;
+  }
+  /**
+   * Place the divider before the first message unread now (the room is opened). A person who
+   * never read the room (no marker) gets none: all of it is new, and a line above the
+   * first message would say nothing.
+   */
+  placeDivider() {
+    this.dividerFrom = this.marker === NONE ? formatId(this.timeline.maxId) : this.marker;
+    this.pinned = this.firstUnreadId !== null;
+  }
+  /** No divider until the room is opened again. */
+  clearDivider() {
+    this.dividerFrom = this.marker;
+    this.pinned = false;
+  }
+  /** The first message by someone else after the divider's marker; null when none. */
+  get firstUnreadId() {
+    if (this.dividerFrom === null) return null;
+    for (const m of this.timeline.messages()) if (m.id > this.dividerFrom && !m.deleted && !this.mine(m)) return m.id;
+    return null;
+  }
+  /** The room's numbering restarted. */
+  reset() {
+    this.marker = NONE;
+    this.serverMarker = NONE;
+    this.countedTo = 0;
+  }
+  /** The counts from the messages held after the marker. */
+  recount() {
+    let unread = 0;
+    let mentions = 0;
+    for (const m of this.timeline.messages()) {
+      if (m.id <= this.marker || m.deleted || this.mine(m)) continue;
+      unread += 1;
+      if (m.mentionsMe) mentions += 1;
+    }
+    this.unread = unread;
+    this.mentions = mentions;
+  }
+  mine(item) {
+    return sameName(item.username, this.me());
   }
 };
 
@@ -612,18 +1422,13 @@ var TypingWatch = class {
   }
 };
 
-// src/session.ts
-var MAX_FILL_ROUNDS = 20;
-var MAX_HISTORY_PAGES = 1e3;
+// src/room.ts
 function isMessage(value) {
   const m = value;
   return !!m && typeof m === "object" && !Number.isNaN(parseId(m.id)) && typeof m.username === "string" && typeof m.message === "string";
 }
-var ChatSession = class {
-  constructor(options) {
-    this.listeners = /* @__PURE__ */ new Map();
-    this.socket = null;
-    this.state = null;
+var RoomSession = class {
+  constructor(name, host, options) {
     this.roomUsers = [];
     this.roomCount = 0;
     /** Bumped on every connect, disconnect and forced rejoin: older answers are stale. */
@@ -631,43 +1436,583 @@ var ChatSession = class {
     this.joined = false;
     /** Joined and the outbox flushed: a new message may go at once without overtaking one. */
     this.sending = false;
-    this.everJoined = false;
-    this.stopped = false;
-    /** Where the current (re)join resumes from: the last id held without a hole. */
+    /** The first room_joined is merged and the divider placed: reading may move the marker. */
+    this.listed = false;
+    /** A view marked read while the first history was shown: done once it is listed. */
+    this.earlyMark = null;
+    this.closed = false;
+    /** Where the current (re)join resumes from: the log position held with no hole. */
     this.resumeFrom = null;
-    this.fill = null;
     this.joinAttempts = 0;
     this.joinTimer = null;
-    this.fillTimer = null;
-    this.reconnectTimer = null;
-    this.outstanding = /* @__PURE__ */ new Set();
+    this.markInFlight = false;
+    this.name = name;
+    this.host = host;
     this.options = options;
-    this.room = options.room;
     this.currentUsername = options.username;
     this.timeline = options.timeline ?? new Timeline();
     this.outbox = new Outbox(options.outboxStore);
+    this.log = new RoomLog(this.timeline, () => this.currentUsername);
+    this.reads = new ReadState(this.timeline, () => this.currentUsername);
+    this.history = new RoomHistory({
+      name,
+      log: this.log,
+      timeline: this.timeline,
+      request: (event, payload) => host.request(event, payload),
+      backoff: (attempts) => host.backoff(attempts),
+      generation: () => this.generation,
+      joined: () => this.joined,
+      closed: () => this.closed,
+      merge: (messages, at) => this.merge(messages, at),
+      applyEvent: (event) => this.applyEvent(event),
+      apply: (changes) => this.apply(changes)
+    });
+    this.typingSender = new TypingSender((isTyping) => this.emitTyping(isTyping), {
+      now: () => host.now(),
+      canSend: () => this.joined && host.connected()
+    });
+    this.typingWatch = new TypingWatch((names) => host.typing(this, names));
+  }
+  // ---- State -----------------------------------------------------------------------
+  get username() {
+    return this.currentUsername;
+  }
+  get isJoined() {
+    return this.joined;
+  }
+  get users() {
+    return this.roomUsers;
+  }
+  get userCount() {
+    return this.roomCount;
+  }
+  /** Others typing now, in the order they started. */
+  get typingNames() {
+    return this.typingWatch.names();
+  }
+  get isTyping() {
+    return this.typingSender.isActive;
+  }
+  /** Protocol 2: messages after the read marker written by others. */
+  get unread() {
+    return this.reads.unread;
+  }
+  /** Protocol 2: those of them that mention us. */
+  get mentions() {
+    return this.reads.mentions;
+  }
+  /** Protocol 2: the read marker ("000000000000" when none). */
+  get readId() {
+    return this.reads.marker;
+  }
+  /**
+   * Where a view puts its "new messages" divider: the first message by someone else after
+   * the read marker as it was when the room was opened; null when there is none.
+   */
+  get firstUnreadId() {
+    return this.reads.firstUnreadId;
+  }
+  /** The quote of message `id` as known now (held, preview or fetched), or null. */
+  quote(id) {
+    return this.log.quote(id);
+  }
+  // ---- Lifecycle -------------------------------------------------------------------
+  /** Messages kept from before a reload go out again once joined. */
+  restoreOutbox() {
+    for (const saved of this.outbox.restore()) {
+      if (this.outbox.has(saved.client_id)) continue;
+      const timestamp = typeof saved.timestamp === "string" ? saved.timestamp : new Date(this.host.now()).toISOString();
+      const replyTo = typeof saved.reply_to === "string" ? saved.reply_to : void 0;
+      this.queue(saved.client_id, saved.text, timestamp, replyTo);
+    }
+  }
+  /** The socket (re)connected: join again. */
+  connect() {
+    if (this.closed) return;
+    this.generation += 1;
+    this.joinAttempts = 0;
+    this.join();
+  }
+  /** The socket dropped: every answer awaited is moot; queued messages wait for the rejoin. */
+  disconnect() {
+    this.joined = false;
+    this.sending = false;
+    this.generation += 1;
+    if (this.typingSender.isActive) this.host.selfTyping(this, false);
+    this.typingSender.reset();
+    this.typingWatch.clear();
+    for (const entry of this.outbox.values()) if (entry.state === "inflight") entry.state = "queued";
+    this.history.cancel();
+    this.host.summaryChanged(this);
+  }
+  /** This room became the one shown: the divider marks what was unread then. */
+  activate() {
+    if (this.listed) this.reads.placeDivider();
+  }
+  /**
+   * Place the "new messages" divider before the first message unread now: when the room is
+   * opened, and when the person comes back to it (the page was hidden).
+   */
+  placeDivider() {
+    if (this.listed) this.reads.placeDivider();
+  }
+  /** The room stopped being shown: our typing stops. */
+  deactivate() {
+    this.typingSender.stop();
+  }
+  /** Join again on the same connection (the server forgot us). */
+  rejoin() {
+    if (this.closed || !this.host.connected()) return;
+    this.generation += 1;
+    this.joinAttempts = 0;
+    this.join();
+  }
+  /** Leave this room: unsent messages are dropped; tell the server and wait for its answer. */
+  async leave() {
+    this.typingSender.stop();
+    this.close();
+    this.outbox.clear();
+    if (this.host.connected()) await this.goodbye();
+  }
+  /** Tell the server we leave (resolves on its answer or the ack timeout). */
+  async goodbye() {
+    const payload = this.host.protocol === 2 ? { room: this.name } : {};
+    await this.host.request(EVENTS.client.LEAVE_ROOM, payload, false);
+  }
+  /** Stop for good: no more timers or callbacks. */
+  close() {
+    this.closed = true;
+    this.joined = false;
+    this.sending = false;
+    if (this.joinTimer) clearTimeout(this.joinTimer);
+    this.joinTimer = null;
+    this.history.cancel();
+    this.typingSender.reset();
+    this.typingWatch.clear();
+    this.outbox.cancelTimers();
+  }
+  get isClosed() {
+    return this.closed;
+  }
+  // ---- Joining ---------------------------------------------------------------------
+  join() {
+    if (!this.host.connected() || this.closed) return;
+    this.joined = false;
+    this.sending = false;
+    this.resumeFrom = this.timeline.lastId === null ? null : this.log.position();
+    const generation = this.generation;
+    this.joinAttempts += 1;
+    const payload = { username: this.options.username, room: this.name };
+    if (this.options.clientKey) payload.client_key = this.options.clientKey;
+    void this.host.request(EVENTS.client.JOIN_ROOM, payload).then((ack) => {
+      if (generation !== this.generation || this.closed) return;
+      if (ack === null) {
+        if (this.host.connected()) this.scheduleJoinRetry();
+        return;
+      }
+      if (ack.ok) void this.onJoined(ack.username, generation);
+      else this.onJoinRefused(ack);
+    });
+  }
+  async onJoined(username, generation) {
+    this.joined = true;
+    this.joinAttempts = 0;
+    if (typeof username === "string" && username && username !== this.currentUsername) {
+      this.currentUsername = username;
+      this.apply(this.log.refreshMentions());
+    }
+    this.host.username(this);
+    this.host.joined(this);
+    this.host.summaryChanged(this);
+    if (this.reads.behind) void this.sendMarkRead();
+    const resumeFrom = this.resumeFrom;
+    this.resumeFrom = null;
+    let filled = null;
+    if (resumeFrom !== null) filled = this.history.fillFrom(resumeFrom);
+    else if (this.log.hasGap()) filled = this.history.fillFrom(this.log.position());
+    if (this.host.protocol === 2) this.history.fetchMissingQuotes();
+    if (filled && !this.host.sendDuringGapFill) await filled;
+    if (generation !== this.generation || !this.joined) return;
+    this.flushOutbox();
+  }
+  onJoinRefused(ack) {
+    const retryable = ack.code === "rate_limited" || ack.code === "unavailable";
+    const error = this.errorOf({ message: this.host.describe(ack.code, ack.error), code: ack.code, fatal: !retryable, source: "join" });
+    if (retryable) {
+      this.host.error(this, error);
+      this.scheduleJoinRetry();
+      return;
+    }
+    this.close();
+    this.host.refused(this, error);
+  }
+  scheduleJoinRetry() {
+    if (this.joinTimer) clearTimeout(this.joinTimer);
+    this.joinTimer = setTimeout(() => {
+      this.joinTimer = null;
+      if (this.host.connected() && !this.joined && !this.closed) this.join();
+    }, this.host.backoff(this.joinAttempts));
+  }
+  // ---- Receiving -------------------------------------------------------------------
+  onRoomJoined(payload) {
+    if (this.closed) return;
+    const list = Array.isArray(payload.messages) ? payload.messages : [];
+    if (this.timeline.restartedBy(list)) {
+      this.apply(this.log.reset());
+      this.resumeFrom = null;
+      this.reads.reset();
+    }
+    const first = this.timeline.lastId === null;
+    if (typeof payload.username === "string" && payload.username) this.currentUsername = payload.username;
+    const logId = typeof payload.log_id === "string" && parsePosition(payload.log_id) ? payload.log_id : void 0;
+    const newest = list.reduce((max, m) => Math.max(max, parseId(m?.id) || 0), 0);
+    if (this.host.protocol === 2) this.reads.joined(payload, Math.max(newest, parsePosition(logId)?.messageId ?? 0));
+    this.merge(list, logId ?? formatId(newest));
+    if (first) {
+      this.log.begin(logId);
+      if (this.host.isActive(this)) this.reads.placeDivider();
+      this.listed = true;
+    }
+    const early = this.earlyMark;
+    this.earlyMark = null;
+    if (early) this.markRead(early.id);
+    this.history.joinedWith(list.length);
+    const username = typeof payload.username === "string" ? payload.username : this.currentUsername;
+    this.host.roomJoined(this, { first, messages: list.length, username });
+    this.host.summaryChanged(this);
+  }
+  onNewMessage(message) {
+    if (this.closed || !isMessage(message)) return;
+    this.typingWatch.drop(message.username);
+    this.merge([message], message.id, sameName(message.username, this.currentUsername));
+    this.history.fillIfGap();
+  }
+  onRoomEvent(event) {
+    if (this.closed) return;
+    this.applyEvent(event);
+    this.history.fillIfGap();
+  }
+  /** Another tab or device of ours read further: the counts follow. */
+  onReadMarker(payload) {
+    if (this.closed || this.host.protocol !== 2) return;
+    if (this.reads.readElsewhere(payload.read_id)) this.host.summaryChanged(this);
+  }
+  onPresence(variant, payload) {
+    if (this.closed) return;
+    if (variant === "leave") this.typingWatch.drop(payload.username);
+    this.apply(
+      this.timeline.addNotice(variant, {
+        name: payload.username,
+        text: typeof payload.message === "string" ? payload.message : "",
+        timestamp: new Date(this.host.now()).toISOString()
+      })
+    );
+  }
+  onRoomUsers(payload) {
+    if (this.closed || !Array.isArray(payload.users)) return;
+    this.roomUsers = payload.users;
+    this.roomCount = typeof payload.count === "number" ? payload.count : payload.users.length;
+    this.host.users(this);
+  }
+  onUserTyping(payload) {
+    if (this.closed || sameName(payload.username, this.currentUsername)) return;
+    this.typingWatch.set(payload.username, Boolean(payload.is_typing));
+  }
+  /** Merge stored messages in their state as of `at`; any that came back from the outbox leave it. */
+  merge(messages, at, scroll = false) {
+    const { changes, added } = this.log.addMessages(messages, at);
+    for (const message of messages) {
+      const clientId = message?.client_id;
+      if (typeof clientId === "string" && clientId) this.outbox.settle(clientId);
+    }
+    this.apply(changes, scroll);
+    let counted = false;
+    for (const change of changes) {
+      if (change.op !== "upsert" || change.item.kind !== "message" || !added.has(change.item.key)) continue;
+      this.host.message(this, change.item);
+      if (this.host.protocol === 2) counted = this.reads.count(change.item) || counted;
+    }
+    if (counted) this.host.summaryChanged(this);
+    if (this.host.protocol === 2) this.history.fetchMissingQuotes();
+  }
+  /** Apply one room event (live, from history or an ack); listeners hear of it once. */
+  applyEvent(event) {
+    const { changes, fresh } = this.log.applyEvent(event);
+    this.apply(changes);
+    if (fresh) this.host.roomEvent(this, event);
+  }
+  // ---- History (history.ts) ---------------------------------------------------------
+  /** False once the oldest message of the room is held; null until known. */
+  get hasOlder() {
+    return this.history.hasOlder;
+  }
+  /** Fetch the page of history before the oldest message held; resolves to how many were new. */
+  loadOlder() {
+    return this.history.loadOlder();
+  }
+  /** Load older history until message `id` is held (to scroll to a reply's original). */
+  loadHistoryTo(id) {
+    return this.history.loadHistoryTo(id);
+  }
+  /** The quote of original `id`: known, else fetched. */
+  fetchQuote(id) {
+    return this.history.fetchQuote(id);
+  }
+  // ---- Edits, deletions, reactions, read marker -------------------------------------
+  /** Edit one of our messages (protocol 2). */
+  edit(id, text) {
+    const check = validateMessage(text, this.host.messageMax);
+    if (!check.ok) return Promise.resolve(check);
+    return this.act(EVENTS.client.EDIT_MESSAGE, { room: this.name, id, message: check.value });
+  }
+  /** Delete one of our messages (protocol 2): it becomes a tombstone. */
+  deleteMessage(id) {
+    return this.act(EVENTS.client.DELETE_MESSAGE, { room: this.name, id });
+  }
+  /** Add (`add: true`), remove (`false`) or toggle (absent) our reaction (protocol 2). */
+  react(id, emoji, add) {
+    const payload = { room: this.name, id, emoji };
+    if (typeof add === "boolean") payload.add = add;
+    return this.act(EVENTS.client.REACT, payload);
+  }
+  async act(event, payload) {
+    const refused = this.refuseAction();
+    if (refused) return refused;
+    const generation = this.generation;
+    const ack = await this.host.request(event, payload);
+    if (ack === null) return { ok: false, error: this.host.describe("unavailable", "No answer from the server; try again."), code: "unavailable" };
+    if (!ack.ok) {
+      if (ack.code === "not_in_room" && generation === this.generation) this.rejoin();
+      return { ok: false, error: this.host.describe(ack.code, ack.error), code: ack.code };
+    }
+    const stored = ack.event ?? null;
+    if (stored) {
+      this.applyEvent(stored);
+      this.history.fillIfGap();
+    }
+    return { ok: true, event: stored };
+  }
+  refuseAction() {
+    if (this.host.protocol !== 2) return { ok: false, error: "This needs protocol 2 (the `protocol: 2` option).", code: "invalid" };
+    if (!this.joined || !this.host.connected()) return { ok: false, error: this.host.describe("unavailable", "Not connected; try again."), code: "unavailable" };
+    return null;
+  }
+  /**
+   * Everything up to `id` (default: the newest message held) has been seen: move the read
+   * marker forward (never back). The counts follow at once; the server is told.
+   */
+  markRead(id) {
+    if (this.host.protocol !== 2) return;
+    if (!this.listed) {
+      this.earlyMark = { id };
+      return;
+    }
+    if (!this.reads.mark(id)) return;
+    this.host.summaryChanged(this);
+    void this.sendMarkRead();
+  }
+  /** Forget the divider (the person answered, or dismissed it). */
+  clearDivider() {
+    this.reads.clearDivider();
+  }
+  /** One mark_read at a time; a marker moved meanwhile goes next. */
+  async sendMarkRead() {
+    if (this.markInFlight || !this.joined || !this.reads.behind) return;
+    this.markInFlight = true;
+    const sent = this.reads.marker;
+    let answered = false;
+    try {
+      const ack = await this.host.request(EVENTS.client.MARK_READ, { room: this.name, id: sent });
+      if (ack?.ok) {
+        this.reads.acknowledged(ack.read_id);
+        answered = true;
+      }
+    } finally {
+      this.markInFlight = false;
+    }
+    if (answered && this.reads.behind) void this.sendMarkRead();
+  }
+  // ---- Sending ---------------------------------------------------------------------
+  /** Queue a message (it shows at once as pending) and send it when possible. */
+  send(text, replyTo) {
+    const check = validateMessage(text, this.host.messageMax);
+    if (!check.ok) return check;
+    let reply;
+    if (replyTo !== void 0) {
+      const n = parseId(replyTo);
+      if (Number.isNaN(n) || n < 1) return { ok: false, error: "reply_to must be a message id" };
+      reply = formatId(n);
+    }
+    this.typingSender.stop();
+    const clientId = this.host.makeClientId();
+    const entry = this.queue(clientId, check.value, new Date(this.host.now()).toISOString(), reply);
+    this.transmit(entry);
+    return { ok: true, value: check.value, clientId };
+  }
+  /** Send again a message the server refused (same client_id, fresh backoff). */
+  retry(clientId) {
+    const entry = this.outbox.get(clientId);
+    if (!entry || this.closed) return;
+    if (entry.state === "inflight" && entry.generation === this.generation) return;
+    entry.state = "queued";
+    entry.attempts = 0;
+    entry.error = void 0;
+    this.apply(this.timeline.updatePending(clientId, { status: "pending", error: null, code: void 0, retryable: void 0 }));
+    this.transmit(entry);
+  }
+  /** Give up a message that was not acknowledged. */
+  discard(clientId) {
+    this.outbox.settle(clientId);
+    this.apply(this.timeline.removePending(clientId));
+  }
+  /** The input changed; `hasText` tells whether anything not blank is left in it. */
+  typing(hasText) {
+    if (!this.closed) this.typingSender.input(hasText);
+  }
+  queue(clientId, text, timestamp, replyTo) {
+    const entry = this.outbox.add(clientId, text, timestamp, replyTo);
+    const pending = { client_id: clientId, message: text, username: this.currentUsername, timestamp };
+    if (replyTo) {
+      pending.reply_to = replyTo;
+      pending.quote = this.log.quote(replyTo);
+    }
+    this.apply(this.timeline.addPending(pending), true);
+    return entry;
+  }
+  transmit(entry) {
+    if (!this.host.connected() || !this.joined || !this.sending || this.closed) return;
+    if (!this.outbox.has(entry.clientId) || entry.state === "failed") return;
+    if (entry.state === "inflight" && entry.generation === this.generation) return;
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = null;
+    entry.state = "inflight";
+    entry.attempts += 1;
+    entry.sends += 1;
+    const send = entry.sends;
+    const generation = this.generation;
+    entry.generation = generation;
+    const payload = { message: entry.text, client_id: entry.clientId };
+    if (this.host.protocol === 2) {
+      payload.room = this.name;
+      if (entry.replyTo) payload.reply_to = entry.replyTo;
+    }
+    void this.host.request(EVENTS.client.SEND_MESSAGE, payload).then((ack) => this.onSendAck(entry, send, generation, ack));
+  }
+  onSendAck(entry, send, generation, ack) {
+    if (this.closed) return;
+    if (ack?.ok) {
+      if (isMessage(ack.message)) this.merge([ack.message], ack.message.id);
+      if (this.outbox.settle(entry.clientId)) this.apply(this.timeline.removePending(entry.clientId));
+      this.history.fillIfGap();
+      return;
+    }
+    if (!this.outbox.has(entry.clientId) || send !== entry.sends) return;
+    entry.state = "queued";
+    if (ack === null) {
+      if (generation === this.generation && this.joined) this.scheduleResend(entry);
+      return;
+    }
+    switch (ack.code) {
+      case "unavailable":
+        this.scheduleResend(entry);
+        break;
+      case "rate_limited":
+        if (!this.host.resendRateLimited) this.fail(entry, ack, true);
+        else this.scheduleResend(entry);
+        break;
+      case "not_in_room":
+        if (generation === this.generation) this.rejoin();
+        break;
+      default:
+        this.fail(entry, ack, false);
+    }
+  }
+  fail(entry, ack, retryable) {
+    entry.state = "failed";
+    entry.error = this.host.describe(ack.code, ack.error);
+    this.apply(this.timeline.updatePending(entry.clientId, { status: "failed", error: entry.error, code: ack.code, retryable }));
+    this.host.error(this, this.errorOf({ message: entry.error, code: ack.code, fatal: false, source: "send", clientId: entry.clientId }));
+  }
+  scheduleResend(entry) {
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      entry.timer = null;
+      if (this.outbox.has(entry.clientId)) this.transmit(entry);
+    }, this.host.backoff(entry.attempts));
+  }
+  /** Send, in order, every queued message not acknowledged yet; later ones go at once. */
+  flushOutbox() {
+    this.sending = true;
+    for (const entry of this.outbox.values()) this.transmit(entry);
+  }
+  // ---- Typing ----------------------------------------------------------------------
+  emitTyping(isTyping) {
+    this.host.selfTyping(this, isTyping);
+    if (!this.joined || !this.host.connected()) return;
+    this.host.emit(EVENTS.client.TYPING, this.host.protocol === 2 ? { room: this.name, is_typing: isTyping } : { is_typing: isTyping });
+  }
+  // ---- Plumbing --------------------------------------------------------------------
+  /** Protocol 2 errors name their room (protocol 1 has one). */
+  errorOf(error) {
+    return this.host.protocol === 2 ? { ...error, room: this.name } : error;
+  }
+  apply(changes, scroll = false) {
+    if (changes.length) this.host.timeline(this, changes, scroll);
+  }
+};
+
+// src/socket.ts
+var DEFAULT_SOCKET_OPTIONS = {
+  path: "/socket.io/",
+  autoConnect: false,
+  reconnection: true,
+  reconnectionDelay: 500,
+  reconnectionDelayMax: 5e3,
+  timeout: 1e4
+};
+
+// src/session.ts
+var NOT_PROTOCOL_2 = "Several rooms need protocol 2 (the `protocol: 2` option).";
+var ChatSession = class {
+  constructor(options) {
+    this.listeners = /* @__PURE__ */ new Map();
+    /** The rooms, in the order they were joined. */
+    this.roomMap = /* @__PURE__ */ new Map();
+    this.socket = null;
+    this.state = null;
+    this.everJoined = false;
+    this.stopped = false;
+    this.reconnectTimer = null;
+    this.outstanding = /* @__PURE__ */ new Set();
+    this.options = options;
+    this.protocol = options.protocol === 2 ? 2 : 1;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 1e4;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 1e3;
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 15e3;
     this.now = options.now ?? (() => Date.now());
-    this.makeClientId = options.makeClientId ?? (() => newClientId());
-    this.describe = options.describeError ?? ((_code, text) => text);
-    this.typingSender = new TypingSender((isTyping) => this.emitTyping(isTyping), {
-      now: this.now,
-      canSend: () => this.joined && !!this.socket?.connected
-    });
-    this.typingWatch = new TypingWatch((names) => this.fire("typing", names));
+    this.outboxStoreFor = options.outboxStoreFor ?? ((room) => room === options.room ? options.outboxStore : void 0);
+    this.host = this.makeHost();
+    this.active = this.addRoom(options.room, options.username, options.timeline);
+    if (this.protocol === 2) {
+      for (const room of options.rooms ?? []) if (!this.roomMap.has(room)) this.addRoom(room, options.username);
+    }
     const { server } = EVENTS;
+    const route = (handler, strict = false) => (payload) => {
+      const room = this.roomFor(payload?.room, strict);
+      if (room && payload && typeof payload === "object") handler(room, payload);
+    };
     this.handlers = {
       connect: () => this.onConnect(),
       disconnect: (reason) => this.onDisconnect(reason),
       connect_error: () => this.onConnectError(),
-      [server.ROOM_JOINED]: (p) => this.onRoomJoined(p),
-      [server.NEW_MESSAGE]: (m) => this.onNewMessage(m),
-      [server.USER_JOINED]: (p) => this.onPresence("join", p),
-      [server.USER_LEFT]: (p) => this.onPresence("leave", p),
-      [server.ROOM_USERS]: (p) => this.onRoomUsers(p),
-      [server.USER_TYPING]: (p) => this.onUserTyping(p),
+      [server.ROOM_JOINED]: route((room, p) => room.onRoomJoined(p), true),
+      [server.NEW_MESSAGE]: route((room, m) => room.onNewMessage(m), true),
+      [server.USER_JOINED]: route((room, p) => typeof p.username === "string" && room.onPresence("join", p)),
+      [server.USER_LEFT]: route((room, p) => typeof p.username === "string" && room.onPresence("leave", p)),
+      [server.ROOM_USERS]: route((room, p) => room.onRoomUsers(p), true),
+      [server.USER_TYPING]: route((room, p) => typeof p.username === "string" && room.onUserTyping(p)),
+      [server.ROOM_EVENT]: route((room, e) => room.onRoomEvent(e), true),
+      [server.READ_MARKER]: route((room, p) => room.onReadMarker(p), true),
       [server.ERROR]: (p) => this.onServerError(p)
     };
   }
@@ -687,182 +2032,309 @@ var ChatSession = class {
   fire(event, ...args) {
     for (const listener of [...this.listeners.get(event) ?? []]) listener(...args);
   }
+  // ---- State (the active room's, unless a room is named) ----------------------------
+  /** The protocol this session speaks. */
+  get protocolVersion() {
+    return this.protocol;
+  }
+  /** The active room's name. */
+  get room() {
+    return this.active.name;
+  }
+  get activeRoom() {
+    return this.active.name;
+  }
+  get timeline() {
+    return this.active.timeline;
+  }
+  get outbox() {
+    return this.active.outbox;
+  }
   get username() {
-    return this.currentUsername;
+    return this.active.username;
   }
   get connection() {
     return this.state ?? "connecting";
   }
   get isJoined() {
-    return this.joined;
+    return this.active.isJoined;
   }
   get users() {
-    return this.roomUsers;
+    return this.active.users;
   }
   get userCount() {
-    return this.roomCount;
+    return this.active.userCount;
   }
-  /** Others typing now, in the order they started. */
+  /** Others typing now in the active room, in the order they started. */
   get typingNames() {
-    return this.typingWatch.names();
+    return this.active.typingNames;
+  }
+  /** Every room, in the order joined, with its unread counts. */
+  get rooms() {
+    return [...this.roomMap.values()].map((room) => this.summary(room));
+  }
+  /** Total unread messages over every room (a tab title). */
+  get totalUnread() {
+    let total = 0;
+    for (const room of this.roomMap.values()) total += room.unread;
+    return total;
+  }
+  /** One room's state (timeline, outbox, users, unread, firstUnreadId, …); undefined when not in it. */
+  roomState(room) {
+    return this.roomMap.get(room);
   }
   // ---- Actions ---------------------------------------------------------------------
-  /** Open the connection and join the room; messages kept from before a reload go out again. */
+  /** Open the connection and join the rooms; messages kept from before a reload go out again. */
   start() {
     if (this.socket || this.stopped) return;
-    for (const saved of this.outbox.restore()) {
-      if (this.outbox.has(saved.client_id)) continue;
-      const timestamp = typeof saved.timestamp === "string" ? saved.timestamp : new Date(this.now()).toISOString();
-      this.queue(saved.client_id, saved.text, timestamp);
-    }
+    for (const room of this.roomMap.values()) room.restoreOutbox();
     this.setConnection("connecting");
-    const socket = this.options.connect(this.options.url, { ...DEFAULT_SOCKET_OPTIONS, ...this.options.socketOptions });
+    const socketOptions = { ...DEFAULT_SOCKET_OPTIONS, ...this.options.socketOptions };
+    if (this.protocol === 2) socketOptions.auth = { ...socketOptions.auth, protocol: 2 };
+    const socket = this.options.connect(this.options.url, socketOptions);
     this.socket = socket;
     for (const [event, handler] of Object.entries(this.handlers)) socket.on(event, handler);
     if (socket.connected) this.onConnect();
     else socket.connect?.();
   }
-  /** Queue a message (it shows at once as pending) and send it when possible. */
-  send(text) {
-    const check = validateMessage(text, this.options.messageMax ?? LIMITS.messageMax);
-    if (!check.ok) return check;
-    this.typingSender.stop();
-    const clientId = this.makeClientId();
-    const entry = this.queue(clientId, check.value, new Date(this.now()).toISOString());
-    this.transmit(entry);
-    return { ok: true, value: check.value, clientId };
+  /**
+   * Queue a message (it shows at once as pending) and send it when possible: to the active
+   * room, or `room`; `replyTo` (protocol 2) answers that message.
+   */
+  send(text, options = {}) {
+    const room = this.target(options.room);
+    if (!room) return { ok: false, error: `Not in room ${options.room}` };
+    if (options.replyTo !== void 0 && this.protocol !== 2) return { ok: false, error: NOT_PROTOCOL_2 };
+    return room.send(text, options.replyTo);
   }
   /** Send again a message the server refused (same client_id, fresh backoff). */
   retry(clientId) {
-    const entry = this.outbox.get(clientId);
-    if (!entry || this.stopped) return;
-    if (entry.state === "inflight" && entry.generation === this.generation) return;
-    entry.state = "queued";
-    entry.attempts = 0;
-    entry.error = void 0;
-    this.apply(this.timeline.updatePending(clientId, { status: "pending", error: null, code: void 0, retryable: void 0 }));
-    this.transmit(entry);
+    this.roomOfClientId(clientId)?.retry(clientId);
   }
   /** Give up a message that was not acknowledged. */
   discard(clientId) {
-    this.outbox.settle(clientId);
-    this.apply(this.timeline.removePending(clientId));
+    (this.roomOfClientId(clientId) ?? this.active).discard(clientId);
   }
-  /** The input changed; `hasText` tells whether anything not blank is left in it. */
+  /** The input changed; `hasText` tells whether anything not blank is left in it (active room). */
   typing(hasText) {
-    if (!this.stopped) this.typingSender.input(hasText);
+    if (!this.stopped) this.active.typing(hasText);
   }
   /**
-   * Leave the room for good: unsent messages are dropped, the server is told, and the
+   * Protocol 2: join another room on this connection (and keep it across reconnections).
+   * `activate` makes it the active room; `username` is our name there (default: the session's).
+   */
+  joinRoom(room, options = {}) {
+    if (this.protocol !== 2) return { ok: false, error: NOT_PROTOCOL_2 };
+    if (this.stopped) return { ok: false, error: "The session has ended." };
+    const check = validateRoom(room);
+    if (!check.ok) return check;
+    let state = this.roomMap.get(check.value);
+    if (!state) {
+      state = this.addRoom(check.value, options.username ?? this.options.username);
+      if (this.socket?.connected) state.connect();
+      this.fireRooms();
+    }
+    if (options.activate) this.setActiveRoom(check.value);
+    return { ok: true, room: check.value };
+  }
+  /**
+   * Protocol 2: leave one room (the connection stays, with the others). Leaving the active
+   * room makes the first remaining one active. Resolves once the server answered.
+   */
+  async leaveRoom(room) {
+    const state = this.roomMap.get(room);
+    if (!state) return;
+    if (this.protocol !== 2) return this.leave();
+    this.roomMap.delete(room);
+    if (this.active === state) {
+      const next = this.roomMap.values().next().value;
+      if (next) this.setActiveRoom(next.name);
+    }
+    this.fireRooms();
+    await state.leave();
+  }
+  /** Protocol 2: show another joined room; no reconnection. False when not in that room. */
+  setActiveRoom(room) {
+    const next = this.roomMap.get(room);
+    if (!next) return false;
+    if (next === this.active) return true;
+    this.active.deactivate();
+    this.active = next;
+    next.activate();
+    this.fire("activeRoom", next.name);
+    this.fireRooms();
+    return true;
+  }
+  /** Protocol 2: edit one of our messages. */
+  edit(id, text, room) {
+    return this.act(room, (r) => r.edit(id, text));
+  }
+  /** Protocol 2: delete one of our messages (it becomes a tombstone). */
+  deleteMessage(id, room) {
+    return this.act(room, (r) => r.deleteMessage(id));
+  }
+  /** Protocol 2: toggle our reaction `emoji` on message `id` (`add: true` adds, `false` removes). */
+  react(id, emoji, options = {}) {
+    return this.act(options.room, (r) => r.react(id, emoji, options.add));
+  }
+  /** Protocol 2: the messages up to `id` (default: the newest held) have been seen. */
+  markRead(room, id) {
+    this.target(room)?.markRead(id);
+  }
+  /** Protocol 2: the person is back (the page was hidden): the divider marks what is unread now. */
+  placeDivider(room) {
+    this.target(room)?.placeDivider();
+  }
+  /** Protocol 2: the id to put a "new messages" divider before, or null. */
+  firstUnreadId(room) {
+    return this.target(room)?.firstUnreadId ?? null;
+  }
+  /** The page of history before the oldest message held; resolves to how many were new. */
+  loadOlder(room) {
+    return this.target(room)?.loadOlder() ?? Promise.resolve(0);
+  }
+  /** Load history back until message `id` is held (to scroll to a reply's original). */
+  loadHistoryTo(id, room) {
+    return this.target(room)?.loadHistoryTo(id) ?? Promise.resolve(false);
+  }
+  /** Protocol 2: the quote of message `id`: from the timeline, a reply_preview, or fetched. */
+  quote(id, room) {
+    const state = this.target(room);
+    if (!state) return Promise.resolve(null);
+    const known = state.quote(id);
+    return known ? Promise.resolve(known) : state.fetchQuote(id);
+  }
+  /**
+   * Leave every room for good: unsent messages are dropped, the server is told, and the
    * connection closes once it answered (or the ack timed out).
    */
   async leave() {
     if (this.stopped) return;
-    this.typingSender.stop();
-    const wasJoined = this.joined;
+    const rooms = [...this.roomMap.values()];
+    for (const room of rooms) room.deactivate();
     this.stopped = true;
-    this.joined = false;
-    this.sending = false;
-    this.clearTimers();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const joined = rooms.filter((room) => room.isJoined);
+    for (const room of rooms) {
+      room.close();
+      room.outbox.clear();
+    }
     this.resolveOutstanding();
-    this.outbox.clear();
     this.setConnection("left");
-    if (wasJoined) await this.request(EVENTS.client.LEAVE_ROOM, {}, false);
+    await Promise.all(joined.map((room) => room.goodbye()));
     this.closeSocket();
   }
   /** Feed a server event by hand, as if the socket delivered it (tests, custom transports). */
   receive(event, payload) {
     this.handlers[event]?.(payload);
   }
-  // ---- Joining ---------------------------------------------------------------------
-  onConnect() {
-    if (this.stopped) return;
-    this.generation += 1;
-    this.joinAttempts = 0;
-    this.setConnection(this.everJoined ? "reconnecting" : "connecting");
-    this.join();
-  }
-  join() {
-    if (!this.socket || this.stopped) return;
-    this.joined = false;
-    this.sending = false;
-    this.resumeFrom = this.timeline.lastId;
-    const generation = this.generation;
-    this.joinAttempts += 1;
-    const payload = {
-      username: this.options.username,
-      room: this.room
-    };
-    if (this.options.clientKey) payload.client_key = this.options.clientKey;
-    void this.request(EVENTS.client.JOIN_ROOM, payload).then((ack) => {
-      if (generation !== this.generation || this.stopped) return;
-      if (ack === null) {
-        if (this.socket?.connected) this.scheduleJoinRetry();
-        return;
-      }
-      if (ack.ok) void this.onJoined(ack.username, generation);
-      else this.onJoinRefused(ack);
+  // ---- Rooms -----------------------------------------------------------------------
+  addRoom(name, username, timeline) {
+    const room = new RoomSession(name, this.host, {
+      username,
+      clientKey: this.options.clientKey,
+      timeline,
+      outboxStore: this.outboxStoreFor(name)
     });
+    this.roomMap.set(name, room);
+    if (this.socket && !this.stopped) room.restoreOutbox();
+    return room;
   }
-  async onJoined(username, generation) {
-    this.joined = true;
-    this.everJoined = true;
-    this.joinAttempts = 0;
-    if (typeof username === "string" && username && username !== this.currentUsername) {
-      this.currentUsername = username;
-    }
-    this.fire("username", this.currentUsername);
-    this.setConnection("connected");
-    this.fire("errorCleared");
-    const resumeFrom = this.resumeFrom;
-    this.resumeFrom = null;
-    let filled = null;
-    if (resumeFrom !== null) filled = this.fillGap(resumeFrom);
-    else if (this.timeline.hasGap()) filled = this.fillGap(this.timeline.lastId);
-    if (filled && !this.options.sendDuringGapFill) await filled;
-    if (generation !== this.generation || !this.joined) return;
-    this.flushOutbox();
+  /** The room a server event names; protocol 1 (or no room given) means the only room. */
+  roomFor(name, strict) {
+    if (typeof name === "string") return this.roomMap.get(name);
+    if (strict) return void 0;
+    return this.protocol === 1 || this.roomMap.size === 1 ? this.active : void 0;
   }
-  onJoinRefused(ack) {
-    const retryable = ack.code === "rate_limited" || ack.code === "unavailable";
-    const error = { message: this.describe(ack.code, ack.error), code: ack.code, fatal: !retryable, source: "join" };
-    if (retryable) {
-      this.fire("error", error);
-      this.scheduleJoinRetry();
+  /** The room named, or the active one; undefined once it was left. */
+  target(room) {
+    return this.roomMap.get(room ?? this.active.name);
+  }
+  roomOfClientId(clientId) {
+    for (const room of this.roomMap.values()) if (room.outbox.has(clientId)) return room;
+    return void 0;
+  }
+  act(room, run) {
+    const state = this.target(room);
+    if (!state) return Promise.resolve({ ok: false, error: `Not in room ${room}`, code: "not_in_room" });
+    return run(state);
+  }
+  summary(room) {
+    return {
+      room: room.name,
+      username: room.username,
+      joined: room.isJoined,
+      active: room === this.active,
+      unread: room.unread,
+      mentions: room.mentions,
+      readId: room.readId
+    };
+  }
+  fireRooms() {
+    this.fire("rooms", this.rooms);
+  }
+  /** The callbacks every room uses: the socket, the options and the session's events. */
+  makeHost() {
+    const options = this.options;
+    return {
+      protocol: this.protocol,
+      ackTimeoutMs: this.ackTimeoutMs,
+      messageMax: options.messageMax ?? LIMITS.messageMax,
+      resendRateLimited: options.resendRateLimited !== false,
+      sendDuringGapFill: options.sendDuringGapFill === true,
+      connected: () => !!this.socket?.connected && !this.stopped,
+      request: (event, payload, keepAlive) => this.request(event, payload, keepAlive),
+      emit: (event, payload) => {
+        if (this.socket?.connected) this.socket.emit(event, payload);
+      },
+      now: this.now,
+      makeClientId: options.makeClientId ?? (() => newClientId()),
+      describe: options.describeError ?? ((_code, text) => text),
+      backoff: (attempts) => this.backoff(attempts),
+      isActive: (room) => room === this.active,
+      timeline: (room, changes, scroll) => this.fire("timeline", changes, { scroll, room: room.name }),
+      message: (_room, message) => this.fire("message", message),
+      roomJoined: (room, info) => this.fire("roomJoined", { ...info, room: room.name }),
+      username: (room) => this.fire("username", room.username, room.name),
+      users: (room) => this.fire("users", room.users, room.userCount, room.name),
+      typing: (room, names) => this.fire("typing", names, room.name),
+      selfTyping: (room, active) => {
+        if (room === this.active) this.fire("selfTyping", active);
+      },
+      roomEvent: (_room, event) => this.fire("roomEvent", event),
+      error: (_room, error) => this.fire("error", error),
+      joined: () => {
+        this.everJoined = true;
+        this.setConnection("connected");
+        this.fire("errorCleared");
+      },
+      refused: (room, error) => this.onRefused(room, error),
+      summaryChanged: () => this.fireRooms()
+    };
+  }
+  /** A room's join was refused for good: with no other room left, the session stops. */
+  onRefused(room, error) {
+    const others = [...this.roomMap.values()].filter((r) => r !== room);
+    if (this.protocol === 1 || others.length === 0) {
+      this.stopWith(error);
       return;
     }
-    this.stopWith(error);
-  }
-  stopWith(error) {
+    this.roomMap.delete(room.name);
+    if (this.active === room) this.setActiveRoom(others[0].name);
     this.fire("error", error);
-    this.closeSocket();
-    this.setConnection("stopped");
+    this.fireRooms();
   }
-  scheduleJoinRetry() {
-    if (this.joinTimer) clearTimeout(this.joinTimer);
-    this.joinTimer = setTimeout(() => {
-      this.joinTimer = null;
-      if (this.socket?.connected && !this.joined && !this.stopped) this.join();
-    }, this.backoff(this.joinAttempts));
-  }
-  /** Join again on the same connection (the server forgot us). */
-  rejoin() {
-    if (this.stopped || !this.socket?.connected) return;
-    this.generation += 1;
-    this.joinAttempts = 0;
-    this.join();
+  // ---- Connection ------------------------------------------------------------------
+  onConnect() {
+    if (this.stopped) return;
+    this.setConnection(this.everJoined ? "reconnecting" : "connecting");
+    if (this.roomMap.size === 0) this.setConnection("connected");
+    for (const room of this.roomMap.values()) room.connect();
   }
   onDisconnect(reason) {
-    this.joined = false;
-    this.sending = false;
-    this.generation += 1;
+    for (const room of this.roomMap.values()) room.disconnect();
     this.resolveOutstanding();
-    if (this.typingSender.isActive) this.fire("selfTyping", false);
-    this.typingSender.reset();
-    this.typingWatch.clear();
-    for (const entry of this.outbox.values()) if (entry.state === "inflight") entry.state = "queued";
-    if (this.fillTimer) clearTimeout(this.fillTimer);
-    this.fillTimer = null;
     if (this.stopped) return;
     this.setConnection("reconnecting");
     if (reason === "io server disconnect") {
@@ -877,207 +2349,35 @@ var ChatSession = class {
     if (this.stopped) return;
     this.setConnection(this.everJoined ? "reconnecting" : "connecting");
   }
-  // ---- Receiving -------------------------------------------------------------------
-  onRoomJoined(payload) {
-    if (this.stopped || !payload || payload.room !== this.room) return;
-    const list = Array.isArray(payload.messages) ? payload.messages : [];
-    if (this.timeline.restartedBy(list)) {
-      this.apply(this.timeline.reset());
-      this.resumeFrom = null;
-    }
-    const first = this.timeline.lastId === null;
-    this.merge(list);
-    if (first) this.timeline.begin();
-    this.fire("roomJoined", { first, messages: list.length, username: typeof payload.username === "string" ? payload.username : this.currentUsername });
-  }
-  onNewMessage(message) {
-    if (this.stopped || !isMessage(message) || message.room !== this.room) return;
-    this.typingWatch.drop(message.username);
-    this.merge([message], sameName(message.username, this.currentUsername));
-    this.fillIfGap();
-  }
-  /** Merge stored messages; any that came back from the outbox leave it. */
-  merge(messages, scroll = false) {
-    const changes = this.timeline.addMessages(messages);
-    for (const message of messages) {
-      const clientId = message?.client_id;
-      if (typeof clientId === "string" && clientId) this.outbox.settle(clientId);
-    }
-    this.apply(changes, scroll);
-    for (const change of changes) {
-      if (change.op === "upsert" && change.item.kind === "message") this.fire("message", change.item);
-    }
-  }
-  onPresence(variant, payload) {
-    if (this.stopped || !payload || typeof payload.username !== "string") return;
-    if (variant === "leave") this.typingWatch.drop(payload.username);
-    this.apply(
-      this.timeline.addNotice(variant, {
-        name: payload.username,
-        text: typeof payload.message === "string" ? payload.message : "",
-        timestamp: new Date(this.now()).toISOString()
-      })
-    );
-  }
-  onRoomUsers(payload) {
-    if (this.stopped || !payload || payload.room !== this.room || !Array.isArray(payload.users)) return;
-    this.roomUsers = payload.users;
-    this.roomCount = typeof payload.count === "number" ? payload.count : payload.users.length;
-    this.fire("users", this.roomUsers, this.roomCount);
-  }
-  onUserTyping(payload) {
-    if (this.stopped || !payload || typeof payload.username !== "string") return;
-    if (sameName(payload.username, this.currentUsername)) return;
-    this.typingWatch.set(payload.username, Boolean(payload.is_typing));
-  }
   onServerError(payload) {
     if (this.stopped || !payload) return;
     const text = typeof payload.message === "string" ? payload.message : "";
-    if (payload.code === "name_taken") {
-      this.stopWith({ message: this.describe(payload.code, text), code: payload.code, fatal: true, source: "join" });
+    const message = this.describe(payload.code, text);
+    const named = typeof payload.room === "string" ? this.roomMap.get(payload.room) : void 0;
+    const only = this.roomMap.size === 1 ? this.active : void 0;
+    if (payload.code === "name_taken" && (named ?? only)) {
+      const room = named ?? only;
+      room.close();
+      const error2 = { message, code: payload.code, fatal: true, source: "join" };
+      this.onRefused(room, this.protocol === 2 ? { ...error2, room: room.name } : error2);
       return;
     }
-    this.fire("error", { message: this.describe(payload.code, text), code: payload.code, fatal: false, source: "server" });
-    if (payload.code === "not_in_room" && this.joined) this.rejoin();
-  }
-  // ---- Gap fill --------------------------------------------------------------------
-  fillIfGap() {
-    if (this.joined && this.timeline.hasGap()) void this.fillGap(this.timeline.lastId);
-  }
-  /**
-   * Fetch everything after `since` with get_history since_id, page after page while
-   * has_more. One fill runs per connection: a jump seen while it runs is covered by it, or
-   * by one more round from the new high-water mark.
-   */
-  fillGap(since) {
-    if (this.fill && this.fill.generation === this.generation) return this.fill.done;
-    const generation = this.generation;
-    const fill = { generation, done: Promise.resolve() };
-    fill.done = (async () => {
-      try {
-        let from = since;
-        for (let round = 0; round < MAX_FILL_ROUNDS; round += 1) {
-          const reached = await this.fetchSince(from, generation);
-          if (reached === null) {
-            if (generation === this.generation && this.joined) this.scheduleFillRetry();
-            return;
-          }
-          if (reached > from) this.timeline.acceptFetched(reached);
-          else this.timeline.skipHole();
-          if (!this.timeline.hasGap()) return;
-          from = this.timeline.lastId;
-        }
-      } finally {
-        if (this.fill === fill) this.fill = null;
-      }
-    })();
-    this.fill = fill;
-    return fill.done;
-  }
-  scheduleFillRetry() {
-    if (this.fillTimer) clearTimeout(this.fillTimer);
-    this.fillTimer = setTimeout(() => {
-      this.fillTimer = null;
-      if (!this.stopped) this.fillIfGap();
-    }, this.backoff(1));
-  }
-  /** Pages get_history since_id from `from`; the last id reached, or null on failure. */
-  async fetchSince(from, generation) {
-    let since = from;
-    for (let page = 0; page < MAX_HISTORY_PAGES; page += 1) {
-      const ack = await this.request(EVENTS.client.GET_HISTORY, {
-        room: this.room,
-        since_id: formatId(since)
-      });
-      if (ack === null || !ack.ok || generation !== this.generation) return null;
-      const list = Array.isArray(ack.messages) ? ack.messages : [];
-      this.merge(list);
-      for (const m of list) since = Math.max(since, parseId(m?.id) || 0);
-      if (!ack.has_more || list.length === 0) return since;
-    }
-    return since;
-  }
-  // ---- Sending ---------------------------------------------------------------------
-  queue(clientId, text, timestamp) {
-    const entry = this.outbox.add(clientId, text, timestamp);
-    this.apply(this.timeline.addPending({ client_id: clientId, message: text, username: this.currentUsername, timestamp }), true);
-    return entry;
-  }
-  transmit(entry) {
-    if (!this.socket?.connected || !this.joined || !this.sending || this.stopped) return;
-    if (!this.outbox.has(entry.clientId) || entry.state === "failed") return;
-    if (entry.state === "inflight" && entry.generation === this.generation) return;
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = null;
-    entry.state = "inflight";
-    entry.attempts += 1;
-    entry.sends += 1;
-    const send = entry.sends;
-    const generation = this.generation;
-    entry.generation = generation;
-    void this.request(EVENTS.client.SEND_MESSAGE, {
-      message: entry.text,
-      client_id: entry.clientId
-    }).then((ack) => this.onSendAck(entry, send, generation, ack));
-  }
-  onSendAck(entry, send, generation, ack) {
-    if (this.stopped) return;
-    if (ack?.ok) {
-      if (isMessage(ack.message)) this.merge([ack.message]);
-      if (this.outbox.settle(entry.clientId)) this.apply(this.timeline.removePending(entry.clientId));
-      this.fillIfGap();
-      return;
-    }
-    if (!this.outbox.has(entry.clientId) || send !== entry.sends) return;
-    entry.state = "queued";
-    if (ack === null) {
-      if (generation === this.generation && this.joined) this.scheduleResend(entry);
-      return;
-    }
-    switch (ack.code) {
-      case "unavailable":
-        this.scheduleResend(entry);
-        break;
-      case "rate_limited":
-        if (this.options.resendRateLimited === false) this.fail(entry, ack, true);
-        else this.scheduleResend(entry);
-        break;
-      case "not_in_room":
-        if (generation === this.generation) this.rejoin();
-        break;
-      default:
-        this.fail(entry, ack, false);
+    const error = { message, code: payload.code, fatal: false, source: "server" };
+    this.fire("error", named ? { ...error, room: named.name } : error);
+    if (payload.code === "not_in_room" || payload.code === "name_taken") {
+      for (const room of named ? [named] : [...this.roomMap.values()]) if (room.isJoined) room.rejoin();
     }
   }
-  fail(entry, ack, retryable) {
-    entry.state = "failed";
-    entry.error = this.describe(ack.code, ack.error);
-    this.apply(this.timeline.updatePending(entry.clientId, { status: "failed", error: entry.error, code: ack.code, retryable }));
-    this.fire("error", { message: entry.error, code: ack.code, fatal: false, source: "send", clientId: entry.clientId });
+  describe(code, text) {
+    return (this.options.describeError ?? ((_code, serverText) => serverText))(code, text);
   }
-  scheduleResend(entry) {
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => {
-      entry.timer = null;
-      if (this.outbox.has(entry.clientId)) this.transmit(entry);
-    }, this.backoff(entry.attempts));
-  }
-  /** Send, in order, every queued message not acknowledged yet; later ones go at once. */
-  flushOutbox() {
-    this.sending = true;
-    for (const entry of this.outbox.values()) this.transmit(entry);
+  stopWith(error) {
+    this.fire("error", error);
+    this.closeSocket();
+    this.setConnection("stopped");
   }
   backoff(attempts) {
     return Math.min(this.retryBaseDelayMs * 2 ** Math.max(0, attempts - 1), this.retryMaxDelayMs);
-  }
-  // ---- Typing ----------------------------------------------------------------------
-  emitTyping(isTyping) {
-    this.fire("selfTyping", isTyping);
-    if (this.joined && this.socket?.connected) this.socket.emit(EVENTS.client.TYPING, { is_typing: isTyping });
-  }
-  // ---- Plumbing --------------------------------------------------------------------
-  apply(changes, scroll = false) {
-    if (changes.length) this.fire("timeline", changes, { scroll });
   }
   setConnection(state) {
     if (state === this.state) return;
@@ -1111,20 +2411,12 @@ var ChatSession = class {
   resolveOutstanding() {
     for (const cancel of [...this.outstanding]) cancel();
   }
-  clearTimers() {
-    for (const timer of [this.joinTimer, this.fillTimer, this.reconnectTimer]) if (timer) clearTimeout(timer);
-    this.joinTimer = null;
-    this.fillTimer = null;
-    this.reconnectTimer = null;
-    this.typingSender.reset();
-    this.typingWatch.clear();
-    this.outbox.cancelTimers();
-  }
   /** Stop for good: no more reconnections, timers or callbacks. */
   closeSocket() {
     this.stopped = true;
-    this.joined = false;
-    this.clearTimers();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    for (const room of this.roomMap.values()) room.close();
     this.resolveOutstanding();
     const socket = this.socket;
     if (!socket) return;
@@ -1156,13 +2448,18 @@ export {
   ERRORS,
   ERROR_CODES,
   EVENTS,
+  EXCERPT_LENGTH,
   ID_DIGITS,
   LIMITS,
+  LogCursor,
   MAX_NOTICES,
   Outbox,
   PATTERNS,
   PY_WHITESPACE,
   ROOM_ERROR,
+  ReactionState,
+  RoomLog,
+  RoomSession,
   TYPING,
   Timeline,
   TypingSender,
@@ -1172,15 +2469,22 @@ export {
   avatarInitial,
   codePointLength,
   defaultRandomBytes,
+  excerpt,
   fnv1a32,
   formatId,
+  formatPosition,
   isClientId,
   isClientKey,
   isCombining,
+  laterPosition,
+  mentionParts,
+  mentionsMe,
   messageError,
   newClientId,
   newClientKey,
   parseId,
+  parsePosition,
+  previewOf,
   sameName,
   splitWords,
   strip,

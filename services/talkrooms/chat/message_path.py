@@ -23,12 +23,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import gevent
 import orjson
 from engineio import packet as eio_packet
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from talkrooms.chat.acks import error_packet
+from talkrooms.chat.group_commit import GroupCommit
 from talkrooms.protocol import (
     NOT_FOUND,
     NOT_IN_ROOM,
@@ -133,8 +133,7 @@ class MessagePath:
         self.send_eio_packet = send_eio_packet
         self.max_length = settings.message_max_length
         self.rate = settings.message_rate
-        self.batch: list[Pending] = []
-        self.flusher: gevent.Greenlet | None = None
+        self.commits: GroupCommit[Pending] = GroupCommit(self._flush)
 
     # -- receive + validate (runs in the socket's reader greenlet) ------------------------
 
@@ -170,13 +169,11 @@ class MessagePath:
         private = f',"_a":"{membership.author}","_t":{int(now * 1000)}'
         candidates = mention_candidates(text)
         mentions = _dumps([list(pair) for pair in candidates]) if candidates else ""
-        self.batch.append(
+        self.commits.add(
             Pending(
                 connection, ack_id, room, client_id, tail, received, private, reply_to, mentions
             )
         )
-        if self.flusher is None:
-            self.flusher = gevent.spawn(self._flush_forever)
 
     @staticmethod
     def _message_tail(
@@ -194,15 +191,6 @@ class MessagePath:
 
     # -- store + fan-out + ack (runs in the single flusher greenlet) -----------------------
 
-    def _flush_forever(self) -> None:
-        """Store batches until none is waiting; only one flusher runs at a time."""
-        try:
-            while self.batch:
-                batch, self.batch = self.batch, []
-                self._flush(batch)
-        finally:
-            self.flusher = None
-
     def _flush(self, batch: list[Pending]) -> None:
         metrics.BATCH_SIZE.observe(len(batch))
         try:
@@ -218,26 +206,11 @@ class MessagePath:
             self._deliver(item, result)
 
     def _store(self, batch: list[Pending]) -> list[Any]:
-        """One pipeline of EVALSHA calls; reloads the script once if Redis lost it."""
+        """One pipeline of EVALSHA store_message calls, one per message."""
         started = time.perf_counter()
-        results = self._run_pipeline(batch)
-        if any(isinstance(r, NoScriptError) for r in results):
-            STORE_MESSAGE.load(self.store.redis)
-            retry = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
-            for index, result in zip(
-                retry, self._run_pipeline([batch[i] for i in retry]), strict=True
-            ):
-                results[index] = result
-        metrics.REDIS_LATENCY.labels(operation="store_message").observe(
-            time.perf_counter() - started
-        )
-        return results
-
-    def _run_pipeline(self, batch: list[Pending]) -> list[Any]:
-        pipe = self.store.redis.pipeline(transaction=False)
         channel = self.manager.channel
-        for item in batch:
-            keys, args = self.store.store_message_call(
+        calls = [
+            self.store.store_message_call(
                 item.room,
                 item.tail,
                 item.client_id,
@@ -247,8 +220,13 @@ class MessagePath:
                 item.reply_to,
                 item.mentions,
             )
-            pipe.evalsha(STORE_MESSAGE.sha, len(keys), *keys, *args)
-        return list(pipe.execute(raise_on_error=False))
+            for item in batch
+        ]
+        results = STORE_MESSAGE.run_many(self.store.redis, calls)
+        metrics.REDIS_LATENCY.labels(operation="store_message").observe(
+            time.perf_counter() - started
+        )
+        return results
 
     def _deliver(self, item: Pending, result: Any) -> None:
         connection = item.connection

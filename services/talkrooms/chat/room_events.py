@@ -1,7 +1,8 @@
 """Protocol 2's events on messages: edit, delete, react, and the read marker.
 
 Like send_message (chat/message_path.py), these come straight from python-socketio's
-packet dispatch, without a Flask request context, and cost one Lua call each: the script
+packet dispatch, without a Flask request context, are stored by group commit (one pipeline
+per turn of the gevent loop), and cost one Lua call each: the script
 checks the right (only the author edits or deletes), changes the message, appends the event
 to the room's log and publishes it to the other workers in the same atomic step. Local
 sockets get the same bytes from here, and the ack leaves once Redis confirmed.
@@ -12,12 +13,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from redis.exceptions import RedisError
 
 from talkrooms.chat.acks import error_packet, ok_packet
+from talkrooms.chat.group_commit import GroupCommit
 from talkrooms.chat.message_path import iso_now, joined_membership
 from talkrooms.chat.message_views import events_after
 from talkrooms.protocol import (
@@ -49,6 +52,7 @@ from talkrooms.realtime.connections import (
 )
 from talkrooms.settings import Settings
 from talkrooms.storage.room_log import EventOutcome, RoomLog
+from talkrooms.storage.store import ROOM_EVENT
 from talkrooms.telemetry import metrics
 
 log = logging.getLogger("talkrooms.room_events")
@@ -58,6 +62,18 @@ UNAVAILABLE_ERROR = "The chat store is unavailable right now; try again in a mom
 KIND_BY_EVENT = {EDIT_MESSAGE: "edit", DELETE_MESSAGE: "delete", REACT: "reaction"}
 # Events re-sent per room after the queue listener reconnects (clients fetch the rest).
 RESYNC_EVENTS = 1000
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """One validated event waiting for the next pipeline."""
+
+    connection: Connection
+    ack_id: int | None
+    kind: str
+    membership: Membership
+    seq: int
+    extra: list[Any]
 
 
 class RoomEventPath:
@@ -76,9 +92,10 @@ class RoomEventPath:
         self.connections = connections
         self.manager = manager
         self.send_eio_packet = send_eio_packet
+        self.commits: GroupCommit[PendingEvent] = GroupCommit(self._flush)
 
     def receive(self, eio_sid: str, ack_id: int | None, event: str, payload: Any) -> None:
-        """Validate, apply and answer one event; every refusal is answered."""
+        """Validate one event and queue it for the next batch; every refusal is answered."""
         connection = self.connections.by_eio_sid.get(eio_sid)
         if connection is None:
             return
@@ -93,33 +110,73 @@ class RoomEventPath:
                 self._mark_read(connection, ack_id, membership, seq)
                 return
             extra = self._arguments(event, data, membership)
+            if not membership.author:
+                raise ProtocolError("Join with a client_key to edit, delete or react", FORBIDDEN)
             if not connection.message_bucket.take():
                 metrics.RATE_LIMIT_HITS.labels(kind="message").inc()
                 raise ProtocolError(
                     f"Too many messages: {self.settings.message_rate.describe()}", RATE_LIMITED
                 )
-            outcome = self._apply(kind, membership, seq, extra)
         except ProtocolError as error:
             self._refuse(connection, ack_id, kind, error.code, str(error))
             return
         except RedisError as exc:
             metrics.REDIS_ERRORS.labels(operation="room_event").inc()
-            log.error("storing an event failed", extra={"sid": connection.sid, "error": str(exc)})
+            log.error("a read marker failed", extra={"sid": connection.sid, "error": str(exc)})
             self._refuse(connection, ack_id, kind, UNAVAILABLE, UNAVAILABLE_ERROR)
             return
+        self.commits.add(PendingEvent(connection, ack_id, kind, membership, seq, extra))
+
+    # -- apply + fan-out + ack (runs in the single flusher greenlet) -----------------------
+
+    def _flush(self, batch: list[PendingEvent]) -> None:
+        """One pipeline of room_event.lua calls, then each event's delivery and answer."""
+        started = time.perf_counter()
+        now = time.time()
+        calls = [
+            self.room_log.apply_call(
+                item.membership.room,
+                item.kind,
+                item.seq,
+                item.membership.author,
+                int(now * 1000),
+                iso_now(now),
+                self.manager.channel,
+                self.manager.fast_frame_prefix(log_room(item.membership.room), "room_event"),
+                item.extra,
+            )
+            for item in batch
+        ]
+        try:
+            results = ROOM_EVENT.run_many(self.room_log.redis, calls)
+        except RedisError as exc:
+            results = [exc] * len(batch)
+        metrics.REDIS_LATENCY.labels(operation="room_event").observe(time.perf_counter() - started)
+        for item, result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                metrics.REDIS_ERRORS.labels(operation="room_event").inc()
+                log.error("storing an event failed", extra={"error": str(result)})
+                self._refuse(
+                    item.connection, item.ack_id, item.kind, UNAVAILABLE, UNAVAILABLE_ERROR
+                )
+                continue
+            self._finish(item, self.room_log.outcome(result))
+
+    def _finish(self, item: PendingEvent, outcome: EventOutcome) -> None:
         if outcome.refusal is not None:
             code, reason = outcome.refusal
-            self._refuse(connection, ack_id, kind, code, reason)
+            self._refuse(item.connection, item.ack_id, item.kind, code, reason)
             return
-        metrics.ROOM_EVENTS.labels(kind=kind, outcome="applied" if outcome.event else "noop").inc()
+        applied = "applied" if outcome.event else "noop"
+        metrics.ROOM_EVENTS.labels(kind=item.kind, outcome=applied).inc()
         if outcome.event is not None:
             delivered = self.manager.deliver_local(
-                log_room(membership.room), f'2["room_event",{outcome.event}]'
+                log_room(item.membership.room), f'2["room_event",{outcome.event}]'
             )
             metrics.DELIVERIES_LOCAL.inc(delivered)
-        if ack_id is not None:
+        if item.ack_id is not None:
             body = f'"event":{outcome.event or "null"}'
-            self.send_eio_packet(connection.eio_sid, ok_packet(ack_id, body))
+            self.send_eio_packet(item.connection.eio_sid, ok_packet(item.ack_id, body))
 
     def _arguments(self, event: str, data: dict[str, Any], membership: Membership) -> list[Any]:
         """The kind's own arguments of room_event.lua, validated."""
@@ -134,25 +191,6 @@ class RoomEventPath:
             flag = "" if add is None else ("1" if add else "0")
             return [emoji, flag, membership.username, REACTIONS_PER_MESSAGE]
         return []
-
-    def _apply(self, kind: str, membership: Membership, seq: int, extra: list[Any]) -> EventOutcome:
-        if not membership.author:
-            raise ProtocolError("Join with a client_key to edit, delete or react", FORBIDDEN)
-        started = time.perf_counter()
-        now = time.time()
-        outcome = self.room_log.apply(
-            membership.room,
-            kind,
-            seq,
-            membership.author,
-            int(now * 1000),
-            iso_now(now),
-            self.manager.channel,
-            self.manager.fast_frame_prefix(log_room(membership.room), "room_event"),
-            extra,
-        )
-        metrics.REDIS_LATENCY.labels(operation="room_event").observe(time.perf_counter() - started)
-        return outcome
 
     def _mark_read(
         self, connection: Connection, ack_id: int | None, membership: Membership, seq: int

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from talkrooms.settings import Settings
-from talkrooms.storage.store import MARK_READ, ROOM_EVENT, Keys
+from talkrooms.storage.store import MARK_READ, Keys
 
 # XRANGE's highest sequence part: "every event whose message seq part is S".
 _MAX_STREAM_SEQ = 2**64 - 1
@@ -58,7 +58,7 @@ class RoomLog:
 
     # -- writing -------------------------------------------------------------------------
 
-    def apply(
+    def apply_call(
         self,
         room: str,
         kind: str,
@@ -69,11 +69,11 @@ class RoomLog:
         channel: str,
         prefix: str,
         extra: list[Any],
-    ) -> EventOutcome:
-        """Run room_event.lua; `extra` is the kind's own arguments (see the script)."""
+    ) -> tuple[list[str], list[Any]]:
+        """KEYS and ARGV of one room_event.lua call (`extra`: the kind's own arguments, see
+        the script), for a pipeline of many (Script.run_many)."""
         keys = self.keys
-        result = ROOM_EVENT(
-            self.redis,
+        return (
             [
                 keys.room(room, "messages"),
                 keys.room(room, "events"),
@@ -98,6 +98,10 @@ class RoomLog:
                 *extra,
             ],
         )
+
+    @staticmethod
+    def outcome(result: Any) -> EventOutcome:
+        """What one room_event.lua call answered."""
         if result[0] == 1:
             return EventOutcome(event=_decode(result[1]))
         if result[0] == 0:

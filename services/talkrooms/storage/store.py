@@ -151,6 +151,24 @@ class Script:
     def load(self, client: redis.Redis) -> None:
         client.script_load(self.source)
 
+    def run_many(self, client: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+        """One pipeline of EVALSHA calls, results in order (an error is returned, not raised);
+        the calls Redis answered NOSCRIPT are run again once the script is loaded."""
+        results = self._pipeline(client, calls)
+        retry = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+        if retry:
+            self.load(client)
+            again = self._pipeline(client, [calls[i] for i in retry])
+            for index, result in zip(retry, again, strict=True):
+                results[index] = result
+        return results
+
+    def _pipeline(self, client: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+        pipe = client.pipeline(transaction=False)
+        for keys, args in calls:
+            pipe.evalsha(self.sha, len(keys), *keys, *args)
+        return list(pipe.execute(raise_on_error=False))
+
     def __call__(self, client: redis.Redis, keys: list[str], args: list[Any]) -> Any:
         try:
             return client.evalsha(self.sha, len(keys), *keys, *args)

@@ -72,3 +72,30 @@ def test_frozen_redis_times_out_instead_of_hanging(stack):
         redis_server.thaw()
     wait_until(lambda: health(worker) == 200, 10, "health 200 after SIGCONT")
     assert alice.send("after the freeze")["ok"] is True
+
+
+def test_room_events_are_refused_while_redis_is_down_and_work_after(stack):
+    redis_server, worker, clients = stack
+    alice = ChatClient(worker.url, auth={"protocol": 2}).connect()
+    clients.append(alice)
+    alice.join("alice", "outage-events")
+    message = alice.send("edit me later", room="outage-events")["message"]
+    target = {"room": "outage-events", "id": message["id"]}
+
+    redis_server.stop()
+    wait_until(lambda: health(worker) == 503, 10, "health 503 while Redis is down")
+    for event, extra in (
+        ("edit_message", {"message": "during"}),
+        ("react", {"emoji": "👍"}),
+        ("delete_message", {}),
+        ("mark_read", {}),
+    ):
+        refused = alice.call(event, {**target, **extra})
+        assert refused["ok"] is False and refused["code"] == "unavailable", (event, refused)
+
+    redis_server.start()
+    wait_until(lambda: health(worker) == 200, 15, "health 200 after Redis returns")
+    edited = alice.call("edit_message", {**target, "message": "after"})
+    assert edited["ok"] is True and edited["event"]["message"]["message"] == "after"
+    history = alice.call("get_history", {"room": "outage-events"})["messages"]
+    assert [(m["id"], m["message"]) for m in history] == [(message["id"], "after")]

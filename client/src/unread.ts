@@ -29,6 +29,8 @@ export class ReadState {
    * messages that arrive while they watch).
    */
   private pinned = false;
+  /** The room was shown before: with no marker, what came since is new all the same. */
+  private opened = false;
 
   /** `me` is our name in the room as the server spells it. */
   constructor(
@@ -102,13 +104,16 @@ export class ReadState {
   }
 
   /**
-   * Place the divider before the first message unread now (the room is opened). A person who
-   * never read the room (no marker) gets none: all of it is new, and a line above the
-   * first message would say nothing.
+   * Place the divider before the first message unread now (the room is opened). A person
+   * opening a room for the first time with no marker gets none: all of it is new, and a
+   * line above the first message would say nothing. A room shown before with no marker
+   * (it was empty then) gets one above whatever came since.
    */
   placeDivider(): void {
-    this.dividerFrom = this.marker === NONE ? formatId(this.timeline.maxId) : this.marker;
+    const firstVisit = this.marker === NONE && !this.opened;
+    this.dividerFrom = firstVisit ? formatId(this.timeline.maxId) : this.marker;
     this.pinned = this.firstUnreadId !== null;
+    this.opened = true;
   }
 
   /** No divider until the room is opened again. */

@@ -383,6 +383,18 @@ describe('protocol 2: mentions, unread counts and the read marker', () => {
     expect(alice.session.firstUnreadId()).toBe('000000000003');
   });
 
+  it('places the divider in a room that was empty when shown, once messages came while away', async () => {
+    const server = new FakeServer();
+    const alice = person(server, 'alice', { rooms: ['random'] });
+    await online(alice);
+    alice.session.setActiveRoom('random'); // shown while still empty: no marker to keep
+    alice.session.setActiveRoom('general');
+    server.post('random', 'bob', 'first while away');
+    server.post('random', 'bob', 'second while away');
+    alice.session.setActiveRoom('random');
+    expect(alice.session.firstUnreadId()).toBe('000000000001');
+  });
+
   it('shows no divider above messages that arrive while the person is caught up', async () => {
     const server = new FakeServer();
     server.post('general', 'bob', 'old');

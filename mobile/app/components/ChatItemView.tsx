@@ -1,20 +1,42 @@
 import { memo } from 'react';
-import { StyleSheet, Text, View } from 'react-native';
+import { Pressable, StyleSheet, Text, View, type AccessibilityActionEvent } from 'react-native';
 
 import { format, strings } from '../i18n';
-import type { ChatItem } from '../services/socket/ChatService';
+import type { ChatItem, MessageItem, Reaction, ReplyPreview } from '../services/socket/ChatService';
 import { radius, spacing, type ThemeColors } from '../theme';
 import { Avatar } from './Avatar';
 import { formatTime } from './formatTime';
+import { MessageText } from './MessageText';
+import { ReactionChips } from './ReactionChips';
+
+/** What a person does to a message (protocol 2); absent in protocol 1. */
+export interface MessageHandlers {
+  /** Long press: the message's menu (react, reply, edit, delete). */
+  onOpenMenu: (item: MessageItem) => void;
+  onToggleReaction: (id: string, emoji: string) => void;
+  onShowReactors: (id: string, reaction: Reaction) => void;
+  /** A tap on a reply's quote: show the original. */
+  onShowOriginal: (id: string) => void;
+}
 
 interface ChatItemViewProps {
   item: ChatItem;
   colors: ThemeColors;
+  handlers?: MessageHandlers;
+  /** The "new messages" divider goes above this item. */
+  divider?: boolean;
+  /** The original of a reply the person just asked to see. */
+  highlighted?: boolean;
 }
 
-/** One row of the message list: a message (own or other), a pending one, or a notification. */
-export const ChatItemView = memo(function ChatItemView({ item, colors }: ChatItemViewProps) {
+/**
+ * One row of the message list: a message (own or other), a pending one, or a notification.
+ * Protocol 2 adds a reply's quote, highlighted mentions, "edited", the tombstone of a deleted
+ * message, reaction chips, and a long press for the message's menu. All user text is Text.
+ */
+export const ChatItemView = memo(function ChatItemView({ item, colors, handlers, divider, highlighted }: ChatItemViewProps) {
   const t = strings().chat;
+  const tm = strings().message;
 
   if (item.kind === 'notification') {
     const text = format(item.event === 'joined' ? t.joined : t.left, { name: item.username });
@@ -29,51 +51,188 @@ export const ChatItemView = memo(function ChatItemView({ item, colors }: ChatIte
   }
 
   const own = item.kind === 'pending' || item.own;
+  const stored = item.kind === 'message' ? item : null;
+  const message = stored?.message;
   const username = item.kind === 'pending' ? item.username : item.message.username;
   const body = item.kind === 'pending' ? item.message : item.message.message;
   const timestamp = item.kind === 'pending' ? item.timestamp : item.message.timestamp;
   const testID = item.kind === 'pending' ? `message-pending-${item.clientId}` : `message-${item.message.id}`;
   const failed = item.kind === 'pending' ? item.error : undefined;
+  const deleted = message?.deleted === true;
+  const edited = !deleted && !!message?.edited_at;
+  const mentionsMe = !deleted && stored?.mentionsMe === true;
+  const replyTo = item.kind === 'pending' ? item.replyTo : message?.reply_to;
+  const quote = item.kind === 'pending' ? item.quote : stored?.quote;
+  const reactions = deleted ? [] : (message?.reactions ?? []);
   let status = '✓';
   if (item.kind === 'pending') status = failed ? '!' : '🕓';
+  const textColor = own ? colors.ownText : colors.otherText;
 
-  return (
-    <View testID={testID} style={[styles.row, own ? styles.rowOwn : styles.rowOther]}>
-      {!own && <Avatar username={username} size={32} />}
-      <View
-        style={[
-          styles.bubble,
-          own
-            ? { backgroundColor: colors.ownBubble, borderBottomRightRadius: radius.sm }
-            : { backgroundColor: colors.otherBubble, borderBottomLeftRadius: radius.sm },
-          item.kind === 'pending' && styles.pendingBubble,
-        ]}
-      >
-        {!own && <Text style={[styles.username, { color: colors.accent }]}>{username}</Text>}
-        <Text style={[styles.body, { color: own ? colors.ownText : colors.otherText }]}>{body}</Text>
-        <View style={styles.meta}>
-          <Text style={[styles.time, { color: own ? colors.ownText : colors.textMuted }]}>
-            {formatTime(timestamp)}
-          </Text>
-          {own && (
-            <Text
-              accessibilityLabel={item.kind === 'pending' ? t.pending : undefined}
-              style={[styles.time, { color: colors.ownText }]}
-            >
-              {' '}
-              {status}
-            </Text>
-          )}
-        </View>
-        {failed ? (
-          <Text style={[styles.failed, { color: colors.error }]}>
-            {format(t.failed, { error: failed })}
+  // One accessible element per bubble, read as a sentence; its actions stand in for the
+  // long press and the quote's tap.
+  const label = [
+    `${username}: ${deleted ? tm.deleted : body}`,
+    formatTime(timestamp),
+    edited ? tm.edited : null,
+    mentionsMe ? tm.mentionsYou : null,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const menu = stored && handlers && !deleted ? () => handlers.onOpenMenu(stored) : undefined;
+  const showOriginal = replyTo && handlers ? () => handlers.onShowOriginal(replyTo) : undefined;
+  const actions = [
+    ...(menu ? [{ name: 'longpress', label: tm.actions }] : []),
+    ...(showOriginal ? [{ name: 'showOriginal', label: tm.showOriginal }] : []),
+  ];
+  const onAction = (event: AccessibilityActionEvent) => {
+    if (event.nativeEvent.actionName === 'longpress') menu?.();
+    if (event.nativeEvent.actionName === 'showOriginal') showOriginal?.();
+  };
+
+  const bubbleStyle = [
+    styles.bubble,
+    own
+      ? { backgroundColor: colors.ownBubble, borderBottomRightRadius: radius.sm }
+      : { backgroundColor: colors.otherBubble, borderBottomLeftRadius: radius.sm },
+    item.kind === 'pending' && styles.pendingBubble,
+    mentionsMe && { borderLeftWidth: 4, borderLeftColor: colors.mention },
+  ];
+  const content = (
+    <>
+      {!own && <Text style={[styles.username, { color: colors.accent }]}>{username}</Text>}
+      {replyTo ? (
+        <Quote
+          replyId={stored ? stored.message.id : `pending-${item.kind === 'pending' ? item.clientId : ''}`}
+          quote={quote ?? null}
+          own={own}
+          colors={colors}
+          onPress={showOriginal}
+        />
+      ) : null}
+      {deleted ? (
+        <Text testID={`message-deleted-${message?.id}`} style={[styles.body, styles.deleted, { color: textColor }]}>
+          {tm.deleted}
+        </Text>
+      ) : (
+        <MessageText
+          text={body}
+          mentions={message?.mentions}
+          style={[styles.body, { color: textColor }]}
+          mentionStyle={[styles.mention, { color: own ? colors.ownText : colors.mention }]}
+        />
+      )}
+      <View style={styles.meta}>
+        {edited ? (
+          <Text testID={`message-edited-${message?.id}`} style={[styles.time, { color: own ? colors.ownText : colors.textMuted }]}>
+            {tm.edited} ·{' '}
           </Text>
         ) : null}
+        <Text style={[styles.time, { color: own ? colors.ownText : colors.textMuted }]}>
+          {formatTime(timestamp)}
+        </Text>
+        {own && (
+          <Text
+            accessibilityLabel={item.kind === 'pending' ? t.pending : undefined}
+            style={[styles.time, { color: colors.ownText }]}
+          >
+            {' '}
+            {status}
+          </Text>
+        )}
+      </View>
+      {failed ? (
+        <Text style={[styles.failed, { color: colors.error }]}>
+          {format(t.failed, { error: failed })}
+        </Text>
+      ) : null}
+    </>
+  );
+
+  return (
+    <View>
+      {divider ? (
+        <View testID="chat-new-messages" accessibilityRole="text" style={styles.divider}>
+          <View style={[styles.dividerLine, { backgroundColor: colors.offline }]} />
+          <Text style={[styles.dividerText, { color: colors.offline }]}>{tm.newMessages}</Text>
+          <View style={[styles.dividerLine, { backgroundColor: colors.offline }]} />
+        </View>
+      ) : null}
+      <View
+        testID={testID}
+        style={[styles.row, own ? styles.rowOwn : styles.rowOther, highlighted && { backgroundColor: colors.highlight }]}
+      >
+        {!own && <Avatar username={username} size={32} />}
+        <View style={[styles.column, own ? styles.columnOwn : styles.columnOther]}>
+          {handlers ? (
+            <Pressable
+              testID={stored ? `message-bubble-${stored.message.id}` : undefined}
+              accessible
+              accessibilityLabel={label}
+              accessibilityHint={menu ? tm.actionsHint : undefined}
+              accessibilityActions={actions.length ? actions : undefined}
+              onAccessibilityAction={actions.length ? onAction : undefined}
+              onLongPress={menu}
+              style={bubbleStyle}
+            >
+              {content}
+            </Pressable>
+          ) : (
+            <View accessible accessibilityLabel={label} style={bubbleStyle}>
+              {content}
+            </View>
+          )}
+          {stored && reactions.length > 0 && handlers ? (
+            <ReactionChips
+              messageId={stored.message.id}
+              reactions={reactions}
+              own={own}
+              colors={colors}
+              onToggle={(emoji) => handlers.onToggleReaction(stored.message.id, emoji)}
+              onShowUsers={(reaction) => handlers.onShowReactors(stored.message.id, reaction)}
+            />
+          ) : null}
+        </View>
       </View>
     </View>
   );
 });
+
+interface QuoteProps {
+  /** The reply's id (or its pending key): names the quote's testID. */
+  replyId: string;
+  quote: ReplyPreview | null;
+  own: boolean;
+  colors: ThemeColors;
+  onPress?: () => void;
+}
+
+/** The short quote of the message a reply answers; a tap shows the original. */
+function Quote({ replyId, quote, own, colors, onPress }: QuoteProps) {
+  const tm = strings().message;
+  const color = own ? colors.ownText : colors.otherText;
+  let text = '…';
+  if (quote?.deleted) text = tm.quoteDeleted;
+  else if (quote) text = quote.excerpt;
+  return (
+    <Pressable
+      testID={`reply-quote-${replyId}`}
+      accessibilityRole="button"
+      accessibilityLabel={tm.showOriginal}
+      onPress={onPress}
+      disabled={!onPress}
+      style={[styles.quote, { borderLeftColor: own ? colors.ownText : colors.accent }]}
+    >
+      {quote?.username ? (
+        <Text numberOfLines={1} style={[styles.quoteName, { color }]}>
+          {quote.username}
+        </Text>
+      ) : null}
+      <Text numberOfLines={2} style={[styles.quoteText, { color }, quote?.deleted && styles.deleted]}>
+        {text}
+      </Text>
+    </Pressable>
+  );
+}
 
 const styles = StyleSheet.create({
   row: {
@@ -85,8 +244,10 @@ const styles = StyleSheet.create({
   },
   rowOwn: { justifyContent: 'flex-end' },
   rowOther: { justifyContent: 'flex-start' },
+  column: { maxWidth: '78%' },
+  columnOwn: { alignItems: 'flex-end' },
+  columnOther: { alignItems: 'flex-start' },
   bubble: {
-    maxWidth: '78%',
     borderRadius: radius.lg,
     paddingHorizontal: spacing.md,
     paddingVertical: spacing.sm,
@@ -94,9 +255,17 @@ const styles = StyleSheet.create({
   pendingBubble: { opacity: 0.6 },
   username: { fontSize: 12, fontWeight: '700', marginBottom: 2 },
   body: { fontSize: 16, lineHeight: 21 },
+  deleted: { fontStyle: 'italic', opacity: 0.75 },
+  mention: { fontWeight: '700', textDecorationLine: 'underline' },
   meta: { flexDirection: 'row', justifyContent: 'flex-end', marginTop: 2 },
   time: { fontSize: 11, opacity: 0.8 },
   failed: { fontSize: 12, marginTop: spacing.xs },
+  quote: { borderLeftWidth: 3, paddingLeft: spacing.sm, marginBottom: spacing.xs, opacity: 0.85 },
+  quoteName: { fontSize: 12, fontWeight: '700' },
+  quoteText: { fontSize: 13 },
   notification: { alignItems: 'center', marginVertical: spacing.sm, paddingHorizontal: spacing.lg },
   notificationText: { fontSize: 13, fontStyle: 'italic', textAlign: 'center' },
+  divider: { flexDirection: 'row', alignItems: 'center', gap: spacing.sm, marginVertical: spacing.sm, paddingHorizontal: spacing.md },
+  dividerLine: { flex: 1, height: StyleSheet.hairlineWidth },
+  dividerText: { fontSize: 12, fontWeight: '700' },
 });

@@ -12,6 +12,8 @@ export const SUGGESTED_ROOMS = ['general', 'random', 'tech'] as const;
 
 export const Config = {
   defaultServerUrl: DEFAULT_SERVER_URL,
+  /** The protocol the app speaks (docs/protocol.md): 2, several rooms and the room event log. */
+  protocol: 2,
   suggestedRooms: SUGGESTED_ROOMS,
   /** Timeout for GET /api/rooms on the Login screen. */
   roomsFetchTimeoutMs: 5000,
@@ -19,4 +21,8 @@ export const Config = {
   resendBaseDelayMs: 1000,
   /** Longest delay between re-sends. */
   resendMaxDelayMs: 15000,
+  /** The emoji a message's menu offers (the web UI's row, in the same order). */
+  quickEmoji: ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀'],
+  /** How long the original of a reply stays highlighted after a tap on its quote. */
+  highlightMs: 2000,
 } as const;

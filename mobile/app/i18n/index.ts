@@ -44,9 +44,13 @@ export function format(template: string, values: Record<string, string | number>
 }
 
 /** Singular or plural: English uses the singular for 1 only, French for 0 and 1. */
-export function plural(forms: { one: string; other: string }, count: number): string {
+export function plural(
+  forms: { one: string; other: string },
+  count: number,
+  values: Record<string, string | number> = {},
+): string {
   const one = current === 'fr' ? count <= 1 : count === 1;
-  return format(one ? forms.one : forms.other, { count });
+  return format(one ? forms.one : forms.other, { ...values, count });
 }
 
 /** "X is typing…" / "X and Y are typing…" / "X, Y and N others are typing…". */

@@ -1,5 +1,6 @@
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
+  AppState,
   FlatList,
   KeyboardAvoidingView,
   Platform,
@@ -14,23 +15,43 @@ import {
 } from 'react-native';
 import { useSafeAreaInsets } from 'react-native-safe-area-context';
 import { StatusBar } from 'expo-status-bar';
+import { excerpt } from '@talkrooms/client';
 
-import { ChatItemView } from '../components/ChatItemView';
+import { ChatItemView, type MessageHandlers } from '../components/ChatItemView';
+import { ComposerBar, type ComposerMode } from '../components/ComposerBar';
 import { ConnectionBadge } from '../components/ConnectionBadge';
+import { MessageMenu } from '../components/MessageMenu';
+import { ReactionUsers } from '../components/ReactionChips';
+import { RoomsPanel } from '../components/RoomsPanel';
 import { TypingIndicator } from '../components/TypingIndicator';
 import { UsersPanel } from '../components/UsersPanel';
+import { Config } from '../config';
 import { getLanguage, plural, strings } from '../i18n';
 import type { ChatScreenProps } from '../navigation/types';
-import type { ChatError, ChatItem } from '../services/socket/ChatService';
+import type { ChatError, ChatItem, MessageItem } from '../services/socket/ChatService';
 import { useChatService } from '../services/socket/ChatServiceContext';
-import { strip } from '../services/socket/validation';
+import type { Reaction } from '../services/socket/protocol';
+import { strip, validateMessage, validateRoom } from '../services/socket/validation';
 import { radius, spacing, useAppTheme } from '../theme';
 
 /** How close to the bottom (px) still counts as "reading the newest messages". */
 const STICK_TO_BOTTOM_PX = 80;
 
+/** Where in the window the original of a reply is scrolled to (0 top, 1 bottom). */
+const ORIGINAL_POSITION = 0.3;
+
+function indexOfMessage(items: ChatItem[], id: string): number {
+  return items.findIndex((item) => item.kind === 'message' && item.message.id === id);
+}
+
 /** The server's own words in English (they are authoritative); a translation otherwise. */
-export function errorText(error: ChatError): string {
+export function errorText(error: ChatError, shownRoom?: string): string {
+  const text = errorWords(error);
+  // An error of another room (a join refused) says which.
+  return error.room && shownRoom && error.room !== shownRoom ? `#${error.room}: ${text}` : text;
+}
+
+function errorWords(error: ChatError): string {
   if (getLanguage() === 'en' && error.message) return error.message;
   const t = strings().errors;
   switch (error.code) {
@@ -38,13 +59,19 @@ export function errorText(error: ChatError): string {
     case 'rate_limited':
     case 'unavailable':
     case 'not_in_room':
+    case 'forbidden':
+    case 'not_found':
       return t[error.code];
     default:
       return error.message;
   }
 }
 
-/** The room: header with presence and connection, the messages, who types, and the composer. */
+/**
+ * The rooms: a header with the room shown, its presence and the connection (protocol 2: a
+ * tap on the room opens the room list, with the unread count of every room), the messages,
+ * who types, and the composer (with the reply or edit bar).
+ */
 export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const { username, room, serverUrl } = route.params;
   const { colors } = useAppTheme();
@@ -55,28 +82,119 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const [text, setText] = useState('');
   const [inputError, setInputError] = useState<string | null>(null);
   const [showUsers, setShowUsers] = useState(false);
+  const [showRooms, setShowRooms] = useState(false);
+  const [menuFor, setMenuFor] = useState<MessageItem | null>(null);
+  const [reactors, setReactors] = useState<Reaction | null>(null);
+  const [mode, setMode] = useState<ComposerMode | null>(null);
+  const [highlightId, setHighlightId] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const listRef = useRef<FlatList<ChatItem>>(null);
   const atBottom = useRef(true);
+  const inFront = useRef(AppState.currentState !== 'background' && AppState.currentState !== 'inactive');
+  /** The original of a reply to scroll to once it is in the list. */
+  const scrollTarget = useRef<string | null>(null);
+  const retriedIndex = useRef<number | null>(null);
 
-  const items = state?.items ?? [];
+  const items = useMemo(() => state?.items ?? [], [state?.items]);
   const connection = state?.connection ?? 'connecting';
   const userCount = state?.userCount ?? 0;
+  const protocol2 = state?.protocol === 2;
+  const shownRoom = state?.room ?? room;
+  const totalUnread = state?.totalUnread ?? 0;
+  const firstUnreadId = state?.firstUnreadId ?? null;
+
+  // The room shown is read while its newest messages are on screen and the app in front.
+  useEffect(() => {
+    if (service && atBottom.current && inFront.current) service.markRead();
+  }, [service, items]);
+
+  // Back in front: the divider marks what came meanwhile, and what is on screen is read.
+  useEffect(() => {
+    if (!service) return undefined;
+    const subscription = AppState.addEventListener('change', (next) => {
+      const front = next === 'active';
+      if (front && !inFront.current) {
+        service.placeDivider();
+        if (atBottom.current) service.markRead();
+      }
+      inFront.current = front;
+    });
+    return () => subscription.remove();
+  }, [service]);
+
+  // Another room shown (picked, or the shown one left): nothing of the last one's composer
+  // or menus carries over (reset while rendering, React's pattern for state that follows a
+  // value), and the list starts at its newest messages.
+  const [roomOfState, setRoomOfState] = useState(shownRoom);
+  if (roomOfState !== shownRoom) {
+    setRoomOfState(shownRoom);
+    if (mode?.kind === 'edit') setText(mode.draft);
+    setMode(null);
+    setMenuFor(null);
+    setReactors(null);
+    setHighlightId(null);
+  }
+  useEffect(() => {
+    scrollTarget.current = null;
+    atBottom.current = true;
+  }, [shownRoom]);
+
+  // A reply's original now in the list: scroll to it.
+  useEffect(() => {
+    const id = scrollTarget.current;
+    if (id === null) return;
+    const index = indexOfMessage(items, id);
+    if (index < 0) return;
+    scrollTarget.current = null;
+    retriedIndex.current = null;
+    listRef.current?.scrollToIndex({ index, viewPosition: ORIGINAL_POSITION, animated: true });
+  }, [items, highlightId]);
+
+  useEffect(() => {
+    if (highlightId === null) return undefined;
+    const timer = setTimeout(() => setHighlightId(null), Config.highlightMs);
+    return () => clearTimeout(timer);
+  }, [highlightId]);
 
   const onChangeText = (value: string) => {
     setText(value);
     if (inputError) setInputError(null);
-    service?.setComposerText(value);
+    // Editing is not typing a new message: the others are not told.
+    if (mode?.kind !== 'edit') service?.setComposerText(value);
+  };
+
+  const cancelMode = () => {
+    if (mode?.kind === 'edit') setText(mode.draft);
+    setMode(null);
   };
 
   const send = () => {
     if (!service) return;
-    const result = service.send(text);
+    if (mode?.kind === 'edit') {
+      void saveEdit(mode);
+      return;
+    }
+    const result = service.send(text, mode?.kind === 'reply' ? { replyTo: mode.id } : {});
     if (!result.ok) {
       setInputError(strings().errors.message);
       return;
     }
     setText('');
+    setMode(null);
     atBottom.current = true;
+  };
+
+  const saveEdit = async (edit: Extract<ComposerMode, { kind: 'edit' }>) => {
+    if (!service) return;
+    const check = validateMessage(text);
+    if (!check.ok) {
+      setInputError(strings().errors.message);
+      return;
+    }
+    // Unchanged: nothing to store (the server would mark it edited all the same).
+    if (check.value !== edit.text && !(await service.edit(edit.id, check.value))) return;
+    setText(edit.draft);
+    setMode(null);
   };
 
   const leave = () => {
@@ -85,16 +203,135 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
     else navigation.replace('Login');
   };
 
-  const onScroll = useCallback((e: NativeSyntheticEvent<NativeScrollEvent>) => {
-    const { contentOffset, contentSize, layoutMeasurement } = e.nativeEvent;
-    atBottom.current =
-      contentOffset.y + layoutMeasurement.height >= contentSize.height - STICK_TO_BOTTOM_PX;
-  }, []);
+  const onScroll = useCallback(
+    (e: NativeSyntheticEvent<NativeScrollEvent>) => {
+      const { contentOffset, contentSize, layoutMeasurement } = e.nativeEvent;
+      const bottom = contentOffset.y + layoutMeasurement.height >= contentSize.height - STICK_TO_BOTTOM_PX;
+      if (bottom && !atBottom.current && inFront.current) service?.markRead();
+      atBottom.current = bottom;
+    },
+    [service],
+  );
+
+  // ---- Rooms (protocol 2) ----
+
+  const switchRoom = (next: string) => {
+    service?.switchRoom(next);
+    setShowRooms(false);
+  };
+
+  const joinRoom = (raw: string): string | null => {
+    if (!service) return null;
+    const check = validateRoom(raw);
+    if (!check.ok) return strings().errors.room;
+    const result = service.joinRoom(check.value);
+    if (!result.ok) return result.error;
+    setShowRooms(false);
+    return null;
+  };
+
+  const leaveRoom = (name: string) => {
+    if (!service) return;
+    if ((state?.rooms.length ?? 0) <= 1) {
+      leave();
+      return;
+    }
+    void service.leaveRoom(name);
+  };
+
+  // ---- What a person does to a message (protocol 2) ----
+
+  const showOriginal = useCallback(
+    async (id: string) => {
+      if (!service) return;
+      const index = indexOfMessage(service.getState().items, id);
+      if (index >= 0) {
+        retriedIndex.current = null;
+        listRef.current?.scrollToIndex({ index, viewPosition: ORIGINAL_POSITION, animated: true });
+        setHighlightId(id);
+        return;
+      }
+      // Older history grows the list above: it must not jump to the end meanwhile.
+      atBottom.current = false;
+      if (!(await service.loadHistoryTo(id))) {
+        setNotice(strings().message.originalGone);
+        return;
+      }
+      // Scrolled to once the list shows it (the effect above).
+      scrollTarget.current = id;
+      setHighlightId(id);
+    },
+    [service],
+  );
+
+  const handlers: MessageHandlers | undefined = useMemo(
+    () =>
+      service && protocol2
+        ? {
+            onOpenMenu: (item) => setMenuFor(item),
+            onToggleReaction: (id, emoji) => void service.react(id, emoji),
+            onShowReactors: (_id, reaction) => setReactors(reaction),
+            onShowOriginal: (id) => void showOriginal(id),
+          }
+        : undefined,
+    [service, protocol2, showOriginal, setMenuFor, setReactors],
+  );
+
+  const menu = menuFor
+    ? {
+        react: (emoji: string) => {
+          setMenuFor(null);
+          void service?.react(menuFor.message.id, emoji);
+        },
+        reply: () => {
+          setMenuFor(null);
+          setMode({
+            kind: 'reply',
+            id: menuFor.message.id,
+            username: menuFor.message.username,
+            excerpt: excerpt(menuFor.message.message),
+          });
+        },
+        edit: () => {
+          setMenuFor(null);
+          setMode({ kind: 'edit', id: menuFor.message.id, text: menuFor.message.message, draft: mode?.kind === 'edit' ? mode.draft : text });
+          setText(menuFor.message.message);
+          setInputError(null);
+        },
+        remove: () => {
+          setMenuFor(null);
+          if (mode?.id === menuFor.message.id) cancelMode();
+          void service?.deleteMessage(menuFor.message.id);
+        },
+      }
+    : null;
 
   const renderItem: ListRenderItem<ChatItem> = useCallback(
-    ({ item }) => <ChatItemView item={item} colors={colors} />,
-    [colors],
+    ({ item }) => (
+      <ChatItemView
+        item={item}
+        colors={colors}
+        handlers={handlers}
+        divider={firstUnreadId !== null && item.kind === 'message' && item.message.id === firstUnreadId}
+        highlighted={highlightId !== null && item.kind === 'message' && item.message.id === highlightId}
+      />
+    ),
+    [colors, handlers, firstUnreadId, highlightId],
   );
+
+  // The original is not laid out yet (far above): get near it, then try once more.
+  const onScrollToIndexFailed = useCallback(({ index, averageItemLength }: { index: number; averageItemLength: number }) => {
+    listRef.current?.scrollToOffset({ offset: averageItemLength * index, animated: false });
+    if (retriedIndex.current === index) return;
+    retriedIndex.current = index;
+    requestAnimationFrame(() => listRef.current?.scrollToIndex({ index, viewPosition: ORIGINAL_POSITION, animated: true }));
+  }, []);
+
+  const banner = notice ?? (state?.error ? errorText(state.error, shownRoom) : null);
+  const dismissBanner = () => {
+    setNotice(null);
+    service?.dismissError();
+  };
 
   // Blank as the server sees it (Python's strip set): nothing to send.
   const canSend = strip(text).length > 0 && !!service && connection !== 'left' && connection !== 'offline';
@@ -113,16 +350,48 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           <Text style={[styles.leaveText, { color: colors.accent }]}>‹ {t.leave}</Text>
         </Pressable>
         <View style={styles.headerCenter}>
-          <Text testID="chat-header-room" numberOfLines={1} style={[styles.room, { color: colors.headerText }]}>
-            #{room}
-          </Text>
+          {protocol2 ? (
+            <Pressable
+              testID="chat-rooms-toggle"
+              accessibilityRole="button"
+              accessibilityLabel={
+                totalUnread > 0
+                  ? `#${shownRoom}. ${plural(strings().rooms.toggleLabel, totalUnread)}`
+                  : `#${shownRoom}. ${strings().rooms.toggle}`
+              }
+              aria-expanded={showRooms}
+              onPress={() => {
+                setShowRooms((v) => !v);
+                setShowUsers(false);
+              }}
+              hitSlop={8}
+              style={styles.roomToggle}
+            >
+              <Text testID="chat-header-room" numberOfLines={1} style={[styles.room, { color: colors.headerText }]}>
+                #{shownRoom}
+              </Text>
+              <Text style={[styles.caret, { color: colors.headerMuted }]}>{showRooms ? '▴' : '▾'}</Text>
+              {totalUnread > 0 ? (
+                <Text testID="chat-unread-total" style={[styles.unread, { backgroundColor: colors.offline, color: colors.headerText }]}>
+                  {totalUnread}
+                </Text>
+              ) : null}
+            </Pressable>
+          ) : (
+            <Text testID="chat-header-room" numberOfLines={1} style={[styles.room, { color: colors.headerText }]}>
+              #{shownRoom}
+            </Text>
+          )}
           <ConnectionBadge state={connection} colors={colors} />
         </View>
         <Pressable
           testID="chat-users-toggle"
           accessibilityRole="button"
           accessibilityState={{ expanded: showUsers }}
-          onPress={() => setShowUsers((v) => !v)}
+          onPress={() => {
+            setShowUsers((v) => !v);
+            setShowRooms(false);
+          }}
           hitSlop={8}
           style={[styles.count, { borderColor: colors.accent }, showUsers && { backgroundColor: colors.accent }]}
         >
@@ -135,16 +404,19 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
         </Pressable>
       </View>
 
+      {showRooms && state ? (
+        <RoomsPanel rooms={state.rooms} colors={colors} onSwitch={switchRoom} onLeave={leaveRoom} onJoin={joinRoom} />
+      ) : null}
       {showUsers ? <UsersPanel users={state?.users ?? []} me={state?.username ?? username} colors={colors} /> : null}
 
-      {state?.error ? (
+      {banner ? (
         <Pressable
           testID="chat-error"
           accessibilityRole="alert"
-          onPress={() => service?.dismissError()}
+          onPress={dismissBanner}
           style={[styles.banner, { backgroundColor: colors.errorBackground }]}
         >
-          <Text style={[styles.bannerText, { color: colors.error }]}>{errorText(state.error)}</Text>
+          <Text style={[styles.bannerText, { color: colors.error }]}>{banner}</Text>
         </Pressable>
       ) : null}
 
@@ -160,7 +432,9 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           data={items}
           keyExtractor={(item) => item.key}
           renderItem={renderItem}
+          extraData={renderItem}
           onScroll={onScroll}
+          onScrollToIndexFailed={onScrollToIndexFailed}
           scrollEventThrottle={100}
           onContentSizeChange={() => {
             if (atBottom.current) listRef.current?.scrollToEnd({ animated: false });
@@ -173,6 +447,7 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           }
         />
         <TypingIndicator names={state?.typing ?? []} colors={colors} />
+        {mode ? <ComposerBar mode={mode} colors={colors} onCancel={cancelMode} /> : null}
         {inputError ? (
           <Text testID="chat-input-error" style={[styles.inputError, { color: colors.error }]}>
             {inputError}
@@ -205,16 +480,31 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           <Pressable
             testID="chat-send"
             accessibilityRole="button"
-            accessibilityLabel={t.send}
+            accessibilityLabel={mode?.kind === 'edit' ? strings().composer.save : t.send}
             accessibilityState={{ disabled: !canSend }}
             disabled={!canSend}
             onPress={send}
             style={[styles.send, { backgroundColor: colors.accent, opacity: canSend ? 1 : 0.5 }]}
           >
-            <Text style={[styles.sendText, { color: colors.accentText }]}>{t.send}</Text>
+            <Text style={[styles.sendText, { color: colors.accentText }]}>
+              {mode?.kind === 'edit' ? strings().composer.save : t.send}
+            </Text>
           </Pressable>
         </View>
       </KeyboardAvoidingView>
+
+      {menuFor && menu ? (
+        <MessageMenu
+          item={menuFor}
+          colors={colors}
+          onReact={menu.react}
+          onReply={menu.reply}
+          onEdit={menu.edit}
+          onDelete={menu.remove}
+          onClose={() => setMenuFor(null)}
+        />
+      ) : null}
+      {reactors ? <ReactionUsers reaction={reactors} colors={colors} onClose={() => setReactors(null)} /> : null}
     </View>
   );
 }
@@ -232,7 +522,19 @@ const styles = StyleSheet.create({
   leave: { paddingVertical: spacing.xs, paddingRight: spacing.sm },
   leaveText: { fontSize: 16, fontWeight: '600' },
   headerCenter: { flex: 1, alignItems: 'center' },
-  room: { fontSize: 18, fontWeight: '700' },
+  roomToggle: { flexDirection: 'row', alignItems: 'center', gap: spacing.xs, maxWidth: '100%' },
+  room: { fontSize: 18, fontWeight: '700', flexShrink: 1 },
+  caret: { fontSize: 14 },
+  unread: {
+    minWidth: 20,
+    textAlign: 'center',
+    fontSize: 12,
+    fontWeight: '700',
+    borderRadius: radius.round,
+    paddingHorizontal: 6,
+    paddingVertical: 1,
+    overflow: 'hidden',
+  },
   count: {
     borderWidth: 1,
     borderRadius: radius.round,

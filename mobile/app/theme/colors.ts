@@ -37,6 +37,10 @@ export interface ThemeColors {
   online: string;
   warning: string;
   offline: string;
+  /** An `@name` of a message, and the edge of a message that mentions us. */
+  mention: string;
+  /** The original of a reply, for a moment after a tap on its quote. */
+  highlight: string;
 }
 
 export const lightColors: ThemeColors = {
@@ -60,6 +64,8 @@ export const lightColors: ThemeColors = {
   online: palette.emerald,
   warning: palette.sunflower,
   offline: palette.alizarin,
+  mention: '#D35400',
+  highlight: 'rgba(241, 196, 15, 0.25)',
 };
 
 export const darkColors: ThemeColors = {
@@ -83,4 +89,6 @@ export const darkColors: ThemeColors = {
   online: palette.emerald,
   warning: palette.sunflower,
   offline: palette.alizarin,
+  mention: '#F5B041',
+  highlight: 'rgba(241, 196, 15, 0.18)',
 };

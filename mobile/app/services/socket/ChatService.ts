@@ -1,9 +1,11 @@
 /**
  * The app's binding of the client core (@talkrooms/client, client/ in the repository).
  * The core owns the chat logic — join and rejoin, gap fill with get_history since_id, the
- * outbox re-sent with the same client_ids, ack states, typing (docs/protocol.md); this class
- * turns its events into one immutable `ChatState` that screens read through
- * `subscribe`/`getState` (useSyncExternalStore), and keeps the app's item shapes.
+ * outbox re-sent with the same client_ids, ack states, typing, and in protocol 2 several
+ * rooms, the room event log (edits, deletions, reactions), replies, mentions, read markers
+ * and unread counts (docs/protocol.md); this class turns its events into one immutable
+ * `ChatState` of the room shown (the core's active room) plus the room list, that screens
+ * read through `subscribe`/`getState` (useSyncExternalStore), and keeps the app's item shapes.
  */
 
 import {
@@ -11,17 +13,23 @@ import {
   formatId,
   parseId,
   sameName,
+  type ActionResult,
   type ConnectionState as CoreConnectionState,
   type ErrorCode,
   type Message,
+  type ProtocolVersion,
+  type ReplyPreview,
+  type RoomEvent,
+  type RoomSummary,
   type RoomUser,
+  type SessionError,
   type SocketFactory,
   type TimelineItem,
 } from '@talkrooms/client';
 
 import { strip } from './validation';
 
-export type { SocketFactory, SocketLike } from '@talkrooms/client';
+export type { ProtocolVersion, Reaction, ReplyPreview, RoomSummary, SocketFactory, SocketLike } from '@talkrooms/client';
 
 /** What the header shows: joining, in the room, trying to get back, or given up. */
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'left';
@@ -29,8 +37,13 @@ export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offlin
 export interface MessageItem {
   kind: 'message';
   key: string;
+  /** The stored message in its current state (protocol 2: edited_at, deleted, reactions…). */
   message: Message;
   own: boolean;
+  /** Protocol 2, a reply: the original's quote; null while the core fetches it. */
+  quote?: ReplyPreview | null;
+  /** Protocol 2: one of the message's `mentions` is our name (look-alike rules). */
+  mentionsMe?: boolean;
 }
 export interface PendingItem {
   kind: 'pending';
@@ -41,6 +54,9 @@ export interface PendingItem {
   timestamp: string;
   /** Set when the server refused the message for good (`invalid`). */
   error?: string;
+  /** Protocol 2: the message it answers, and that message's quote. */
+  replyTo?: string;
+  quote?: ReplyPreview | null;
 }
 export interface NotificationItem {
   kind: 'notification';
@@ -56,9 +72,14 @@ export type ChatItem = MessageItem | PendingItem | NotificationItem;
 export interface ChatError {
   message: string;
   code?: ErrorCode;
+  /** Protocol 2: the room it concerns, when the core knows it. */
+  room?: string;
 }
 
 export interface ChatState {
+  /** 2: several rooms and the room event log; 1: the seed's protocol (one room). */
+  protocol: ProtocolVersion;
+  /** The room shown (protocol 2: the core's active room). */
   room: string;
   /** Our name as the server spells it once joined. */
   username: string;
@@ -70,6 +91,12 @@ export interface ChatState {
   /** Others typing now, in the order they started. */
   typing: string[];
   error: ChatError | null;
+  /** Every joined room in the order joined, with unread and mention counts (one in protocol 1). */
+  rooms: RoomSummary[];
+  /** Unread messages over every room (the header's count). */
+  totalUnread: number;
+  /** Protocol 2: the message the "new messages" divider goes above, or null. */
+  firstUnreadId: string | null;
 }
 
 export interface ChatServiceOptions {
@@ -77,6 +104,13 @@ export interface ChatServiceOptions {
   username: string;
   room: string;
   clientKey?: string;
+  /**
+   * 2 (what the app speaks, Config.protocol): several rooms and the room event log.
+   * 1, the core's default: the seed's protocol, one room and none of its actions.
+   */
+  protocol?: ProtocolVersion;
+  /** Protocol 2: more rooms to join at start, after `room`. */
+  rooms?: string[];
   socketFactory: SocketFactory;
   makeClientId: () => string;
   now?: () => number;
@@ -88,6 +122,7 @@ export interface ChatServiceOptions {
 }
 
 export type SendResult = { ok: true; clientId: string } | { ok: false; error: string };
+export type JoinRoomResult = { ok: true; room: string } | { ok: false; error: string };
 
 const CONNECTION: Record<CoreConnectionState, ConnectionState> = {
   connecting: 'connecting',
@@ -104,7 +139,9 @@ export const formatMessageId = formatId;
 
 export class ChatService {
   readonly serverUrl: string;
+  /** The first room (the route's); `getState().room` is the one shown. */
   readonly room: string;
+  readonly protocol: ProtocolVersion;
 
   private readonly core: ChatSession;
   private readonly listeners = new Set<() => void>();
@@ -116,11 +153,15 @@ export class ChatService {
   constructor(options: ChatServiceOptions) {
     this.serverUrl = options.serverUrl;
     this.room = options.room;
+    this.protocol = options.protocol === 2 ? 2 : 1;
     this.core = new ChatSession({
       url: options.serverUrl,
       username: options.username,
       room: options.room,
       clientKey: options.clientKey,
+      // Sent in the handshake as auth: {protocol: 2} by the core.
+      protocol: this.protocol,
+      rooms: options.rooms,
       connect: options.socketFactory,
       // WebSocket only: no sticky sessions needed, and React Native avoids polling quirks.
       socketOptions: { transports: ['websocket'] },
@@ -131,6 +172,7 @@ export class ChatService {
       retryMaxDelayMs: options.resendMaxDelayMs,
     });
     this.state = {
+      protocol: this.protocol,
       room: options.room,
       username: options.username,
       connection: 'connecting',
@@ -139,23 +181,37 @@ export class ChatService {
       userCount: 0,
       typing: [],
       error: null,
+      rooms: this.core.rooms,
+      totalUnread: 0,
+      firstUnreadId: null,
     };
     const { core } = this;
-    core.on('timeline', () => this.publish());
+    // Events of rooms not shown only move the room list's counts ('rooms').
+    const shown = (room: string) => room === core.activeRoom;
+    core.on('timeline', (_changes, { room }) => {
+      if (shown(room)) this.publish();
+    });
     core.on('connection', (connection) => {
       if (connection === 'stopped') this.fatal = true;
       const over = connection === 'stopped' || connection === 'left';
       this.setState(over ? { connection: CONNECTION[connection], typing: [] } : { connection: CONNECTION[connection] });
     });
-    core.on('username', (username) => {
-      if (username === this.state.username) return;
+    core.on('username', (username, room) => {
+      if (!shown(room) || username === this.state.username) return;
       this.state = { ...this.state, username };
       this.publish();
     });
     core.on('errorCleared', () => this.setState({ error: null }));
-    core.on('error', ({ message, code }) => this.setState({ error: { message, code } }));
-    core.on('users', (users, userCount) => this.setState({ users, userCount }));
-    core.on('typing', (typing) => this.setState({ typing }));
+    core.on('error', (error) => this.setState({ error: this.errorOf(error) }));
+    core.on('users', (users, userCount, room) => {
+      if (shown(room)) this.setState({ users, userCount });
+    });
+    core.on('typing', (typing, room) => {
+      if (shown(room)) this.setState({ typing });
+    });
+    // Counts and markers moved (a join placed the divider after its history showed, say).
+    core.on('rooms', (rooms) => this.setState({ rooms, totalUnread: core.totalUnread, firstUnreadId: this.divider() }));
+    core.on('activeRoom', () => this.showActiveRoom());
   }
 
   // ---- Public API ----------------------------------------------------------------
@@ -176,9 +232,12 @@ export class ChatService {
     this.core.start();
   }
 
-  /** Queue a message and send it when possible. The text is validated first. */
-  send(text: string): SendResult {
-    const result = this.core.send(text);
+  /**
+   * Queue a message to the room shown and send it when possible. The text is validated
+   * first; `replyTo` (protocol 2) is the id of the message it answers.
+   */
+  send(text: string, options: { replyTo?: string } = {}): SendResult {
+    const result = this.core.send(text, options.replyTo === undefined ? {} : { replyTo: options.replyTo });
     return result.ok ? { ok: true, clientId: result.clientId } : result;
   }
 
@@ -200,9 +259,70 @@ export class ChatService {
     this.setState({ error: null });
   }
 
-  /** Leave the room and close the connection for good (once the server answered). */
+  /** Leave every room and close the connection for good (once the server answered). */
   leave(): Promise<void> {
     return this.core.leave();
+  }
+
+  // ---- Protocol 2: rooms -------------------------------------------------------------
+
+  /** Join another room on this connection and show it. The room id is validated first. */
+  joinRoom(room: string): JoinRoomResult {
+    const result = this.core.joinRoom(room, { activate: true });
+    return result.ok ? { ok: true, room: result.room } : { ok: false, error: result.error };
+  }
+
+  /** Show another joined room; no reconnection. False when not in that room. */
+  switchRoom(room: string): boolean {
+    return this.core.setActiveRoom(room);
+  }
+
+  /**
+   * Leave one room; the connection stays with the others (leaving the shown room shows the
+   * first one left). Leaving the last room is `leave()`: the chat ends.
+   */
+  leaveRoom(room: string): Promise<void> {
+    if (this.core.rooms.length <= 1) return this.leave();
+    return this.core.leaveRoom(room);
+  }
+
+  /**
+   * The room shown has been read up to its newest message (the list is at the bottom and
+   * the app in front): the read marker moves and the counts follow.
+   */
+  markRead(): void {
+    this.core.markRead();
+  }
+
+  /** The person is back (the app was in the background): the divider marks what is unread now. */
+  placeDivider(): void {
+    this.core.placeDivider();
+    this.publish();
+  }
+
+  // ---- Protocol 2: what a person does to a message -------------------------------------
+
+  /** Edit one of our messages in the room shown. False (and `error` set) when refused. */
+  edit(id: string, text: string): Promise<boolean> {
+    return this.report(this.core.edit(id, text));
+  }
+
+  /** Delete one of our messages: it stays as a tombstone. */
+  deleteMessage(id: string): Promise<boolean> {
+    return this.report(this.core.deleteMessage(id));
+  }
+
+  /** Toggle our reaction `emoji` on message `id`. */
+  react(id: string, emoji: string): Promise<boolean> {
+    return this.report(this.core.react(id, emoji));
+  }
+
+  /**
+   * Make sure message `id` of the room shown is in the list, loading older history back
+   * to it when needed (a reply's original). False when it is gone.
+   */
+  loadHistoryTo(id: string): Promise<boolean> {
+    return this.core.loadHistoryTo(id);
   }
 
   /** True once the server refused us for good (name taken, invalid). */
@@ -217,15 +337,49 @@ export class ChatService {
     this.emitChange();
   }
 
-  /** Rebuild the item list from the core's timeline. */
+  /** Rebuild the item list (and where the divider goes) from the core's active timeline. */
   private publish(): void {
     const items: ChatItem[] = [];
     for (const entry of this.core.timeline.list()) {
       const item = this.toItem(entry);
       if (item) items.push(item);
     }
-    this.state = { ...this.state, items };
+    this.state = { ...this.state, items, firstUnreadId: this.divider(), totalUnread: this.core.totalUnread };
     this.emitChange();
+  }
+
+  /** Where the "new messages" divider goes in the room shown; protocol 1 keeps no read marker. */
+  private divider(): string | null {
+    return this.protocol === 2 ? this.core.firstUnreadId() : null;
+  }
+
+  /** Another room became the one shown: its list, people, typing and our name there. */
+  private showActiveRoom(): void {
+    const { core } = this;
+    this.state = {
+      ...this.state,
+      room: core.activeRoom,
+      username: core.username,
+      users: core.users,
+      userCount: core.userCount,
+      typing: core.typingNames,
+      rooms: core.rooms,
+    };
+    this.publish();
+  }
+
+  private errorOf({ message, code, room }: SessionError): ChatError {
+    const error: ChatError = { message, code };
+    if (room) error.room = room;
+    return error;
+  }
+
+  /** An action's refusal becomes the error the screen shows (a value, never silence). */
+  private async report(action: Promise<ActionResult<{ event: RoomEvent | null }>>): Promise<boolean> {
+    const result = await action;
+    if (result.ok) return true;
+    this.setState({ error: { message: result.error, code: result.code, room: this.core.activeRoom } });
+    return false;
   }
 
   private toItem(entry: TimelineItem): ChatItem | null {
@@ -238,6 +392,7 @@ export class ChatService {
         message: entry.message,
         timestamp: entry.timestamp,
         error: entry.status === 'failed' ? (entry.error ?? undefined) : undefined,
+        ...(entry.reply_to ? { replyTo: entry.reply_to, quote: entry.quote ?? null } : {}),
       };
     }
     const known = this.shown.get(entry);
@@ -253,8 +408,12 @@ export class ChatService {
         type: entry.type,
       };
       if (entry.client_id) message.client_id = entry.client_id;
+      copyProtocol2(entry, message);
       const own = entry.status === 'sent' || sameName(entry.username, this.state.username);
-      item = { kind: 'message', key: `m-${entry.id}`, message, own };
+      const stored: MessageItem = { kind: 'message', key: `m-${entry.id}`, message, own };
+      if (entry.reply_to) stored.quote = entry.quote ?? null;
+      if (entry.mentionsMe) stored.mentionsMe = true;
+      item = stored;
     } else if (entry.variant === 'join' || entry.variant === 'leave') {
       const { name, text, timestamp } = entry.params as { name: string; text: string; timestamp: string };
       item = {
@@ -273,4 +432,16 @@ export class ChatService {
   private emitChange(): void {
     for (const listener of [...this.listeners]) listener();
   }
+}
+
+/** The protocol 2 state of a stored message, as the core holds it now. */
+function copyProtocol2(from: Message, to: Message): void {
+  if (from.reply_to) to.reply_to = from.reply_to;
+  if (from.mentions?.length) to.mentions = from.mentions;
+  if (from.edited_at) to.edited_at = from.edited_at;
+  if (from.deleted) {
+    to.deleted = true;
+    if (from.deleted_at) to.deleted_at = from.deleted_at;
+  }
+  if (from.reactions?.length) to.reactions = from.reactions;
 }

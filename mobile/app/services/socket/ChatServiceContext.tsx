@@ -22,6 +22,7 @@ export type ChatServiceFactory = (params: ChatSessionParams) => ChatService;
 export const defaultChatServiceFactory: ChatServiceFactory = (params) =>
   new ChatService({
     ...params,
+    protocol: Config.protocol,
     socketFactory: createSocketIo,
     makeClientId,
     resendBaseDelayMs: Config.resendBaseDelayMs,

@@ -13,4 +13,6 @@ export type {
   SocketFactory,
   SocketLike,
   SendResult,
+  JoinRoomResult,
+  RoomSummary,
 } from './ChatService';

@@ -29,5 +29,10 @@ export type {
   ServerToClientEvents,
   ActiveRoom,
   ActiveRoomsResponse,
+  // Protocol 2
+  ProtocolVersion,
+  Reaction,
+  ReplyPreview,
+  RoomEvent,
 } from '@talkrooms/client';
 export { EVENTS, ERROR_CODES, LIMITS, TYPING } from '@talkrooms/client';

@@ -1233,6 +1233,8 @@ var ReadState = class {
      * messages that arrive while they watch).
      */
     this.pinned = false;
+    /** The room was shown before: with no marker, what came since is new all the same. */
+    this.opened = false;
   }
   /** room_joined: the server's marker and counts, up to `newestId`. */
   joined(payload, newestId) {
@@ -1290,13 +1292,16 @@ var ReadState = class {
     return this.serverMarker < this.marker;
   }
   /**
-   * Place the divider before the first message unread now (the room is opened). A person who
-   * never read the room (no marker) gets none: all of it is new, and a line above the
-   * first message would say nothing.
+   * Place the divider before the first message unread now (the room is opened). A person
+   * opening a room for the first time with no marker gets none: all of it is new, and a
+   * line above the first message would say nothing. A room shown before with no marker
+   * (it was empty then) gets one above whatever came since.
    */
   placeDivider() {
-    this.dividerFrom = this.marker === NONE ? formatId(this.timeline.maxId) : this.marker;
+    const firstVisit = this.marker === NONE && !this.opened;
+    this.dividerFrom = firstVisit ? formatId(this.timeline.maxId) : this.marker;
     this.pinned = this.firstUnreadId !== null;
+    this.opened = true;
   }
   /** No divider until the room is opened again. */
   clearDivider() {

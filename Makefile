@@ -12,7 +12,7 @@ PORT ?= 5000
 export PORT
 
 RUN_DEPS := redis-server nginx
-TEST_DEPS := redis-server nginx chromium prometheus docker-compose
+TEST_DEPS := redis-server nginx chromium prometheus docker-compose postgresql
 
 .PHONY: help
 help: ## Show the targets
@@ -70,6 +70,10 @@ status: ## Show the state of every program of `make run`
 .PHONY: cleanup
 cleanup: venv ## Run the room cleanup job once now against make run's Redis
 	@REDIS_URL=redis://127.0.0.1:$${REDIS_PORT:-6379}/0 $(BIN)/talkrooms cleanup
+
+.PHONY: migrate
+migrate: venv ## Migrate the database (DATABASE_URL, default run/talkrooms.db) to the newest revision
+	$(BIN)/talkrooms db upgrade
 
 # -- load tests and benchmarks --------------------------------------------------------
 

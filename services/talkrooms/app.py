@@ -11,6 +11,9 @@ from flask import Flask
 from flask_socketio import SocketIO
 from redis.exceptions import RedisError
 
+from talkrooms.accounts.routes import EXTENSION as ACCOUNTS
+from talkrooms.accounts.routes import auth
+from talkrooms.accounts.service import AccountService
 from talkrooms.chat.events import ChatNamespace, install_dispatch
 from talkrooms.chat.message_path import MessagePath, resync_local_rooms
 from talkrooms.chat.presence import WorkerPresence
@@ -24,10 +27,11 @@ from talkrooms.realtime.polling_guard import install_polling_guard
 from talkrooms.realtime.session_ids import install_routed_ids
 from talkrooms.realtime.transport import install_frame_guard, install_pinger, origin_policy
 from talkrooms.settings import Settings
+from talkrooms.storage.database import Database
 from talkrooms.storage.room_log import RoomLog
 from talkrooms.storage.store import Store, make_redis
 from talkrooms.telemetry.logs import configure_logging
-from talkrooms.web.api import api, metrics_page
+from talkrooms.web.api import api, api_v1, metrics_page
 from talkrooms.web.pages import pages
 
 log = logging.getLogger("talkrooms.app")
@@ -125,10 +129,15 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         presence=presence,
         message_path=message_path,
     )
+    # Accounts: the database is migrated before workers start (`talkrooms db upgrade`).
+    database = Database(settings.database_url)
+    app.extensions[ACCOUNTS] = AccountService(settings, database, store)
     install_observability(app, settings, store, manager)
     app.wsgi_app = refuse_new_sessions_while_draining(app.wsgi_app, chat)  # type: ignore[method-assign]
     app.wsgi_app = install_polling_guard(app.wsgi_app, sio.eio)  # type: ignore[method-assign, assignment]
     app.register_blueprint(api)
+    app.register_blueprint(api_v1)
+    app.register_blueprint(auth)
     app.register_blueprint(metrics_page)
     app.register_blueprint(pages)
 

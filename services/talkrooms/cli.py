@@ -13,6 +13,8 @@ from typing import Any
 
 from talkrooms.jobs.commands import add_ops_commands
 from talkrooms.ops import stack
+from talkrooms.settings import DEFAULT_DATABASE_URL, Settings
+from talkrooms.storage import database
 
 
 def _env_int(name: str, default: int | None) -> int | None:
@@ -48,7 +50,41 @@ def add_run_command(commands: Any) -> None:
     run.set_defaults(handler=_run)
 
 
+def add_db_command(commands: Any) -> None:
+    """`talkrooms db upgrade|downgrade|current`: the Alembic migrations of DATABASE_URL."""
+    db = commands.add_parser("db", help="migrate the database (DATABASE_URL)")
+    actions = db.add_subparsers(dest="db_command", required=True)
+    upgrade = actions.add_parser("upgrade", help="migrate to a revision (default: head)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.set_defaults(handler=_db_upgrade)
+    downgrade = actions.add_parser("downgrade", help="migrate down to a revision (base: empty)")
+    downgrade.add_argument("revision")
+    downgrade.set_defaults(handler=_db_downgrade)
+    current = actions.add_parser("current", help="print the database's revision")
+    current.set_defaults(handler=_db_current)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    url = Settings().database_url
+    database.upgrade(url, args.revision)
+    print(f"database at {database.current_revision(url) or 'base'}")
+    return 0
+
+
+def _db_downgrade(args: argparse.Namespace) -> int:
+    url = Settings().database_url
+    database.downgrade(url, args.revision)
+    print(f"database at {database.current_revision(url) or 'base'}")
+    return 0
+
+
+def _db_current(_args: argparse.Namespace) -> int:
+    print(database.current_revision(Settings().database_url) or "base")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
+    settings = Settings()
     plan = stack.plan(
         public_port=args.port,
         workers=args.workers,
@@ -56,6 +92,10 @@ def _run(args: argparse.Namespace) -> int:
         worker_base_port=args.worker_base_port,
         public_host=args.listen_host,
         run_dir=args.run_dir.resolve(),
+        # DATABASE_URL when set; else the default SQLite file, in this run folder.
+        database_url=None
+        if settings.database_url == DEFAULT_DATABASE_URL
+        else settings.database_url,
     )
     return stack.run(plan)
 
@@ -65,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talkrooms", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     add_run_command(commands)
+    add_db_command(commands)
     add_ops_commands(commands)
     return parser
 

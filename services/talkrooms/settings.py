@@ -10,13 +10,18 @@ import ipaddress
 import os
 import re
 import socket
+from collections.abc import Mapping
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "change-me-talkrooms-dev-secret"
+DEFAULT_JWT_SECRET = "change-me-talkrooms-dev-jwt-secret"
+# Relative to the working directory: `make run` (and the CLI) start in the repository, whose
+# run/ folder holds the stack's data; ops/stack.py passes its own absolute path to workers.
+DEFAULT_DATABASE_URL = "sqlite:///run/talkrooms.db"
 
 _RATE_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*$")
 
@@ -115,6 +120,16 @@ class Settings(BaseSettings):
     # its sid, cookies or not (docs/deployment.md). Empty: plain ids, cookie only.
     worker_route: str = Field("", pattern=r"^[a-z0-9]{0,16}$")
 
+    # Accounts (docs/security.md): the database, token lifetimes, password rules and the
+    # rate limits of login and registration (per client address and per account name).
+    database_url: str = DEFAULT_DATABASE_URL
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    access_token_seconds: int = Field(900, ge=1)
+    refresh_token_days: float = Field(30, gt=0)
+    password_min_length: int = Field(10, ge=8, le=128)
+    auth_address_rate_limit: str = "20/60"
+    auth_account_rate_limit: str = "5/60"
+
     # Operations (docs/operations.md): the RQ cleanup job and the metrics endpoints.
     rq_queue: str = "talkrooms"
     cleanup_interval_seconds: int = Field(3600, ge=1)
@@ -138,7 +153,12 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(part.strip(), strict=False)
         return value
 
-    @field_validator("message_rate_limit", "join_rate_limit")
+    @field_validator(
+        "message_rate_limit",
+        "join_rate_limit",
+        "auth_address_rate_limit",
+        "auth_account_rate_limit",
+    )
     @classmethod
     def _check_rate(cls, value: str) -> str:
         RateLimit.parse(value)
@@ -150,6 +170,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "FLASK_SECRET_KEY must be set to a private value when APP_ENV=production"
             )
+        if self.app_env == "production" and self.jwt_secret == DEFAULT_JWT_SECRET:
+            raise ValueError("JWT_SECRET must be set to a private value when APP_ENV=production")
         return self
 
     @cached_property
@@ -159,6 +181,14 @@ class Settings(BaseSettings):
             for part in self.trusted_proxies.split(",")
             if part.strip()
         )
+
+    def client_address(self, environ: Mapping[str, Any]) -> str:
+        """The client's address: a trusted proxy's X-Real-IP, else the peer itself."""
+        remote = environ.get("REMOTE_ADDR", "")
+        forwarded = environ.get("HTTP_X_REAL_IP", "")
+        if forwarded and self.is_trusted_proxy(remote):
+            return str(forwarded)
+        return str(remote)
 
     def is_trusted_proxy(self, address: str) -> bool:
         try:
@@ -193,6 +223,14 @@ class Settings(BaseSettings):
     @property
     def join_rate(self) -> RateLimit:
         return RateLimit.parse(self.join_rate_limit)
+
+    @property
+    def auth_address_rate(self) -> RateLimit:
+        return RateLimit.parse(self.auth_address_rate_limit)
+
+    @property
+    def auth_account_rate(self) -> RateLimit:
+        return RateLimit.parse(self.auth_account_rate_limit)
 
     @property
     def cors_origins(self) -> list[str] | str | None:

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker, RedisServer
+from tests.support.processes import ChatWorker, PostgresServer, RedisServer
+
+# The database backends every database test runs on (docs/operations.md, "Database").
+DATABASES = ("sqlite", "postgresql")
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +32,30 @@ def chat_worker(work_dir: Path, redis_server: RedisServer) -> Iterator[ChatWorke
     worker = ChatWorker(work_dir, redis_server.url).start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(work_dir: Path) -> Iterator[PostgresServer]:
+    """One throw-away PostgreSQL cluster for the session; each test takes a database."""
+    server = PostgresServer(work_dir).start()
+    yield server
+    server.stop()
+
+
+def new_database_url(kind: str, request: pytest.FixtureRequest, folder: Path) -> str:
+    """A new, empty database of `kind` (a SQLite file in `folder`, or a PostgreSQL database
+    on the session's cluster)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    if kind == "sqlite":
+        return f"sqlite:///{folder / f'{name}.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database(name)
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, once on SQLite and once on PostgreSQL."""
+    return new_database_url(request.param, request, tmp_path)
 
 
 @pytest.fixture

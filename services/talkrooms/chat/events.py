@@ -47,11 +47,7 @@ UNAVAILABLE_TEXT = "The chat store is unavailable right now; try again in a mome
 
 def client_address(environ: dict[str, Any], settings: Settings) -> str:
     """The client's address: a trusted proxy's X-Real-IP, else the peer itself."""
-    remote = environ.get("REMOTE_ADDR", "")
-    forwarded = environ.get("HTTP_X_REAL_IP", "")
-    if forwarded and settings.is_trusted_proxy(remote):
-        return str(forwarded)
-    return str(remote)
+    return settings.client_address(environ)
 
 
 def current_sid() -> str:

@@ -30,6 +30,8 @@ from typing import Any
 
 import jinja2
 
+from talkrooms.storage import database
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 RUN_DIR = REPO_ROOT / "run"
 VENV_BIN = Path(sys.executable).parent
@@ -99,6 +101,12 @@ class StackPlan:
     optional_programs: tuple[OptionalProgram, ...]
     open_files: int
     nginx_processes: int
+    database_url: str = ""
+
+    @property
+    def effective_database_url(self) -> str:
+        """DATABASE_URL when given, else SQLite in the run folder (nothing to install)."""
+        return self.database_url or f"sqlite:///{self.run_dir / 'talkrooms.db'}"
 
     @property
     def redis_url(self) -> str:
@@ -139,6 +147,7 @@ def plan(
     public_host: str = LOOPBACK,
     run_dir: Path = RUN_DIR,
     optional_programs: tuple[OptionalProgram, ...] | None = None,
+    database_url: str | None = None,
 ) -> StackPlan:
     """Workers on consecutive ports after the base (default: the public port)."""
     count = workers or default_workers()
@@ -159,6 +168,7 @@ def plan(
         optional_programs=optional_programs,
         open_files=open_files_limit(),
         nginx_processes=max(2, os.cpu_count() or 2),
+        database_url=database_url or "",
     )
 
 
@@ -203,6 +213,7 @@ def programs(stack: StackPlan) -> list[Program]:
                     "SERVER_PORT": str(upstream.port),
                     "SERVER_HOST": LOOPBACK,
                     "REDIS_URL": stack.redis_url,
+                    "DATABASE_URL": stack.effective_database_url,
                     "WORKER_ROUTE": upstream.id,
                 },
                 stop_wait_seconds=15,
@@ -226,7 +237,10 @@ def programs(stack: StackPlan) -> list[Program]:
                 optional.name,
                 (str(VENV_BIN / "talkrooms"), *optional.args),
                 priority=40,
-                environment={"REDIS_URL": stack.redis_url},
+                environment={
+                    "REDIS_URL": stack.redis_url,
+                    "DATABASE_URL": stack.effective_database_url,
+                },
             )
         )
     return found
@@ -393,6 +407,11 @@ def banner(stack: StackPlan) -> str:
     return "\n".join(lines)
 
 
+def migrate(stack: StackPlan) -> None:
+    """`talkrooms db upgrade` for the stack's database."""
+    database.upgrade(stack.effective_database_url)
+
+
 def run(stack: StackPlan) -> int:
     """Start the stack in the foreground; returns supervisord's exit code."""
     if already_running(stack):
@@ -403,6 +422,12 @@ def run(stack: StackPlan) -> int:
         print(f"Ports already in use: {busy}; free them or set PORT=.", file=sys.stderr)
         return 1
     conf = write_files(stack)
+    # Migrate before any worker starts (docker-compose's `migrate` service does the same).
+    try:
+        migrate(stack)
+    except Exception as exc:
+        print(f"Database migration failed: {exc}", file=sys.stderr)
+        return 1
     supervisord = subprocess.Popen([str(VENV_BIN / "supervisord"), "-c", str(conf)])
 
     def forward(signum: int, _frame: object) -> None:

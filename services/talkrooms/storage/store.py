@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -119,6 +120,10 @@ class Keys:
 
     def job_lock(self, job: str) -> str:
         return f"{self.prefix}:jobs:{job}:lock"
+
+    def auth_attempts(self, action: str, scope: str, subject: str) -> str:
+        """Attempts at `action` (login, register) by one address or account name."""
+        return f"{self.prefix}:auth:{action}:{scope}:{subject}"
 
     def parse_room_key(self, key: str) -> tuple[str, str] | None:
         """`tr:room:{room}:{part}` -> (room, part); None for any other key."""
@@ -654,6 +659,16 @@ class Store:
     def job_lock(self, job: str, timeout: float) -> Any:
         """A lock held while one run of `job` is in progress (redis-py's token lock)."""
         return self.redis.lock(self.keys.job_lock(job), timeout=timeout, blocking=False)
+
+    def count_attempt(self, key: str, window_seconds: float) -> tuple[int, int]:
+        """Count one attempt in a fixed window that starts with the first: (count, seconds
+        until the window ends)."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, max(1, math.ceil(window_seconds)), nx=True)
+        pipe.ttl(key)
+        count, _set, ttl = pipe.execute()
+        return int(count), max(1, int(ttl))
 
     def ping_ms(self) -> float:
         started = time.perf_counter()

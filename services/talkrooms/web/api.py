@@ -1,4 +1,6 @@
-"""The JSON API of the seed: /api/health, /api/rooms, /api/stats, and /metrics.
+"""The JSON API of the seed: /api/health, /api/rooms, /api/stats, and /metrics; and the
+versioned API's own document, /api/v1/openapi.json (generated from the routes that
+decorate protocol.http_api.API_SPEC: accounts/routes.py today).
 
 `/metrics` is this worker's own Prometheus registry plus the cluster collector
 (ops/observability.py); nginx does not serve it on the public port (Prometheus scrapes each
@@ -17,10 +19,12 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from talkrooms.ops.observability import EXTENSION, Observability
+from talkrooms.protocol.http_api import API_PREFIX, API_SPEC
 from talkrooms.storage.store import Store
 from talkrooms.telemetry import metrics
 
 api = Blueprint("api", __name__, url_prefix="/api")
+api_v1 = Blueprint("api_v1", __name__, url_prefix=API_PREFIX)
 metrics_page = Blueprint("metrics", __name__)
 
 ROOMS_LIMIT_MAX = 200
@@ -103,6 +107,10 @@ def stats() -> tuple[Response, int]:
 @api.app_errorhandler(HTTPException)
 def http_error(error: HTTPException) -> Any:
     """Errors under /api are JSON; pages keep Flask's HTML error pages."""
+    if request.path.startswith(API_PREFIX + "/"):
+        # The versioned API's errors all carry a stable code (`not_found`, ...).
+        code = (error.name or "error").lower().replace(" ", "_").replace("'", "")
+        return jsonify({"error": error.description, "code": code}), error.code
     if request.path.startswith("/api/"):
         return jsonify({"error": error.name, "detail": error.description}), error.code
     return error
@@ -127,3 +135,9 @@ def cors_for_allowed_origins(response: Response) -> Response:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
     return response
+
+
+@api_v1.get("/openapi.json")
+def openapi() -> tuple[Response, int]:
+    """The OpenAPI document of /api/v1, generated from the routes' declarations."""
+    return jsonify(API_SPEC.spec), 200

@@ -226,7 +226,11 @@ def test_production_refuses_to_start_with_the_default_secret(
 
 
 def test_production_with_a_secret_starts(work_dir: Path, redis_server: RedisServer) -> None:
-    env = {"APP_ENV": "production", "FLASK_SECRET_KEY": "a-private-value-for-this-test"}
+    env = {
+        "APP_ENV": "production",
+        "FLASK_SECRET_KEY": "a-private-value-for-this-test",
+        "JWT_SECRET": "another-private-value-for-this-test",
+    }
     worker = ChatWorker(work_dir, redis_server.url, env=env).start()
     try:
         health = requests.get(f"{worker.url}/api/health", timeout=5)

@@ -155,3 +155,13 @@ def test_monitoring_mounts_the_operations_config(compose):
     assert grafana["/etc/grafana/provisioning"] == str(
         stack.REPO_ROOT / "deploy/grafana/provisioning"
     )
+
+
+def test_workers_start_after_the_same_migration_as_make_run(compose):
+    migrate = compose["services"]["migrate"]
+    assert migrate["command"] == ["talkrooms", "db", "upgrade"]
+    url = migrate["environment"]["DATABASE_URL"]
+    for service in workers_of(compose).values():
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert service["environment"]["DATABASE_URL"] == url
+        assert mounts(service)["/app/run"] == mounts(migrate)["/app/run"]

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from talkrooms.ops import stack
+from talkrooms.storage.database import current_revision
 from tests.support.client import ChatClient
 from tests.support.processes import free_port, wait_until
 
@@ -177,6 +178,14 @@ def test_make_run_starts_everything_and_ctrl_c_stops_everything(running: Running
         client.close()
     assert requests.get(f"http://127.0.0.1:{running.port}/metrics", timeout=5).status_code == 404
     assert (running.run_dir / "redis" / "appendonlydir").is_dir()
+    # The database was migrated before the workers started: an account works through nginx.
+    assert current_revision(f"sqlite:///{running.run_dir / 'talkrooms.db'}") is not None
+    registered = requests.post(
+        f"http://127.0.0.1:{running.port}/api/v1/auth/register",
+        json={"username": "carol", "password": "correct horse battery"},
+        timeout=10,
+    )
+    assert registered.status_code == 201, registered.text
 
     started = descendants(running.process.pid)
     assert len(started) >= 1 + 1 + 2 + 1  # supervisord, redis, workers, nginx (+ children)

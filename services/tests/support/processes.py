@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -81,7 +82,11 @@ class ManagedProcess:
         return self.process.pid
 
     def spawn(
-        self, argv: list[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
+        self,
+        argv: list[str],
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        user: str | None = None,
     ) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
@@ -92,6 +97,7 @@ class ManagedProcess:
             env=dict(env or os.environ),
             cwd=cwd or REPO_ROOT,
             start_new_session=True,
+            user=user,
         )
         log.close()
 
@@ -192,6 +198,7 @@ class ChatWorker(ManagedProcess):
     ) -> None:
         self.port = port or free_port()
         super().__init__(f"worker-{self.port}", work_dir)
+        self.work_dir = work_dir
         self.redis_url = redis_url
         self.extra_env = dict(env or {})
 
@@ -212,6 +219,9 @@ class ChatWorker(ManagedProcess):
             MAX_CONNECTIONS_PER_ADDRESS="0",
             HEARTBEAT_INTERVAL_SECONDS="1",
             WORKER_DEAD_AFTER_SECONDS="3",
+            # A database of its own, never the repository's run/talkrooms.db (tests that
+            # use accounts pass a migrated one).
+            DATABASE_URL=f"sqlite:///{self.work_dir / f'worker-{self.port}.db'}",
         )
         env.update(self.extra_env)
         return env
@@ -242,3 +252,96 @@ class ChatWorker(ManagedProcess):
     def thaw(self) -> None:
         if self.running():
             os.killpg(self.pid, signal.SIGCONT)
+
+
+POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PostgresServer(ManagedProcess):
+    """A throw-away PostgreSQL 15 cluster (Debian's `postgresql` package) on a free
+    loopback port, in a temporary folder removed by `stop()`.
+
+    PostgreSQL refuses to run as root: when the tests do, initdb and the server run as the
+    package's `postgres` user, in a folder that user owns (pytest's own temporary folders
+    are private to root).
+    """
+
+    def __init__(self, work_dir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        super().__init__(f"postgres-{self.port}", work_dir)
+        self.user = "postgres" if os.geteuid() == 0 else None
+        self.cluster_dir: Path | None = None
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql+psycopg://talkrooms@127.0.0.1:{self.port}/postgres"
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://talkrooms@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> PostgresServer:
+        if not (POSTGRES_BIN / "initdb").exists():
+            raise RuntimeError("PostgreSQL 15 is not installed (make test installs it)")
+        self.cluster_dir = Path(tempfile.mkdtemp(prefix=f"talkrooms-pg-{self.port}-"))
+        if self.user:
+            shutil.chown(self.cluster_dir, user=self.user)
+        data = self.cluster_dir / "data"
+        initdb = subprocess.run(
+            [
+                str(POSTGRES_BIN / "initdb"),
+                *("-D", str(data), "-U", "talkrooms", "--auth=trust", "-E", "UTF8"),
+                *("--locale=C.UTF-8", "--no-sync"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=self.cluster_dir,
+            user=self.user,
+        )
+        if initdb.returncode != 0:
+            raise RuntimeError(f"initdb failed:\n{initdb.stdout}\n{initdb.stderr}")
+        argv = [
+            str(POSTGRES_BIN / "postgres"),
+            *("-D", str(data), "-p", str(self.port), "-k", str(self.cluster_dir)),
+            *("-c", "listen_addresses=127.0.0.1"),
+            # A throw-away cluster: durability buys nothing here and costs seconds.
+            *("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"),
+        ]
+        self.spawn(argv, cwd=self.cluster_dir, user=self.user)
+        try:
+            wait_until(self.accepting, 30, f"postgres on {self.port}")
+        except TimeoutError:
+            raise TimeoutError(f"postgres did not start:\n{self.log_tail()}") from None
+        return self
+
+    def accepting(self) -> bool:
+        import psycopg
+
+        with psycopg.connect(self._dsn("postgres"), connect_timeout=2):
+            return True
+
+    def _dsn(self, database: str) -> str:
+        return f"host=127.0.0.1 port={self.port} user=talkrooms dbname={database}"
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; its SQLAlchemy URL."""
+        import psycopg
+
+        with psycopg.connect(self._dsn("postgres"), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        # SIGTERM is PostgreSQL's "smart" shutdown (waits for every client); SIGINT is
+        # "fast" (disconnects them), which is what a test wants.
+        if self.process is not None and self.running():
+            os.kill(self.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.process = None
+        if self.cluster_dir is not None:
+            shutil.rmtree(self.cluster_dir, ignore_errors=True)
+            self.cluster_dir = None

@@ -11,7 +11,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE = REPO / "services" / "talkrooms"
 TOP_LEVEL_MODULES = {"__init__.py", "app.py", "cli.py", "settings.py", "wsgi.py"}
-SUBPACKAGES = {"chat", "jobs", "ops", "protocol", "realtime", "storage", "telemetry", "web"}
+SUBPACKAGES = {
+    "accounts",
+    "chat",
+    "jobs",
+    "ops",
+    "protocol",
+    "realtime",
+    "storage",
+    "telemetry",
+    "web",
+}
 
 
 def test_the_import_contracts_are_kept():

@@ -109,3 +109,10 @@ def test_no_script_ends_a_function_or_trap_on_a_bare_and_list():
             one_line_function = "() {" in code and "&&" in code.split("() {", 1)[1]
             trap_with_and = code.lstrip().startswith("trap ") and "&&" in code
             assert not (one_line_function or trap_with_and), f"{script.name}:{number}: {line}"
+
+
+def test_make_test_installs_postgresql_for_the_database_suite():
+    """The database tests run on a throw-away PostgreSQL 15 cluster (Debian's package)."""
+    makefile = (SCRIPT.parents[1] / "Makefile").read_text().splitlines()
+    test_deps = next(line for line in makefile if line.startswith("TEST_DEPS :="))
+    assert "postgresql" in test_deps.split(":=", 1)[1].split()

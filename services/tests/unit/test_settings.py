@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from talkrooms.settings import DEFAULT_SECRET_KEY, RateLimit, Settings
+from talkrooms.settings import DEFAULT_JWT_SECRET, DEFAULT_SECRET_KEY, RateLimit, Settings
 
 
 def make(**values: object) -> Settings:
@@ -42,7 +42,24 @@ def test_redis_url_from_host_and_port():
 def test_production_refuses_the_default_secret():
     with pytest.raises(ValidationError, match="FLASK_SECRET_KEY"):
         make(app_env="production")
-    assert make(app_env="production", flask_secret_key="s3cret-value").app_env == "production"
+    secrets = {"flask_secret_key": "s3cret-value", "jwt_secret": "an0ther-s3cret"}
+    assert make(app_env="production", **secrets).app_env == "production"
+
+
+def test_production_refuses_the_default_jwt_secret():
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        make(app_env="production", flask_secret_key="s3cret-value")
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        make(app_env="production", flask_secret_key="s3cret-value", jwt_secret=DEFAULT_JWT_SECRET)
+
+
+def test_the_default_database_is_sqlite_in_run_and_auth_limits_parse():
+    settings = make()
+    assert settings.database_url == "sqlite:///run/talkrooms.db"
+    assert settings.access_token_seconds == 900
+    assert settings.auth_address_rate.count == 20 and settings.auth_account_rate.window == 60
+    with pytest.raises(ValidationError):
+        make(auth_account_rate_limit="often")
     assert make(app_env="development").flask_secret_key == DEFAULT_SECRET_KEY
 
 

@@ -1,0 +1,222 @@
+"""/api/v1/auth: register, login, refresh, logout, password and me (docs/security.md).
+
+Handlers are a few lines: parse the body (protocol.http_api), call the AccountService,
+answer JSON. Every refusal is `{error, code}` with a 4xx status; rate limits are 429 with
+Retry-After.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import BaseModel, Field
+from redis.exceptions import RedisError
+from spectree import Response as Responses
+
+from talkrooms.accounts.service import AccountError, AccountService, AccountView, IssuedTokens
+from talkrooms.protocol.http_api import API_PREFIX, API_SPEC, ErrorBody, InvalidRequest, parse_body
+
+EXTENSION = "talkrooms.accounts"
+TAGS = ["auth"]
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+
+auth = Blueprint("auth", __name__, url_prefix=f"{API_PREFIX}/auth")
+
+# Generous bounds: the service applies the real rules with clear messages.
+_TEXT = Field(max_length=2048)
+
+
+class RegisterBody(BaseModel):
+    username: str = Field(max_length=200)
+    password: str = _TEXT
+    email: str | None = Field(default=None, max_length=320)
+
+
+class LoginBody(BaseModel):
+    username: str = Field(max_length=200)
+    password: str = _TEXT
+
+
+class RefreshBody(BaseModel):
+    refresh_token: str = Field(max_length=200)
+
+
+class PasswordBody(BaseModel):
+    old_password: str = _TEXT
+    new_password: str = _TEXT
+
+
+class AccountOut(BaseModel):
+    id: int
+    username: str
+    email: str | None
+    created_at: str
+
+
+class TokensOut(BaseModel):
+    token_type: str = "Bearer"
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    account: AccountOut
+
+
+class OkOut(BaseModel):
+    ok: bool
+
+
+def _service() -> AccountService:
+    service: AccountService = current_app.extensions[EXTENSION]
+    return service
+
+
+def _address() -> str:
+    return _service().settings.client_address(request.environ)
+
+
+def _account_json(view: AccountView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "username": view.username,
+        "email": view.email,
+        "created_at": view.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _tokens_json(issued: IssuedTokens, status: int = 200) -> tuple[Response, int]:
+    body = {
+        "token_type": "Bearer",
+        "access_token": issued.access_token,
+        "expires_in": issued.access_expires_in,
+        "refresh_token": issued.refresh_token,
+        "refresh_expires_in": issued.refresh_expires_in,
+        "account": _account_json(issued.account),
+    }
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, status
+
+
+def error_response(
+    status: int, code: str, message: str, details: list[dict[str, str]] | None = None
+) -> tuple[Response, int]:
+    body: dict[str, Any] = {"error": message, "code": code}
+    if details:
+        body["details"] = details
+    return jsonify(body), status
+
+
+@auth.errorhandler(AccountError)
+def _refused(exc: AccountError) -> tuple[Response, int]:
+    response, status = error_response(exc.status, exc.code, exc.message)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response, status
+
+
+@auth.errorhandler(InvalidRequest)
+def _invalid(exc: InvalidRequest) -> tuple[Response, int]:
+    return error_response(400, "invalid_request", exc.message, exc.details)
+
+
+@auth.errorhandler(RedisError)
+def _redis_down(_exc: RedisError) -> tuple[Response, int]:
+    return error_response(503, "unavailable", "The service is unavailable; try again soon")
+
+
+def _errors(*statuses: int) -> dict[str, type[BaseModel]]:
+    return {f"HTTP_{status}": ErrorBody for status in statuses}
+
+
+@auth.post("/register")
+@API_SPEC.validate(
+    json=RegisterBody,
+    resp=Responses(HTTP_201=TokensOut, **_errors(400, 409, 429)),
+    tags=TAGS,
+    skip_validation=True,
+)
+def register() -> tuple[Response, int]:
+    """Create an account; answers its first token pair."""
+    body = parse_body(RegisterBody, request.get_json(silent=True))
+    issued = _service().register(body.username, body.password, body.email, _address())
+    return _tokens_json(issued, 201)
+
+
+@auth.post("/login")
+@API_SPEC.validate(
+    json=LoginBody,
+    resp=Responses(HTTP_200=TokensOut, **_errors(400, 401, 429)),
+    tags=TAGS,
+    skip_validation=True,
+)
+def login() -> tuple[Response, int]:
+    """A token pair for a name and its password (401 invalid_credentials otherwise)."""
+    body = parse_body(LoginBody, request.get_json(silent=True))
+    return _tokens_json(_service().login(body.username, body.password, _address()))
+
+
+@auth.post("/refresh")
+@API_SPEC.validate(
+    json=RefreshBody,
+    resp=Responses(HTTP_200=TokensOut, **_errors(400, 401)),
+    tags=TAGS,
+    skip_validation=True,
+)
+def refresh() -> tuple[Response, int]:
+    """Trade a refresh token for the next pair; the one presented stops working."""
+    body = parse_body(RefreshBody, request.get_json(silent=True))
+    return _tokens_json(_service().refresh(body.refresh_token))
+
+
+@auth.post("/logout")
+@API_SPEC.validate(
+    json=RefreshBody,
+    resp=Responses(HTTP_200=OkOut, **_errors(400)),
+    tags=TAGS,
+    skip_validation=True,
+)
+def logout() -> tuple[Response, int]:
+    """End the session of this refresh token (its whole family)."""
+    body = parse_body(RefreshBody, request.get_json(silent=True))
+    _service().logout(body.refresh_token)
+    return jsonify({"ok": True}), 200
+
+
+def _bearer_account() -> AccountView:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AccountError(401, "unauthenticated", "Send Authorization: Bearer <access token>")
+    return _service().authenticate(token.strip())
+
+
+@auth.post("/password")
+@API_SPEC.validate(
+    json=PasswordBody,
+    resp=Responses(HTTP_200=TokensOut, **_errors(400, 401)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def change_password() -> tuple[Response, int]:
+    """Change the password: every session ends, a new pair is answered."""
+    account = _bearer_account()
+    body = parse_body(PasswordBody, request.get_json(silent=True))
+    issued = _service().change_password(account.id, body.old_password, body.new_password)
+    return _tokens_json(issued)
+
+
+@auth.get("/me")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=AccountOut, **_errors(401)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def me() -> tuple[Response, int]:
+    """The account of the access token."""
+    return jsonify(_account_json(_bearer_account())), 200

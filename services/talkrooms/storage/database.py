@@ -1,0 +1,169 @@
+"""The relational database (SQLAlchemy 2): engine, units of work, migrations.
+
+Durable data that is not on the message path (accounts, refresh tokens) lives here, in
+SQLite by default (`run/talkrooms.db`, WAL, foreign keys on) or PostgreSQL through
+psycopg 3 (`postgresql+psycopg://`). A worker serves every user from one gevent loop and
+the drivers block, so every unit of work runs in gevent's thread pool (`offload`): a slow
+query or an argon2 hash holds a native thread, never the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import gevent
+import gevent.monkey
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    Engine,
+    TypeDecorator,
+    create_engine,
+    event,
+    make_url,
+    pool,
+)
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+T = TypeVar("T")
+
+MIGRATIONS = "talkrooms.storage:migrations"
+
+
+class Base(DeclarativeBase):
+    """The models of every capability share one metadata (the migrations create it)."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every database (SQLite keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def offload(work: Callable[..., T], *args: Any) -> T:
+    """Run a blocking call in gevent's thread pool when this process is monkey-patched
+    (a worker), inline otherwise (the CLI, unit tests): other greenlets keep running."""
+    if gevent.monkey.is_module_patched("threading"):
+        return gevent.get_hub().threadpool.apply(work, args)
+    return work(*args)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never wait for the writer; foreign keys are off in SQLite unless asked;
+    # a writer waits up to 5 s for another instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`: SQLite (its folder created) or PostgreSQL via psycopg 3.
+
+    No connection pool: each unit of work opens its connection inside a pool thread, so
+    no pooled object (nor the pool's locks, which monkey-patching turns into gevent's) is
+    shared between native threads. A later measurement may bring a pool back.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, poolclass=pool.NullPool)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(parsed, poolclass=pool.NullPool)
+
+
+class Database:
+    """One engine and its sessions; `run` is the only way handlers reach the database."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        """Run `work(session)` in one transaction (committed when it returns) off the loop."""
+
+        def unit() -> T:
+            with self.sessions.begin() as session:
+                return work(session)
+
+        return offload(unit)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(url: str) -> Any:
+    """Alembic's configuration for our migrations (shipped inside the package)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    # ConfigParser interpolates `%`: a password with one must be escaped.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` to `revision` (creating a SQLite file if needed)."""
+    from alembic import command
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    """Migrate the database at `url` down to `revision`."""
+    from alembic import command
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database at `url` is at (None when never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()

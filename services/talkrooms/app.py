@@ -7,10 +7,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import gevent
 from flask import Flask
 from flask_socketio import SocketIO
 from redis.exceptions import RedisError
 
+from talkrooms.accounts.chat_identities import AccountIdentities
 from talkrooms.accounts.routes import EXTENSION as ACCOUNTS
 from talkrooms.accounts.routes import auth
 from talkrooms.accounts.service import AccountService
@@ -111,7 +113,9 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     )
     sio = socketio.server
     connections = ConnectionRegistry()
-    chat = ChatService(settings, store, room_log, connections, sio)
+    # Accounts: the database is migrated before workers start (`talkrooms db upgrade`).
+    accounts = AccountService(settings, Database(settings.database_url), store)
+    chat = ChatService(settings, store, room_log, connections, sio, AccountIdentities(accounts))
     message_path = MessagePath(settings, store, connections, manager, sio._send_eio_packet)
     event_path = RoomEventPath(settings, room_log, connections, manager, sio._send_eio_packet)
     socketio.on_namespace(ChatNamespace(chat, connections))
@@ -129,9 +133,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         presence=presence,
         message_path=message_path,
     )
-    # Accounts: the database is migrated before workers start (`talkrooms db upgrade`).
-    database = Database(settings.database_url)
-    app.extensions[ACCOUNTS] = AccountService(settings, database, store)
+    app.extensions[ACCOUNTS] = accounts
     install_observability(app, settings, store, manager)
     app.wsgi_app = refuse_new_sessions_while_draining(app.wsgi_app, chat)  # type: ignore[method-assign]
     app.wsgi_app = install_polling_guard(app.wsgi_app, sio.eio)  # type: ignore[method-assign, assignment]
@@ -149,6 +151,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
                 "Redis unavailable at start; scripts load on first use", extra={"error": str(exc)}
             )
         presence.start()
+        gevent.spawn(accounts.sync_reserved_names_at_start)
         # The manager's listener normally starts with the first connection; start it now so
         # this worker relays messages (and the cleanup job's emits) from its first second.
         manager.server = sio

@@ -27,7 +27,7 @@ export const EVENTS = {
   },
 } as const;
 
-export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found"] as const;
+export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const LIMITS = {

@@ -7,10 +7,13 @@ neither blocks the worker's gevent loop. Errors are AccountError values with a s
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import gevent
+from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,6 +24,8 @@ from talkrooms.protocol.rules import ProtocolError, username_identity, validate_
 from talkrooms.settings import RateLimit, Settings
 from talkrooms.storage.database import Database, offload, utcnow
 from talkrooms.storage.store import Store
+
+log = logging.getLogger("talkrooms.accounts")
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 EMAIL_MAX = 254
@@ -166,7 +171,39 @@ class AccountService:
             issued = None
         if issued is None:
             raise AccountError(409, "username_taken", "This name belongs to an account")
+        try:
+            self.store.reserve_names([identity])
+        except RedisError as exc:
+            # The account exists; the next worker start mirrors its name (sync_reserved_names).
+            log.error("reserving a new account's name failed", extra={"error": str(exc)})
         return issued
+
+    def sync_reserved_names(self) -> int:
+        """Mirror every account's name identity into Redis, where joins check them (a worker
+        does it at start: Redis may have lost the set, or a registration failed to add)."""
+
+        def every_identity(session: Session) -> list[str]:
+            return list(session.scalars(select(Account.username_identity)))
+
+        identities = self.database.run(every_identity)
+        self.store.reserve_names(identities)
+        return len(identities)
+
+    def sync_reserved_names_at_start(self, attempts: int = 12, every: float = 5.0) -> None:
+        """sync_reserved_names, retried a bounded number of times while the database or
+        Redis is not there yet (a background greenlet of each worker)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                count = self.sync_reserved_names()
+            except Exception as exc:  # the database or Redis: both may still be starting
+                log.warning(
+                    "mirroring account names failed",
+                    extra={"attempt": attempt, "error": str(exc)[:200]},
+                )
+                gevent.sleep(every)
+                continue
+            log.info("account names mirrored", extra={"accounts": count})
+            return
 
     def login(self, username: str, password: str, address: str) -> IssuedTokens:
         """A token pair for the right name and password. "No such account" and "wrong

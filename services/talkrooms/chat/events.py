@@ -81,11 +81,21 @@ class ChatNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         sid = current_sid()
         eio_sid = self.socketio.server.manager.eio_sid_from_sid(sid, "/")
+        account = None
+        if isinstance(auth, dict) and auth.get("token") is not None:
+            try:
+                account = self.chat.identities.sign_in(auth["token"])
+            except ProtocolError as error:
+                # socket.io clients get `connect_error` with err.data.code: refresh, retry.
+                raise socketio.exceptions.ConnectionRefusedError(
+                    str(error), {"code": error.code}
+                ) from error
         self.chat.connect(
             sid,
             eio_sid,
             client_address(request.environ, self.chat.settings),
             requested_protocol(auth),
+            account,
         )
         log.info("connect", extra={"sid": sid})
 

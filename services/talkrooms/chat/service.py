@@ -12,6 +12,7 @@ from typing import Any
 
 import socketio
 
+from talkrooms.chat.identities import GuestsOnly, Identities
 from talkrooms.chat.message_views import (
     current_state,
     events_after,
@@ -24,6 +25,7 @@ from talkrooms.protocol import (
     GET_HISTORY,
     JOIN_ROOM,
     LEAVE_ROOM,
+    NAME_RESERVED,
     NAME_TAKEN,
     NOT_IN_ROOM,
     RATE_LIMITED,
@@ -51,6 +53,7 @@ from talkrooms.realtime.connections import (
     Connection,
     ConnectionRegistry,
     Membership,
+    SignedIn,
     TokenBucket,
     log_room,
     reader_room,
@@ -80,10 +83,12 @@ class ChatService:
         room_log: RoomLog,
         connections: ConnectionRegistry,
         sio: socketio.Server,
+        identities: Identities | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.room_log = room_log
+        self.identities: Identities = identities or GuestsOnly()
         self.connections = connections
         self.sio = sio
         self.worker_id = settings.instance_id
@@ -93,7 +98,14 @@ class ChatService:
 
     # -- connection lifecycle --------------------------------------------------------------
 
-    def connect(self, sid: str, eio_sid: str, address: str, protocol: int = 1) -> Connection:
+    def connect(
+        self,
+        sid: str,
+        eio_sid: str,
+        address: str,
+        protocol: int = 1,
+        account: SignedIn | None = None,
+    ) -> Connection:
         """Register a socket; refuses an address that already holds too many on this worker."""
         limit = self.settings.max_connections_per_address
         if limit and self.connections.count_from(address) >= limit:
@@ -108,6 +120,7 @@ class ChatService:
             message_bucket=TokenBucket(self.message_rate),
             join_bucket=TokenBucket(self.join_rate),
             protocol=protocol,
+            account=account,
         )
         self.connections.add(connection)
         metrics.CONNECTIONS.set(len(self.connections))
@@ -157,9 +170,15 @@ class ChatService:
         rooms), and a join of a room it is in again as someone else replaces that membership.
         """
         data = require_object(payload, JOIN_ROOM)
-        username = validate_username(data.get("username"))
         room = validate_room(data.get("room"))
-        key_hash = client_key_hash(validate_client_key(data.get("client_key")))
+        account = connection.account
+        if account is not None:
+            # Signed in: the account says who this is, whatever name the payload carries;
+            # every connection of the account is one person.
+            username, key_hash = account.username, account.author
+        else:
+            username = validate_username(data.get("username"))
+            key_hash = client_key_hash(validate_client_key(data.get("client_key")))
         identity = username_identity(username)
         if not connection.join_bucket.take():
             metrics.RATE_LIMIT_HITS.labels(kind="join").inc()
@@ -180,8 +199,14 @@ class ChatService:
                 raise ProtocolError(f"A connection may be in at most {limit} rooms")
 
         started = time.perf_counter()
-        result = self.store.join(room, connection.sid, identity, username, key_hash, self.worker_id)
+        result = self.store.join(
+            room, connection.sid, identity, username, key_hash, self.worker_id, account is None
+        )
         metrics.REDIS_LATENCY.labels(operation="join").observe(time.perf_counter() - started)
+        if result.reserved:
+            raise ProtocolError(
+                f"The name {username} belongs to an account: log in to use it", NAME_RESERVED
+            )
         if result.taken:
             raise ProtocolError(f"The name {username} is already taken in this room", NAME_TAKEN)
         if self.connections.get(connection.sid) is None:
@@ -194,7 +219,7 @@ class ChatService:
             username=username,
             identity=identity,
             key_hash=key_hash,
-            author=author_token(identity, key_hash),
+            author=account.author if account is not None else author_token(identity, key_hash),
         )
         if current is not None and same_person:
             membership.typing, membership.typing_sent_at = current.typing, current.typing_sent_at

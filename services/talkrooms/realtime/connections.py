@@ -39,6 +39,19 @@ class TokenBucket:
         return True
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """The account behind a connection: the server's own record of who it is."""
+
+    account_id: int
+    username: str
+
+    @property
+    def author(self) -> str:
+        """Who may edit and delete this account's messages, from any device."""
+        return f"u:{self.account_id}"
+
+
 @dataclass
 class Membership:
     """One person in one room, over this connection (protocol 2 allows several rooms)."""
@@ -63,6 +76,7 @@ class Connection:
     message_bucket: TokenBucket
     join_bucket: TokenBucket
     protocol: int = 1
+    account: SignedIn | None = None
     rooms: dict[str, Membership] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
 

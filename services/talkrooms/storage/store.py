@@ -18,6 +18,8 @@ Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.
     tr:worker:{id}:conns      set     "room|connection" of that worker user retention
     tr:worker:{id}:info       string  JSON: connections, pid, start     3 heartbeats
     tr:stats                  hash    counters (messages_stored, ...)  none (a few fields)
+    tr:accounts:names         set     name identities of accounts       none (rebuilt from the
+                                                                       database at start)
     tr:jobs:{job}             hash    outcome counters of an RQ job    30 days, refreshed per run
     tr:jobs:{job}:slot        string  the scheduler that enqueued it   one interval
     tr:jobs:{job}:lock        string  held while a run is in progress  the job timeout
@@ -121,6 +123,11 @@ class Keys:
     def job_lock(self, job: str) -> str:
         return f"{self.prefix}:jobs:{job}:lock"
 
+    @property
+    def reserved_names(self) -> str:
+        """The name identities registered accounts hold: guests may not take them."""
+        return f"{self.prefix}:accounts:names"
+
     def auth_attempts(self, action: str, scope: str, subject: str) -> str:
         """Attempts at `action` (login, register) by one address or account name."""
         return f"{self.prefix}:auth:{action}:{scope}:{subject}"
@@ -205,6 +212,7 @@ class JoinResult:
     taken: bool
     first_connection: bool
     usernames: list[str]
+    reserved: bool = False
 
 
 @dataclass(frozen=True)
@@ -359,9 +367,17 @@ class Store:
     # -- presence ------------------------------------------------------------------------
 
     def join(
-        self, room: str, conn_id: str, identity: str, username: str, key_hash: str, worker: str
+        self,
+        room: str,
+        conn_id: str,
+        identity: str,
+        username: str,
+        key_hash: str,
+        worker: str,
+        guest: bool = False,
     ) -> JoinResult:
-        """Add a connection to a room; refuses a live name held under another key."""
+        """Add a connection to a room; refuses a live name held under another key, and a
+        guest asking for an account's name."""
         user_json = orjson.dumps({"u": username, "k": key_hash}).decode()
         result = JOIN_ROOM(
             self.redis,
@@ -371,6 +387,7 @@ class Store:
                 self.keys.room(room, "nconn"),
                 self.keys.rooms,
                 self.keys.worker_conns(worker),
+                self.keys.reserved_names,
             ],
             [
                 conn_id,
@@ -382,8 +399,11 @@ class Store:
                 now_ms(),
                 room,
                 f"{room}|{conn_id}",
+                "1" if guest else "0",
             ],
         )
+        if result[0] == -2:
+            return JoinResult(taken=False, first_connection=False, usernames=[], reserved=True)
         if result[0] == -1:
             return JoinResult(taken=True, first_connection=False, usernames=[])
         return JoinResult(
@@ -407,6 +427,11 @@ class Store:
             return LeaveResult(present=False, left=None, usernames=[])
         left = result[1].decode() if result[0] == 1 and result[1] else None
         return LeaveResult(present=True, left=left, usernames=_usernames(result[2]))
+
+    def reserve_names(self, identities: list[str]) -> None:
+        """Mirror registered accounts' names into Redis, where joins check them."""
+        for start in range(0, len(identities), 1000):
+            self.redis.sadd(self.keys.reserved_names, *identities[start : start + 1000])
 
     def room_usernames(self, room: str) -> list[str]:
         return _usernames(self.redis.hvals(self.keys.room(room, "users")))
@@ -553,7 +578,7 @@ class Store:
     def retention_for(self, key: str) -> int | None:
         """The TTL a key of ours should carry; None for the few keys kept on purpose."""
         keys = self.keys
-        if key == keys.stats:
+        if key in (keys.stats, keys.reserved_names):
             return None
         if key == keys.rooms:
             return self.settings.room_ttl_seconds

@@ -21,6 +21,8 @@ from pathlib import Path
 import redis
 import requests
 
+from talkrooms.storage import database
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
 GUNICORN_CONF = REPO_ROOT / "deploy" / "gunicorn.conf.py"
@@ -219,14 +221,20 @@ class ChatWorker(ManagedProcess):
             MAX_CONNECTIONS_PER_ADDRESS="0",
             HEARTBEAT_INTERVAL_SECONDS="1",
             WORKER_DEAD_AFTER_SECONDS="3",
-            # A database of its own, never the repository's run/talkrooms.db (tests that
-            # use accounts pass a migrated one).
-            DATABASE_URL=f"sqlite:///{self.work_dir / f'worker-{self.port}.db'}",
+            # A database of its own, never the repository's run/talkrooms.db, migrated at
+            # start as `talkrooms run` does (tests of accounts may pass another).
+            DATABASE_URL=self.default_database_url,
         )
         env.update(self.extra_env)
         return env
 
+    @property
+    def default_database_url(self) -> str:
+        return f"sqlite:///{self.work_dir / f'worker-{self.port}.db'}"
+
     def start(self, wait_healthy: bool = True) -> ChatWorker:
+        if "DATABASE_URL" not in self.extra_env:
+            database.upgrade(self.default_database_url)
         argv = [str(VENV_BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "talkrooms.wsgi:app"]
         self.spawn(argv, env=self.environment())
         check = self.healthy if wait_healthy else self.listening

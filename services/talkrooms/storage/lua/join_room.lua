@@ -1,9 +1,14 @@
 -- Add one connection to a room's presence.
 -- KEYS: 1 conns hash (conn -> identity), 2 users hash (identity -> {"u","k"}),
---       3 per-identity connection counts, 4 rooms index, 5 this worker's connection set
+--       3 per-identity connection counts, 4 rooms index, 5 this worker's connection set,
+--       6 the names registered accounts hold (identities)
 -- ARGV: 1 conn id, 2 identity, 3 user JSON, 4 client key hash or '', 5 user ttl s,
---       6 room ttl s, 7 now ms, 8 room, 9 worker set entry
--- Returns {-1} when the name is live under another key, else {first_connection (1/0), users}.
+--       6 room ttl s, 7 now ms, 8 room, 9 worker set entry, 10 '1' for a guest
+-- Returns {-2} when a guest asks for an account's name, {-1} when the name is live under
+-- another key, else {first_connection (1/0), users}.
+if ARGV[10] == '1' and redis.call('SISMEMBER', KEYS[6], ARGV[2]) == 1 then
+  return {-2}
+end
 local current = redis.call('HGET', KEYS[2], ARGV[2])
 if current then
   local holder = cjson.decode(current)

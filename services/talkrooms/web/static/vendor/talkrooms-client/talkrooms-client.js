@@ -26,7 +26,7 @@ var EVENTS = {
     READ_MARKER: "read_marker"
   }
 };
-var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found"];
+var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token"];
 var LIMITS = {
   usernameMax: 32,
   roomMax: 32,

@@ -88,6 +88,10 @@ def test_key_parsing_and_retention_cover_every_key_kind():
     assert store.retention_for("tr:room:a:typing") == 30
     assert store.retention_for("tr:rooms") == settings.room_ttl_seconds
     assert store.retention_for("tr:worker:w:conns") == settings.user_ttl_seconds
+    # The accounts' names are kept on purpose (workers rebuild them from the database).
+    assert store.retention_for("tr:accounts:names") is None
+    for part in ("events", "evcount", "reactions", "read"):
+        assert store.retention_for(f"tr:room:a:{part}") == settings.message_ttl_seconds
 
 
 def test_checked_in_prometheus_config_is_the_rendered_one():

@@ -85,6 +85,10 @@ export type RoomEvent = EditEvent | DeleteEvent | ReactionEvent;
 export interface RoomUser {
   username: string;
   color: string;
+  /** A signed-in account's chosen display name (show the username next to it). */
+  display_name?: string;
+  /** True for a registered account (the server vouches for the name). */
+  account?: boolean;
 }
 
 export type AckError = { ok: false; error: string; code: ErrorCode };

@@ -13,8 +13,9 @@ from flask_socketio import SocketIO
 from redis.exceptions import RedisError
 
 from talkrooms.accounts.chat_identities import AccountIdentities
+from talkrooms.accounts.profiles import ProfileService
 from talkrooms.accounts.routes import EXTENSION as ACCOUNTS
-from talkrooms.accounts.routes import auth
+from talkrooms.accounts.routes import PROFILES, auth, profiles
 from talkrooms.accounts.service import AccountService
 from talkrooms.chat.events import ChatNamespace, install_dispatch
 from talkrooms.chat.message_path import MessagePath, resync_local_rooms
@@ -134,12 +135,14 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         message_path=message_path,
     )
     app.extensions[ACCOUNTS] = accounts
+    app.extensions[PROFILES] = ProfileService(accounts.database)
     install_observability(app, settings, store, manager)
     app.wsgi_app = refuse_new_sessions_while_draining(app.wsgi_app, chat)  # type: ignore[method-assign]
     app.wsgi_app = install_polling_guard(app.wsgi_app, sio.eio)  # type: ignore[method-assign, assignment]
     app.register_blueprint(api)
     app.register_blueprint(api_v1)
     app.register_blueprint(auth)
+    app.register_blueprint(profiles)
     app.register_blueprint(metrics_page)
     app.register_blueprint(pages)
 

@@ -26,4 +26,9 @@ class AccountIdentities:
             account = self.service.authenticate(token)
         except AccountError as error:
             raise ProtocolError(error.message, error.code) from error
-        return SignedIn(account_id=account.id, username=account.username)
+        return SignedIn(
+            account_id=account.id,
+            username=account.username,
+            display_name=account.display_name,
+            color=account.color,
+        )

@@ -1,12 +1,14 @@
-"""The accounts' tables (created by storage/migrations/versions/0001_accounts.py)."""
+"""The accounts' tables (created by storage/migrations/versions/0001_accounts.py; the
+profile columns by 0002_profiles.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from talkrooms.protocol import avatar_color
 from talkrooms.storage.database import Base, UTCDateTime
 
 
@@ -23,6 +25,21 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The profile (accounts/profiles.py): NULL display name and colour mean the defaults,
+    # the username and the colour it hashes to.
+    display_name: Mapped[str | None] = mapped_column(String(64))
+    bio: Mapped[str] = mapped_column(String(280), default="", server_default=text("''"))
+    avatar_color: Mapped[str | None] = mapped_column(String(16))
+
+    @property
+    def shown_name(self) -> str:
+        """The display name, or the username while the owner has not chosen one."""
+        return self.display_name or self.username
+
+    @property
+    def shown_color(self) -> str:
+        """The chosen avatar colour, or the one the username hashes to."""
+        return self.avatar_color or avatar_color(self.username)
 
 
 class RefreshToken(Base):

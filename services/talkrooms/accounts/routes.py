@@ -1,4 +1,5 @@
-"""/api/v1/auth: register, login, refresh, logout, password and me (docs/security.md).
+"""/api/v1/auth: register, login, refresh, logout, password and me; /api/v1/profile and
+/api/v1/profiles/<username>: profiles (docs/security.md).
 
 Handlers are a few lines: parse the body (protocol.http_api), call the AccountService,
 answer JSON. Every refusal is `{error, code}` with a 4xx status; rate limits are 429 with
@@ -14,14 +15,18 @@ from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
 from spectree import Response as Responses
 
+from talkrooms.accounts.profiles import ProfileService, ProfileView
 from talkrooms.accounts.service import AccountError, AccountService, AccountView, IssuedTokens
 from talkrooms.protocol.http_api import API_PREFIX, API_SPEC, ErrorBody, InvalidRequest, parse_body
 
 EXTENSION = "talkrooms.accounts"
+PROFILES = "talkrooms.profiles"
 TAGS = ["auth"]
+PROFILE_TAGS = ["profiles"]
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 auth = Blueprint("auth", __name__, url_prefix=f"{API_PREFIX}/auth")
+profiles = Blueprint("profiles", __name__, url_prefix=API_PREFIX)
 
 # Generous bounds: the service applies the real rules with clear messages.
 _TEXT = Field(max_length=2048)
@@ -67,6 +72,31 @@ class OkOut(BaseModel):
     ok: bool
 
 
+class ProfileOut(BaseModel):
+    """A profile as anyone sees it (as public as the online list)."""
+
+    username: str
+    display_name: str
+    bio: str
+    color: str
+    created_at: str
+
+
+class OwnProfileOut(ProfileOut):
+    """A profile as its owner sees it: with the account's e-mail."""
+
+    email: str | None
+
+
+class ProfilePatch(BaseModel):
+    """A partial update: absent fields keep their value, null puts one back to its
+    default (the username, an empty bio, the colour the username hashes to)."""
+
+    display_name: str | None = Field(default=None, max_length=200)
+    bio: str | None = Field(default=None, max_length=2000)
+    color: str | None = Field(default=None, max_length=32)
+
+
 def _service() -> AccountService:
     service: AccountService = current_app.extensions[EXTENSION]
     return service
@@ -74,6 +104,30 @@ def _service() -> AccountService:
 
 def _address() -> str:
     return _service().settings.client_address(request.environ)
+
+
+def _profile_service() -> ProfileService:
+    service: ProfileService = current_app.extensions[PROFILES]
+    return service
+
+
+def _profile_json(view: ProfileView, *, owner: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "username": view.username,
+        "display_name": view.display_name,
+        "bio": view.bio,
+        "color": view.color,
+        "created_at": view.created_at.isoformat().replace("+00:00", "Z"),
+    }
+    if owner:
+        body["email"] = view.email
+    return body
+
+
+def _own_profile_response(view: ProfileView) -> tuple[Response, int]:
+    response = jsonify(_profile_json(view, owner=True))
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200
 
 
 def _account_json(view: AccountView) -> dict[str, Any]:
@@ -109,6 +163,7 @@ def error_response(
 
 
 @auth.errorhandler(AccountError)
+@profiles.errorhandler(AccountError)
 def _refused(exc: AccountError) -> tuple[Response, int]:
     response, status = error_response(exc.status, exc.code, exc.message)
     if exc.retry_after is not None:
@@ -119,11 +174,13 @@ def _refused(exc: AccountError) -> tuple[Response, int]:
 
 
 @auth.errorhandler(InvalidRequest)
+@profiles.errorhandler(InvalidRequest)
 def _invalid(exc: InvalidRequest) -> tuple[Response, int]:
     return error_response(400, "invalid_request", exc.message, exc.details)
 
 
 @auth.errorhandler(RedisError)
+@profiles.errorhandler(RedisError)
 def _redis_down(_exc: RedisError) -> tuple[Response, int]:
     return error_response(503, "unavailable", "The service is unavailable; try again soon")
 
@@ -220,3 +277,44 @@ def change_password() -> tuple[Response, int]:
 def me() -> tuple[Response, int]:
     """The account of the access token."""
     return jsonify(_account_json(_bearer_account())), 200
+
+
+@profiles.get("/profile")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=OwnProfileOut, **_errors(401)),
+    tags=PROFILE_TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def own_profile() -> tuple[Response, int]:
+    """The profile of the access token's account, with its e-mail."""
+    return _own_profile_response(_profile_service().own(_bearer_account().id))
+
+
+@profiles.patch("/profile")
+@API_SPEC.validate(
+    json=ProfilePatch,
+    resp=Responses(HTTP_200=OwnProfileOut, **_errors(400, 401)),
+    tags=PROFILE_TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def update_profile() -> tuple[Response, int]:
+    """Change some of display_name, bio and color; answers the whole profile."""
+    account = _bearer_account()
+    body = parse_body(ProfilePatch, request.get_json(silent=True))
+    changes = {field: getattr(body, field) for field in body.model_fields_set}
+    return _own_profile_response(_profile_service().update(account.id, changes))
+
+
+@profiles.get("/profiles/<username>")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=ProfileOut, **_errors(404)),
+    tags=PROFILE_TAGS,
+    skip_validation=True,
+)
+def public_profile(username: str) -> tuple[Response, int]:
+    """The public profile of the account whose name is (or looks like) `username`; no
+    token needed, and never the e-mail."""
+    view = _profile_service().public(username)
+    return jsonify(_profile_json(view, owner=False)), 200

@@ -53,10 +53,20 @@ class AccountView:
     username: str
     email: str | None
     created_at: datetime
+    # The profile's display name and colour (defaults resolved): the online list shows them.
+    display_name: str = ""
+    color: str = ""
 
     @classmethod
     def of(cls, account: Account) -> AccountView:
-        return cls(account.id, account.username, account.email, account.created_at)
+        return cls(
+            account.id,
+            account.username,
+            account.email,
+            account.created_at,
+            account.shown_name,
+            account.shown_color,
+        )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,13 @@ import contextlib
 
 import socketio
 
-from talkrooms.protocol import ROOM_USERS, USER_LEFT, left_notice, room_users_payload
+from talkrooms.protocol import (
+    ROOM_USERS,
+    USER_LEFT,
+    PresentUser,
+    left_notice,
+    room_users_payload,
+)
 from talkrooms.realtime.connections import socket_room
 from talkrooms.settings import Settings
 
@@ -38,10 +44,10 @@ class QueueAnnouncer:
             USER_LEFT, left_notice(username, room), namespace=NAMESPACE, room=socket_room(room)
         )
 
-    def room_users(self, room: str, usernames: list[str]) -> None:
+    def room_users(self, room: str, users: list[PresentUser]) -> None:
         self.manager.emit(
             ROOM_USERS,
-            room_users_payload(room, usernames),
+            room_users_payload(room, users),
             namespace=NAMESPACE,
             room=socket_room(room),
         )

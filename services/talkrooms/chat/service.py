@@ -36,6 +36,7 @@ from talkrooms.protocol import (
     USER_LEFT,
     USER_TYPING,
     HistoryQuery,
+    PresentUser,
     ProtocolError,
     format_log_position,
     format_message_id,
@@ -200,7 +201,14 @@ class ChatService:
 
         started = time.perf_counter()
         result = self.store.join(
-            room, connection.sid, identity, username, key_hash, self.worker_id, account is None
+            room,
+            connection.sid,
+            identity,
+            username,
+            key_hash,
+            self.worker_id,
+            account is None,
+            shown=_shown(account),
         )
         metrics.REDIS_LATENCY.labels(operation="join").observe(time.perf_counter() - started)
         if result.reserved:
@@ -245,7 +253,7 @@ class ChatService:
                 skip_sid=connection.sid,
                 namespace=NAMESPACE,
             )
-        self.emit_room_users(room, result.usernames)
+        self.emit_room_users(room, result.users)
         return {"ok": True, "room": room, "username": username}
 
     def _room_joined_payload(
@@ -310,12 +318,12 @@ class ChatService:
             self.sio.emit(
                 USER_LEFT, left_notice(result.left, room), to=socket_room(room), namespace=NAMESPACE
             )
-        self.emit_room_users(room, result.usernames)
+        self.emit_room_users(room, result.users)
 
-    def emit_room_users(self, room: str, usernames: list[str]) -> None:
+    def emit_room_users(self, room: str, users: list[PresentUser]) -> None:
         self.sio.emit(
             ROOM_USERS,
-            room_users_payload(room, usernames),
+            room_users_payload(room, users),
             to=socket_room(room),
             namespace=NAMESPACE,
         )
@@ -332,7 +340,7 @@ class ChatService:
                     namespace=NAMESPACE,
                 )
         for room in rooms:
-            self.emit_room_users(room, self.store.room_usernames(room))
+            self.emit_room_users(room, self.store.room_users(room))
 
     # -- typing and history ----------------------------------------------------------------
 
@@ -434,6 +442,7 @@ class ChatService:
                     membership.username,
                     membership.key_hash,
                     self.worker_id,
+                    shown=_shown(connection.account),
                 )
                 if not result.taken:
                     rooms.add(membership.room)
@@ -450,5 +459,12 @@ class ChatService:
                 event = {**error.as_event(), "room": room}
                 self.sio.emit("error", event, to=connection.sid, namespace=NAMESPACE)
         for room in sorted(rooms):
-            self.emit_room_users(room, self.store.room_usernames(room))
+            self.emit_room_users(room, self.store.room_users(room))
         log.info("presence restored", extra={"rooms": len(rooms)})
+
+
+def _shown(account: SignedIn | None) -> PresentUser | None:
+    """How a signed-in account appears in the online list (guests: by their name)."""
+    if account is None:
+        return None
+    return PresentUser(account.username, account.display_name, account.color, account=True)

@@ -24,6 +24,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from talkrooms.protocol import PresentUser
 from talkrooms.settings import Settings
 from talkrooms.storage.store import Store
 
@@ -35,7 +36,7 @@ class Announcer(Protocol):
 
     def user_left(self, room: str, username: str) -> None: ...
 
-    def room_users(self, room: str, usernames: list[str]) -> None: ...
+    def room_users(self, room: str, users: list[PresentUser]) -> None: ...
 
 
 @dataclass
@@ -205,5 +206,5 @@ class Cleanup:
                 report.users_purged += 1
                 self.announcer.user_left(room, username)
         for room in sorted(rooms):
-            self.announcer.room_users(room, self.store.room_usernames(room))
+            self.announcer.room_users(room, self.store.room_users(room))
         report.rooms_notified = len(rooms)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -274,11 +275,34 @@ def validate_history_query(payload: Any, history_limit: int) -> HistoryQuery:
     return HistoryQuery(room=room, before=before, since=since, limit=limit, since_event=since_event)
 
 
-def room_users_payload(room: str, usernames: list[str]) -> dict[str, Any]:
-    """The `room_users` event: everyone present, sorted, with their avatar colour."""
-    ordered = sorted(usernames, key=lambda name: (name.casefold(), name))
-    users = [{"username": name, "color": avatar_color(name)} for name in ordered]
-    return {"room": room, "users": users, "count": len(users)}
+@dataclass(frozen=True)
+class PresentUser:
+    """One person in a room's online list. A signed-in account shows its profile's display
+    name and colour; a guest shows its name and the colour the name hashes to."""
+
+    username: str
+    display_name: str | None = None
+    color: str | None = None
+    account: bool = False
+
+    def as_entry(self) -> dict[str, Any]:
+        """The `room_users` entry: `{username, color}`, plus `display_name` and
+        `account: true` for an account."""
+        entry: dict[str, Any] = {
+            "username": self.username,
+            "color": self.color or avatar_color(self.username),
+        }
+        if self.account:
+            entry["display_name"] = self.display_name or self.username
+            entry["account"] = True
+        return entry
+
+
+def room_users_payload(room: str, users: Sequence[PresentUser]) -> dict[str, Any]:
+    """The `room_users` event: everyone present, sorted by username, with their colour."""
+    ordered = sorted(users, key=lambda user: (user.username.casefold(), user.username))
+    entries = [user.as_entry() for user in ordered]
+    return {"room": room, "users": entries, "count": len(entries)}
 
 
 def joined_notice(username: str, room: str) -> dict[str, str]:

@@ -45,6 +45,9 @@ class SignedIn:
 
     account_id: int
     username: str
+    # The profile as it was at sign-in: how the online list shows this account.
+    display_name: str | None = None
+    color: str | None = None
 
     @property
     def author(self) -> str:

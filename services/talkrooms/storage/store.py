@@ -6,7 +6,8 @@ Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.
     tr:room:{room}:messages   zset    seq -> message JSON, capped      message retention
     tr:room:{room}:cids       zset    client_id -> seq, capped         message retention
     tr:room:{room}:conns      hash    connection -> identity           user retention
-    tr:room:{room}:users      hash    identity -> {"u": name, "k": key hash}
+    tr:room:{room}:users      hash    identity -> {"u": name, "k": key hash}, and for an
+                                      account {"d": display name, "c": colour, "a": 1}
     tr:room:{room}:nconn      hash    identity -> open connections
     tr:room:{room}:typing     zset    username -> typing-until (ms)    30 s
     tr:room:{room}:events     stream  the room's event log (protocol 2) message retention
@@ -39,6 +40,7 @@ import orjson
 import redis
 from redis.exceptions import NoScriptError
 
+from talkrooms.protocol import PresentUser
 from talkrooms.settings import Settings
 from talkrooms.storage.redis_clients import blocking_client
 
@@ -211,7 +213,7 @@ class JoinResult:
 
     taken: bool
     first_connection: bool
-    usernames: list[str]
+    users: list[PresentUser]
     reserved: bool = False
 
 
@@ -230,11 +232,21 @@ class LeaveResult:
 
     present: bool
     left: str | None
-    usernames: list[str]
+    users: list[PresentUser]
 
 
 def _usernames(raw_users: list[Any]) -> list[str]:
     return [orjson.loads(raw)["u"] for raw in raw_users]
+
+
+def _present(raw_users: list[Any]) -> list[PresentUser]:
+    people = []
+    for raw in raw_users:
+        entry = orjson.loads(raw)
+        people.append(
+            PresentUser(entry["u"], entry.get("d"), entry.get("c"), account=bool(entry.get("a")))
+        )
+    return people
 
 
 def client_key_hash(client_key: str | None) -> str:
@@ -375,10 +387,15 @@ class Store:
         key_hash: str,
         worker: str,
         guest: bool = False,
+        shown: PresentUser | None = None,
     ) -> JoinResult:
         """Add a connection to a room; refuses a live name held under another key, and a
-        guest asking for an account's name."""
-        user_json = orjson.dumps({"u": username, "k": key_hash}).decode()
+        guest asking for an account's name. `shown` is how an account appears in the online
+        list (its profile's display name and colour), kept with its presence entry."""
+        entry: dict[str, Any] = {"u": username, "k": key_hash}
+        if shown is not None:
+            entry.update(d=shown.display_name, c=shown.color, a=1)
+        user_json = orjson.dumps(entry).decode()
         result = JOIN_ROOM(
             self.redis,
             [
@@ -403,12 +420,10 @@ class Store:
             ],
         )
         if result[0] == -2:
-            return JoinResult(taken=False, first_connection=False, usernames=[], reserved=True)
+            return JoinResult(taken=False, first_connection=False, users=[], reserved=True)
         if result[0] == -1:
-            return JoinResult(taken=True, first_connection=False, usernames=[])
-        return JoinResult(
-            taken=False, first_connection=result[0] == 1, usernames=_usernames(result[1])
-        )
+            return JoinResult(taken=True, first_connection=False, users=[])
+        return JoinResult(taken=False, first_connection=result[0] == 1, users=_present(result[1]))
 
     def leave(self, room: str, conn_id: str, worker: str) -> LeaveResult:
         """Remove a connection; reports the person who left with their last connection."""
@@ -424,9 +439,9 @@ class Store:
             [conn_id, f"{room}|{conn_id}", now_ms(), room],
         )
         if result[0] == -1:
-            return LeaveResult(present=False, left=None, usernames=[])
+            return LeaveResult(present=False, left=None, users=[])
         left = result[1].decode() if result[0] == 1 and result[1] else None
-        return LeaveResult(present=True, left=left, usernames=_usernames(result[2]))
+        return LeaveResult(present=True, left=left, users=_present(result[2]))
 
     def reserve_names(self, identities: list[str]) -> None:
         """Mirror registered accounts' names into Redis, where joins check them."""
@@ -435,6 +450,10 @@ class Store:
 
     def room_usernames(self, room: str) -> list[str]:
         return _usernames(self.redis.hvals(self.keys.room(room, "users")))
+
+    def room_users(self, room: str) -> list[PresentUser]:
+        """Everyone present in a room, as the online list shows them."""
+        return _present(self.redis.hvals(self.keys.room(room, "users")))
 
     def refresh_presence(self, rooms: set[str]) -> None:
         """Keep the presence of rooms with live local connections from expiring."""

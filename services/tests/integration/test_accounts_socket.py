@@ -15,7 +15,7 @@ import redis
 import requests
 import socketio
 
-from talkrooms.protocol import username_identity
+from talkrooms.protocol import AVATAR_COLORS, avatar_color, username_identity
 from talkrooms.storage import database
 from tests.conftest import DATABASES, new_database_url
 from tests.support.client import ChatClient
@@ -189,3 +189,31 @@ def test_a_token_from_before_a_password_change_is_refused(stack: Stack):
     )
     fresh = signed_in(stack.workers[1].url, response.json()["access_token"])
     fresh.close()
+
+
+def test_room_users_show_an_accounts_display_name_and_colour(stack: Stack, room_name: str):
+    name = f"Prof{uuid.uuid4().hex[:6]}"
+    tokens = stack.register(name)
+    color = next(c for c in AVATAR_COLORS if c != avatar_color(name))
+    changed = requests.patch(
+        f"{stack.workers[1].url}/api/v1/profile",
+        json={"display_name": "Pat the Profiled", "color": color},
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+    account = signed_in(stack.workers[0].url, tokens["access_token"])
+    guest = ChatClient(stack.workers[1].url, auth={"protocol": 2}).connect()
+    try:
+        joined(account, {"room": room_name})
+        joined(guest, {"username": "Zed the guest", "room": room_name, "client_key": "z" * 20})
+        users = guest.wait_for("room_users", lambda d: d["room"] == room_name and d["count"] == 2)[
+            "users"
+        ]
+        assert users == [
+            {"username": name, "color": color, "display_name": "Pat the Profiled", "account": True},
+            {"username": "Zed the guest", "color": avatar_color("Zed the guest")},
+        ]
+    finally:
+        account.close()
+        guest.close()

@@ -22,7 +22,8 @@ from talkrooms.storage import database
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0001_accounts"
+HEAD = "0002_profiles"
+PROFILE_COLUMNS = {"display_name", "bio", "avatar_color"}
 TABLES = {"accounts", "refresh_tokens"}
 
 
@@ -45,6 +46,51 @@ def test_upgrade_from_empty_to_head_and_downgrade_to_base(database_url):
     assert not TABLES & tables(database_url)
     database.upgrade(database_url)
     assert database.current_revision(database_url) == HEAD
+
+
+def columns(url: str, table: str) -> set[str]:
+    engine = database.make_engine(url)
+    try:
+        return {column["name"] for column in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def test_the_profiles_migration_keeps_existing_accounts_both_ways(database_url):
+    """0002 adds the profile columns to accounts made before it (their profile is the
+    default one) and takes them away again without losing the accounts."""
+    database.upgrade(database_url, "0001_accounts")
+    assert not PROFILE_COLUMNS & columns(database_url, "accounts")
+    engine = database.make_engine(database_url)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO accounts (username, username_identity, password_hash,"
+                    " created_at, password_changed_at) VALUES ('Old', 'old', 'x', :now, :now)"
+                ),
+                {"now": now},
+            )
+    finally:
+        engine.dispose()
+    database.upgrade(database_url)
+    assert database.current_revision(database_url) == HEAD
+    assert columns(database_url, "accounts") >= PROFILE_COLUMNS
+    db = database.Database(database_url)
+    old = db.run(lambda session: session.query(models.Account).one())
+    assert (old.display_name, old.bio, old.avatar_color) == (None, "", None)
+    db.dispose()
+    database.downgrade(database_url, "0001_accounts")
+    assert database.current_revision(database_url) == "0001_accounts"
+    assert not PROFILE_COLUMNS & columns(database_url, "accounts")
+    engine = database.make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(text("SELECT username FROM accounts")).scalars().all()
+    finally:
+        engine.dispose()
+    assert names == ["Old"]
 
 
 def test_the_models_match_the_migrations(database_url):

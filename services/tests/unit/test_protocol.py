@@ -135,7 +135,9 @@ def test_history_query_defaults():
 
 
 def test_room_users_are_sorted_with_colours():
-    payload = protocol.room_users_payload("r", ["bob", "alice"])
+    payload = protocol.room_users_payload(
+        "r", [protocol.PresentUser("bob"), protocol.PresentUser("alice")]
+    )
     assert payload == {
         "room": "r",
         "count": 2,
@@ -144,3 +146,17 @@ def test_room_users_are_sorted_with_colours():
             {"username": "bob", "color": "#F7B731"},
         ],
     }
+
+
+def test_an_account_in_room_users_shows_its_display_name_and_colour():
+    payload = protocol.room_users_payload(
+        "r",
+        [
+            protocol.PresentUser("carol", "Carol C.", "#4ECDC4", account=True),
+            protocol.PresentUser("Bob"),
+        ],
+    )
+    assert payload["users"] == [
+        {"username": "Bob", "color": protocol.avatar_color("Bob")},
+        {"username": "carol", "color": "#4ECDC4", "display_name": "Carol C.", "account": True},
+    ]

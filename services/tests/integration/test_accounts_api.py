@@ -12,13 +12,11 @@ from typing import Any
 import pytest
 import requests
 
-from talkrooms.storage import database
-from tests.conftest import DATABASES, new_database_url
+from tests.conftest import DATABASES
+from tests.support.accounts import PASSWORD, assert_error, migrated_workers
 from tests.support.processes import ChatWorker, RedisServer, wait_until
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -30,20 +28,12 @@ def accounts_worker(
     """A worker on a freshly migrated database; the rate limits are off except where a
     test sends its own client address (each test uses addresses of its own)."""
     folder = tmp_path_factory.mktemp(f"accounts-{request.param}")
-    url = new_database_url(request.param, request, folder)
-    database.upgrade(url)
-    worker = ChatWorker(
-        folder,
-        redis_server.url,
-        env={
-            "DATABASE_URL": url,
-            "JWT_SECRET": "a-test-secret-of-at-least-32-bytes-long",
-            "ACCESS_TOKEN_SECONDS": "2",
-            "AUTH_ADDRESS_RATE_LIMIT": "6/60",
-            "AUTH_ACCOUNT_RATE_LIMIT": "4/60",
-            "KEY_PREFIX": f"acc{uuid.uuid4().hex[:6]}",
-        },
-    ).start()
+    limits = {
+        "ACCESS_TOKEN_SECONDS": "2",
+        "AUTH_ADDRESS_RATE_LIMIT": "6/60",
+        "AUTH_ACCOUNT_RATE_LIMIT": "4/60",
+    }
+    [worker] = migrated_workers(request, folder, redis_server.url, limits)
     yield worker
     worker.stop()
 
@@ -84,14 +74,6 @@ def api(accounts_worker: ChatWorker) -> Api:
 
 def a_name() -> str:
     return f"u{uuid.uuid4().hex[:10]}"
-
-
-def assert_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    body = dict(response.json())
-    assert body["code"] == code and body["error"]
-    return body
 
 
 def test_register_answers_a_token_pair_and_me_knows_the_account(api):

@@ -16,15 +16,12 @@ import requests
 import socketio
 
 from talkrooms.protocol import AVATAR_COLORS, avatar_color, username_identity
-from talkrooms.storage import database
-from tests.conftest import DATABASES, new_database_url
+from tests.conftest import DATABASES
+from tests.support.accounts import PASSWORD, SECRET, migrated_workers
 from tests.support.client import ChatClient
 from tests.support.processes import ChatWorker, RedisServer, wait_until
 
 pytestmark = pytest.mark.integration
-
-SECRET = "a-test-secret-of-at-least-32-bytes-long"
-PASSWORD = "correct horse battery"
 
 
 class Stack:
@@ -51,17 +48,9 @@ def stack(
     redis_server: RedisServer,
 ) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp(f"accounts-socket-{request.param}")
-    url = new_database_url(request.param, request, folder)
-    database.upgrade(url)
-    prefix = f"acs{uuid.uuid4().hex[:6]}"
-    env = {
-        "DATABASE_URL": url,
-        "JWT_SECRET": SECRET,
-        "AUTH_ADDRESS_RATE_LIMIT": "0",
-        "AUTH_ACCOUNT_RATE_LIMIT": "0",
-        "KEY_PREFIX": prefix,
-    }
-    workers = [ChatWorker(folder, redis_server.url, env=env).start() for _ in range(2)]
+    no_limits = {"AUTH_ADDRESS_RATE_LIMIT": "0", "AUTH_ACCOUNT_RATE_LIMIT": "0"}
+    workers = migrated_workers(request, folder, redis_server.url, no_limits, count=2)
+    prefix = workers[0].extra_env["KEY_PREFIX"]
     yield Stack(workers, prefix, redis_server.url)
     for worker in workers:
         worker.stop()

@@ -12,13 +12,12 @@ import pytest
 import requests
 
 from talkrooms.protocol import AVATAR_COLORS, avatar_color
-from talkrooms.storage import database
-from tests.conftest import DATABASES, new_database_url
+from tests.conftest import DATABASES
+from tests.support.accounts import PASSWORD, assert_error, migrated_workers
 from tests.support.processes import ChatWorker, RedisServer
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "correct horse battery"
 PUBLIC_FIELDS = {"username", "display_name", "bio", "color", "created_at"}
 
 
@@ -30,19 +29,8 @@ def profiles_worker(
 ) -> Iterator[ChatWorker]:
     """A worker on a freshly migrated database, without login rate limits."""
     folder = tmp_path_factory.mktemp(f"profiles-{request.param}")
-    url = new_database_url(request.param, request, folder)
-    database.upgrade(url)
-    worker = ChatWorker(
-        folder,
-        redis_server.url,
-        env={
-            "DATABASE_URL": url,
-            "JWT_SECRET": "a-test-secret-of-at-least-32-bytes-long",
-            "AUTH_ADDRESS_RATE_LIMIT": "0",
-            "AUTH_ACCOUNT_RATE_LIMIT": "0",
-            "KEY_PREFIX": f"prof{uuid.uuid4().hex[:6]}",
-        },
-    ).start()
+    no_limits = {"AUTH_ADDRESS_RATE_LIMIT": "0", "AUTH_ACCOUNT_RATE_LIMIT": "0"}
+    [worker] = migrated_workers(request, folder, redis_server.url, no_limits)
     yield worker
     worker.stop()
 
@@ -75,14 +63,6 @@ def api(profiles_worker: ChatWorker) -> Api:
 
 def a_name() -> str:
     return f"p{uuid.uuid4().hex[:10]}"
-
-
-def assert_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    body = dict(response.json())
-    assert body["code"] == code and body["error"]
-    return body
 
 
 def test_a_new_account_has_the_default_profile_and_its_owner_sees_the_email(api):

@@ -227,9 +227,20 @@ def recv_until(ws: websocket.WebSocket, prefix: str, timeout: float = 5) -> str:
 
 
 def test_connect_to_the_default_namespace_with_or_without_auth(raw: websocket.WebSocket) -> None:
-    raw.send('40{"token":"ignored"}')
+    raw.send('40{"protocol":2,"anything":"else"}')
     sid = json.loads(recv_until(raw, "40{")[2:])["sid"]
     assert isinstance(sid, str) and sid
+
+
+def test_an_auth_token_that_is_not_one_is_a_connect_error(raw: websocket.WebSocket) -> None:
+    # A token signs the connection in (docs/protocol.md "Accounts on the socket"): one that
+    # is not valid is refused with a code the client can act on.
+    raw.send('40{"token":"not-a-token"}')
+    error = json.loads(recv_until(raw, "44{")[2:])
+    assert error["data"]["code"] == "invalid_token" and error["message"]
+    # The refusal costs nothing else: a guest connection still opens.
+    raw.send("40")
+    assert recv_until(raw, "40{")
 
 
 @pytest.mark.parametrize("namespace", ["/nowhere", "/admin"])

@@ -131,20 +131,16 @@ def alembic_config(url: str) -> Any:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at `url` to `revision` (creating a SQLite file if needed)."""
-    from alembic import command
-
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-    finally:
-        engine.dispose()
+    _migrate(url, "upgrade", revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
     """Migrate the database at `url` down to `revision`."""
+    _migrate(url, "downgrade", revision)
+
+
+def _migrate(url: str, direction: str, revision: str) -> None:
+    """Run Alembic's `upgrade` or `downgrade` in one transaction on its own engine."""
     from alembic import command
 
     engine = make_engine(url)
@@ -152,7 +148,7 @@ def downgrade(url: str, revision: str = "base") -> None:
         with engine.begin() as connection:
             config = alembic_config(url)
             config.attributes["connection"] = connection
-            command.downgrade(config, revision)
+            getattr(command, direction)(config, revision)
     finally:
         engine.dispose()
 

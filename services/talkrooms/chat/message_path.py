@@ -24,10 +24,9 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from engineio import packet as eio_packet
 from redis.exceptions import RedisError
 
-from talkrooms.chat.acks import error_packet
+from talkrooms.chat.acks import error_packet, ok_packet
 from talkrooms.chat.group_commit import GroupCommit
 from talkrooms.protocol import (
     NOT_FOUND,
@@ -271,8 +270,8 @@ class MessagePath:
 
     def _send_ack(self, connection: Connection, ack_id: int, message: str, duplicate: bool) -> None:
         flag = "true" if duplicate else "false"
-        body = f'3{ack_id}[{{"ok":true,"duplicate":{flag},"message":{message}}}]'
-        self.send_eio_packet(connection.eio_sid, eio_packet.Packet(eio_packet.MESSAGE, body))
+        body = f'"duplicate":{flag},"message":{message}'
+        self.send_eio_packet(connection.eio_sid, ok_packet(ack_id, body))
 
     def _answer_error(
         self, connection: Connection, ack_id: int | None, code: str, error: str

@@ -265,11 +265,11 @@ class ChatService:
         manager = self.sio.manager
         if connection.protocol < 2:
             history = [protocol1_view(m) for m in self.store.recent_messages(room, limit)]
-            manager.track_from(socket_room(room), seq_of(history[-1]) if history else 0, None)
+            manager.track_from(room, seq_of(history[-1]) if history else 0, None)
             return {"room": room, "username": membership.username, "messages": history}
         # The log head is read first: whatever happens after it reaches the client live.
         head_seq, head_counter = self.room_log.position(room)
-        manager.track_from(socket_room(room), head_seq, (head_seq, head_counter))
+        manager.track_from(room, head_seq, (head_seq, head_counter))
         stored = self.store.stored_recent(room, limit)
         read_seq = self.room_log.read_marker(room, membership.author)
         unread, mentioned = unread_counts(stored, read_seq, membership.author, membership.identity)
@@ -286,7 +286,7 @@ class ChatService:
     def leave(self, connection: Connection, payload: Any = None) -> dict[str, Any]:
         """leave_room: the connection leaves; the person leaves with their last connection."""
         data = require_object(payload, LEAVE_ROOM)
-        named = validate_room(data["room"]) if connection.protocol >= 2 and "room" in data else None
+        named = named_room(connection, data)
         membership = connection.membership(named)
         if membership is None:
             text = "You are not in that room" if named else "You are not in a room"
@@ -350,7 +350,7 @@ class ChatService:
         is_typing = data.get("is_typing")
         if not isinstance(is_typing, bool):
             raise ProtocolError("is_typing must be true or false")
-        named = validate_room(data["room"]) if connection.protocol >= 2 and "room" in data else None
+        named = named_room(connection, data)
         membership = connection.membership(named)
         if membership is None:
             raise ProtocolError("Join a room before typing", NOT_IN_ROOM)
@@ -468,3 +468,10 @@ def _shown(account: SignedIn | None) -> PresentUser | None:
     if account is None:
         return None
     return PresentUser(account.username, account.display_name, account.color, account=True)
+
+
+def named_room(connection: Connection, data: dict[str, Any]) -> str | None:
+    """The room a leave or typing names: protocol 2 may name one; protocol 1 never does."""
+    if connection.protocol >= 2 and "room" in data:
+        return validate_room(data["room"])
+    return None

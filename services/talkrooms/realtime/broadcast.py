@@ -32,6 +32,7 @@ import redis
 import socketio
 from engineio import packet as eio_packet
 
+from talkrooms.realtime.connections import log_room, socket_room
 from talkrooms.realtime.subscriber import RawSubscriber
 from talkrooms.storage.redis_clients import plain_client
 from talkrooms.telemetry import metrics
@@ -218,12 +219,12 @@ class TalkroomsRedisManager(socketio.RedisManager):
         log.warning("disconnecting a client that stopped reading", extra={"eio_sid": eio_sid})
         self.server.eio.start_background_task(self.server.eio.disconnect, eio_sid)
 
-    def track_from(self, socket_room: str, seq: int, event: tuple[int, int] | None) -> None:
+    def track_from(self, room: str, seq: int, event: tuple[int, int] | None) -> None:
         """A socket joined with history up to `seq` (and events up to `event`): a resync
         must start there at the latest, even if nothing was delivered live since."""
-        self.last_delivered.setdefault(socket_room, seq)
+        self.last_delivered.setdefault(socket_room(room), seq)
         if event is not None:
-            self.last_event.setdefault(socket_room.replace("room:", "log:", 1), event)
+            self.last_event.setdefault(log_room(room), event)
 
     def forget_room(self, socket_room: str) -> None:
         """No local socket is left in the room: stop tracking its last delivered id."""

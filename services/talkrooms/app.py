@@ -13,6 +13,8 @@ from flask_socketio import SocketIO
 from redis.exceptions import RedisError
 
 from talkrooms.accounts.chat_identities import AccountIdentities
+from talkrooms.accounts.conversation_routes import CONVERSATIONS, conversations
+from talkrooms.accounts.conversations import ConversationService
 from talkrooms.accounts.profiles import ProfileService
 from talkrooms.accounts.routes import EXTENSION as ACCOUNTS
 from talkrooms.accounts.routes import PROFILES, auth, profiles
@@ -23,9 +25,10 @@ from talkrooms.chat.presence import WorkerPresence
 from talkrooms.chat.room_events import RoomEventPath, resync_local_events
 from talkrooms.chat.service import ChatService
 from talkrooms.ops.observability import install_observability
+from talkrooms.protocol import CONVERSATION
 from talkrooms.realtime import fastjson
 from talkrooms.realtime.broadcast import TalkroomsRedisManager
-from talkrooms.realtime.connections import ConnectionRegistry
+from talkrooms.realtime.connections import ConnectionRegistry, account_room
 from talkrooms.realtime.polling_guard import install_polling_guard
 from talkrooms.realtime.session_ids import install_routed_ids
 from talkrooms.realtime.transport import install_frame_guard, install_pinger, origin_policy
@@ -116,7 +119,14 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     connections = ConnectionRegistry()
     # Accounts: the database is migrated before workers start (`talkrooms db upgrade`).
     accounts = AccountService(settings, Database(settings.database_url), store)
-    chat = ChatService(settings, store, room_log, connections, sio, AccountIdentities(accounts))
+
+    def announce_conversation(account_id: int, conversation: dict[str, Any]) -> None:
+        sio.emit(CONVERSATION, conversation, to=account_room(account_id), namespace="/")
+
+    private = ConversationService(accounts.database, store, announce_conversation)
+    chat = ChatService(
+        settings, store, room_log, connections, sio, AccountIdentities(accounts), private
+    )
     message_path = MessagePath(settings, store, connections, manager, sio._send_eio_packet)
     event_path = RoomEventPath(settings, room_log, connections, manager, sio._send_eio_packet)
     socketio.on_namespace(ChatNamespace(chat, connections))
@@ -136,6 +146,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     )
     app.extensions[ACCOUNTS] = accounts
     app.extensions[PROFILES] = ProfileService(accounts.database)
+    app.extensions[CONVERSATIONS] = private
     install_observability(app, settings, store, manager)
     app.wsgi_app = refuse_new_sessions_while_draining(app.wsgi_app, chat)  # type: ignore[method-assign]
     app.wsgi_app = install_polling_guard(app.wsgi_app, sio.eio)  # type: ignore[method-assign, assignment]
@@ -143,6 +154,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     app.register_blueprint(api_v1)
     app.register_blueprint(auth)
     app.register_blueprint(profiles)
+    app.register_blueprint(conversations)
     app.register_blueprint(metrics_page)
     app.register_blueprint(pages)
 

@@ -24,10 +24,11 @@ export const EVENTS = {
     ERROR: "error",
     ROOM_EVENT: "room_event",
     READ_MARKER: "read_marker",
+    CONVERSATION: "conversation",
   },
 } as const;
 
-export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token"] as const;
+export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const LIMITS = {

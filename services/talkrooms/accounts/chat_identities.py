@@ -1,4 +1,5 @@
-"""The accounts' answer to the chat's question (chat/identities.py): who a token is."""
+"""The accounts' answers to the chat's questions: who a token is (chat/identities.py);
+who may enter a private conversation is ConversationService.admit (chat/private_rooms.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The accounts' tables (created by storage/migrations/versions/0001_accounts.py; the
-profile columns by 0002_profiles.py)."""
+profile columns by 0002_profiles.py; conversations and blocks by 0003_conversations.py)."""
 
 from __future__ import annotations
 
@@ -58,3 +58,44 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Conversation(Base):
+    """A private conversation between two accounts. `room` is the chat room that carries
+    its messages (protocol.new_private_room); `pair` ("<lower id>:<higher id>") is unique,
+    so two people opening one at the same moment get the same conversation."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room: Mapped[str] = mapped_column(String(32), unique=True)
+    pair: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConversationMember(Base):
+    """One member of a conversation: membership is what every read and event checks."""
+
+    __tablename__ = "conversation_members"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Block(Base):
+    """`blocker` does not want private messages (or notifications) from `blocked`."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

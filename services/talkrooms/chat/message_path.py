@@ -29,6 +29,8 @@ from redis.exceptions import RedisError
 from talkrooms.chat.acks import error_packet, ok_packet
 from talkrooms.chat.group_commit import GroupCommit
 from talkrooms.protocol import (
+    BLOCKED,
+    FORBIDDEN,
     NOT_FOUND,
     NOT_IN_ROOM,
     RATE_LIMITED,
@@ -53,6 +55,11 @@ log = logging.getLogger("talkrooms.messages")
 
 UNAVAILABLE_ERROR = "Messages cannot be stored right now; retry with the same client_id"
 REPLY_NOT_FOUND = "reply_to names no message kept in this room"
+# Why an author may not write in a room (the value of its `silenced` hash) -> the error.
+SILENCED: dict[str, tuple[str, str]] = {
+    "blocked": (BLOCKED, "This person does not accept messages from you"),
+    "you_blocked": (BLOCKED, "You blocked this person: unblock them to write"),
+}
 
 
 def _dumps(value: Any) -> str:
@@ -81,6 +88,7 @@ class Pending:
 
     __slots__ = (
         "ack_id",
+        "author",
         "client_id",
         "connection",
         "mentions",
@@ -102,6 +110,7 @@ class Pending:
         private: str,
         reply_to: int | None,
         mentions: str,
+        author: str,
     ) -> None:
         self.connection = connection
         self.ack_id = ack_id
@@ -112,6 +121,7 @@ class Pending:
         self.private = private
         self.reply_to = reply_to
         self.mentions = mentions
+        self.author = author
 
 
 class MessagePath:
@@ -170,7 +180,16 @@ class MessagePath:
         mentions = _dumps([list(pair) for pair in candidates]) if candidates else ""
         self.commits.add(
             Pending(
-                connection, ack_id, room, client_id, tail, received, private, reply_to, mentions
+                connection,
+                ack_id,
+                room,
+                client_id,
+                tail,
+                received,
+                private,
+                reply_to,
+                mentions,
+                membership.author,
             )
         )
 
@@ -218,6 +237,7 @@ class MessagePath:
                 item.private,
                 item.reply_to,
                 item.mentions,
+                item.author,
             )
             for item in batch
         ]
@@ -238,6 +258,11 @@ class MessagePath:
         if result[0] == -1:
             metrics.MESSAGES_REJECTED.labels(reason=NOT_FOUND).inc()
             self._answer_error(connection, item.ack_id, NOT_FOUND, REPLY_NOT_FOUND)
+            return
+        if result[0] == -2:
+            code, text = SILENCED.get(result[1].decode(), (FORBIDDEN, "You may not write here"))
+            metrics.MESSAGES_REJECTED.labels(reason=code).inc()
+            self._answer_error(connection, item.ack_id, code, text)
             return
         stored, message = result[0] == 1, result[1].decode()
         if stored:

@@ -20,13 +20,16 @@ from talkrooms.chat.message_views import (
     seq_of,
     unread_counts,
 )
+from talkrooms.chat.private_rooms import NoPrivateRooms, PrivateRooms
 from talkrooms.protocol import (
+    ACCOUNT_REQUIRED,
     CONNECTED,
     GET_HISTORY,
     JOIN_ROOM,
     LEAVE_ROOM,
     NAME_RESERVED,
     NAME_TAKEN,
+    NOT_FOUND,
     NOT_IN_ROOM,
     RATE_LIMITED,
     ROOM_JOINED,
@@ -40,6 +43,7 @@ from talkrooms.protocol import (
     ProtocolError,
     format_log_position,
     format_message_id,
+    is_private_room,
     joined_notice,
     left_notice,
     require_object,
@@ -56,6 +60,7 @@ from talkrooms.realtime.connections import (
     Membership,
     SignedIn,
     TokenBucket,
+    account_room,
     log_room,
     reader_room,
     socket_room,
@@ -85,11 +90,13 @@ class ChatService:
         connections: ConnectionRegistry,
         sio: socketio.Server,
         identities: Identities | None = None,
+        private_rooms: PrivateRooms | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.room_log = room_log
         self.identities: Identities = identities or GuestsOnly()
+        self.private_rooms: PrivateRooms = private_rooms or NoPrivateRooms()
         self.connections = connections
         self.sio = sio
         self.worker_id = settings.instance_id
@@ -124,6 +131,8 @@ class ChatService:
             account=account,
         )
         self.connections.add(connection)
+        if account is not None:
+            self.sio.enter_room(sid, account_room(account.account_id), namespace=NAMESPACE)
         metrics.CONNECTIONS.set(len(self.connections))
         metrics.CONNECTIONS_TOTAL.inc()
         self.sio.emit(
@@ -173,6 +182,8 @@ class ChatService:
         data = require_object(payload, JOIN_ROOM)
         room = validate_room(data.get("room"))
         account = connection.account
+        if is_private_room(room):
+            self.check_private(connection, room)
         if account is not None:
             # Signed in: the account says who this is, whatever name the payload carries;
             # every connection of the account is one person.
@@ -342,6 +353,17 @@ class ChatService:
         for room in rooms:
             self.emit_room_users(room, self.store.room_users(room))
 
+    def check_private(self, connection: Connection, room: str) -> None:
+        """Refuse a private conversation to anyone but its two members. A non-member is told
+        exactly what one asking for a conversation that does not exist is told."""
+        account = connection.account
+        if account is None:
+            raise ProtocolError(
+                "Private messages need an account: sign up or log in", ACCOUNT_REQUIRED
+            )
+        if not self.private_rooms.admit(room, account.account_id):
+            raise ProtocolError("No such conversation", NOT_FOUND)
+
     # -- typing and history ----------------------------------------------------------------
 
     def typing(self, connection: Connection, payload: Any) -> None:
@@ -385,6 +407,8 @@ class ChatService:
         query = validate_history_query(
             require_object(payload, GET_HISTORY), self.settings.history_limit
         )
+        if is_private_room(query.room) and query.room not in connection.rooms:
+            self.check_private(connection, query.room)
         if connection.protocol >= 2:
             return self._history_v2(connection, query)
         messages, has_more = self.store.history(query.room, query.before, query.since, query.limit)

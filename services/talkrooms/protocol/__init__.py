@@ -4,6 +4,13 @@ nothing of TalkRooms. `python -m talkrooms.protocol.generate` writes the client 
 copy and docs/protocol.md's tables from the same facts.
 """
 
+from .conversations import (
+    ACCOUNT_REQUIRED,
+    BLOCKED,
+    CONVERSATION,
+    PRIVATE_ROOM_PREFIX,
+    new_private_room,
+)
 from .room_log import (
     DELETE_MESSAGE,
     EDIT_MESSAGE,
@@ -62,6 +69,7 @@ from .rules import (
     ProtocolError,
     avatar_color,
     format_message_id,
+    is_private_room,
     joined_notice,
     left_notice,
     parse_message_id,
@@ -77,10 +85,13 @@ from .rules import (
 )
 
 __all__ = [
+    "ACCOUNT_REQUIRED",
     "AVATAR_COLORS",
+    "BLOCKED",
     "CLIENT_ID_ERROR",
     "CLIENT_KEY_ERROR",
     "CONNECTED",
+    "CONVERSATION",
     "DELETE_MESSAGE",
     "EDIT_MESSAGE",
     "ERROR",
@@ -98,6 +109,7 @@ __all__ = [
     "NEW_MESSAGE",
     "NOT_FOUND",
     "NOT_IN_ROOM",
+    "PRIVATE_ROOM_PREFIX",
     "PROTOCOL_VERSION",
     "RATE_LIMITED",
     "REACT",
@@ -125,9 +137,11 @@ __all__ = [
     "excerpt",
     "format_log_position",
     "format_message_id",
+    "is_private_room",
     "joined_notice",
     "left_notice",
     "mention_candidates",
+    "new_private_room",
     "optional_room",
     "parse_log_position",
     "parse_message_id",

@@ -54,6 +54,7 @@ _FNV_OFFSET: int = AVATAR["fnv_offset"]
 _FNV_PRIME: int = AVATAR["fnv_prime"]
 
 _ROOM_PATTERN = re.compile(PATTERNS["room"])
+_PRIVATE_ROOM_PATTERN = re.compile(PATTERNS["private_room"])
 _CLIENT_ID_PATTERN = re.compile(PATTERNS["client_id"])
 _CLIENT_KEY_PATTERN = re.compile(PATTERNS["client_key"])
 _MESSAGE_ID_PATTERN = re.compile(PATTERNS["message_id"])
@@ -174,13 +175,20 @@ def username_identity(username: str) -> str:
 
 
 def validate_room(value: Any) -> str:
-    """Trimmed, lower-cased room id, or ProtocolError."""
+    """Trimmed, lower-cased room id (a public room, or a private conversation's
+    `dm:...` id, which only the server hands out), or ProtocolError."""
     if not isinstance(value, str):
         raise ProtocolError(ROOM_ERROR)
     room = value.strip().lower()
-    if not _ROOM_PATTERN.match(room):
+    if not (_ROOM_PATTERN.match(room) or _PRIVATE_ROOM_PATTERN.match(room)):
         raise ProtocolError(ROOM_ERROR)
     return room
+
+
+def is_private_room(room: str) -> bool:
+    """A private conversation's id (`dm:` and 20 letters or digits); public ids never
+    contain a colon, so no guest can name a room into this space."""
+    return _PRIVATE_ROOM_PATTERN.match(room) is not None
 
 
 def validate_message_text(value: Any, max_length: int) -> str:

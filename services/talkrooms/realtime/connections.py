@@ -107,6 +107,12 @@ def reader_room(room: str, author: str) -> str:
     return f"reader:{room}:{author}"
 
 
+def account_room(account_id: int) -> str:
+    """Every signed-in connection of one account, on every worker: what concerns the
+    person rather than a room (a private conversation opened with them) goes there."""
+    return f"account:{account_id}"
+
+
 class ConnectionRegistry:
     """sid -> Connection, and eio_sid -> Connection for the hot path."""
 

@@ -14,6 +14,8 @@ Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.
     tr:room:{room}:evcount    string  last event counter                message retention
     tr:room:{room}:reactions  hash    seq -> {emoji: [[author, name]]}  message retention
     tr:room:{room}:read       hash    author -> last read seq           message retention
+    tr:room:{room}:silenced   hash    author -> refusal code (a block)  message retention
+                                      (a private conversation's join writes it again)
     tr:rooms                  zset    room -> last activity (ms)       room retention
     tr:workers                zset    worker id -> last heartbeat (ms) user retention
     tr:worker:{id}:conns      set     "room|connection" of that worker user retention
@@ -40,7 +42,7 @@ import orjson
 import redis
 from redis.exceptions import NoScriptError
 
-from talkrooms.protocol import PresentUser
+from talkrooms.protocol import PresentUser, is_private_room
 from talkrooms.settings import Settings
 from talkrooms.storage.redis_clients import blocking_client
 
@@ -202,7 +204,7 @@ SWEEP_ROOM = Script("sweep_room")
 
 JOB_STATE_TTL_SECONDS = 30 * 86400
 ROOM_PARTS_MESSAGE_TTL = frozenset(
-    {"seq", "messages", "cids", "events", "evcount", "reactions", "read"}
+    {"seq", "messages", "cids", "events", "evcount", "reactions", "read", "silenced"}
 )
 ROOM_PARTS_USER_TTL = frozenset({"conns", "users", "nconn"})
 
@@ -307,6 +309,7 @@ class Store:
         private: str,
         reply_to: int | None,
         mentions: str,
+        author: str,
     ) -> tuple[list[str], list[Any]]:
         """KEYS and ARGV of one store_message call, for a pipeline of many."""
         keys = self.keys
@@ -318,6 +321,7 @@ class Store:
                 keys.rooms,
                 keys.stats,
                 keys.room(room, "users"),
+                keys.room(room, "silenced"),
             ],
             [
                 tail,
@@ -334,6 +338,7 @@ class Store:
                 private,
                 "" if reply_to is None else reply_to,
                 mentions,
+                author,
             ],
         )
 
@@ -448,6 +453,18 @@ class Store:
         for start in range(0, len(identities), 1000):
             self.redis.sadd(self.keys.reserved_names, *identities[start : start + 1000])
 
+    def set_silenced(self, room: str, silenced: dict[str, str]) -> None:
+        """Who may not write in a room, and why (author token -> error code); the message
+        script refuses them. Replaces the whole set: the caller holds the truth (the
+        database's blocks), Redis only its working copy."""
+        key = self.keys.room(room, "silenced")
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(key)
+        if silenced:
+            pipe.hset(key, mapping=silenced)
+            pipe.expire(key, self.settings.message_ttl_seconds)
+        pipe.execute()
+
     def room_usernames(self, room: str) -> list[str]:
         return _usernames(self.redis.hvals(self.keys.room(room, "users")))
 
@@ -527,11 +544,13 @@ class Store:
     # -- rooms and stats -----------------------------------------------------------------
 
     def active_rooms(self, limit: int) -> list[dict[str, Any]]:
-        """Rooms with activity within room retention, busiest first."""
+        """Public rooms with activity within room retention, busiest first."""
         cutoff = now_ms() - self.settings.room_ttl_seconds * 1000
         entries = self.redis.zrangebyscore(
             self.keys.rooms, cutoff, "+inf", withscores=True, start=0, num=10_000
         )
+        # Private conversations are nobody else's business: never listed.
+        entries = [entry for entry in entries if not is_private_room(entry[0].decode())]
         pipe = self.redis.pipeline(transaction=False)
         for name, _ in entries:
             room = name.decode()

@@ -22,9 +22,9 @@ from talkrooms.storage import database
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0002_profiles"
+HEAD = "0003_conversations"
 PROFILE_COLUMNS = {"display_name", "bio", "avatar_color"}
-TABLES = {"accounts", "refresh_tokens"}
+TABLES = {"accounts", "refresh_tokens", "conversations", "conversation_members", "blocks"}
 
 
 def tables(url: str) -> set[str]:

@@ -1,19 +1,28 @@
 -- Store one chat message and publish it to every worker, atomically.
 -- KEYS: 1 seq counter, 2 messages zset, 3 client-id zset, 4 rooms index, 5 stats hash,
---       6 users hash (presence: identity -> person)
+--       6 users hash (presence: identity -> person), 7 silenced hash (author -> code)
 -- ARGV: 1 message JSON after the id, without its closing brace ('","username":...'),
 --       2 client_id or '', 3 history cap, 4 client-id window, 5 message ttl s,
 --       6 room ttl s, 7 now ms, 8 room, 9 pub/sub channel, 10 publish prefix,
 --       11 publish suffix, 12 private fields stored but never sent (',"_a":...'),
---       13 reply_to seq or '', 14 mention candidates '[[identity, name], ...]' or ''
+--       13 reply_to seq or '', 14 mention candidates '[[identity, name], ...]' or '',
+--       15 author token or ''
 -- Returns {1, message} when stored, {0, message or '', seq} for a known client_id,
--- {-1, 'not_found'} when reply_to names no message kept in the room.
+-- {-1, 'not_found'} when reply_to names no message kept in the room,
+-- {-2, code} when the author may not write here (a block in a private conversation).
 local client_id = ARGV[2]
 if client_id ~= '' then
   local known = redis.call('ZSCORE', KEYS[3], client_id)
   if known then
     local stored = redis.call('ZRANGE', KEYS[2], known, known, 'BYSCORE')
     return {0, stored[1] or '', tonumber(known)}
+  end
+end
+
+if ARGV[15] ~= '' then
+  local silenced = redis.call('HGET', KEYS[7], ARGV[15])
+  if silenced then
+    return {-2, silenced}
   end
 end
 

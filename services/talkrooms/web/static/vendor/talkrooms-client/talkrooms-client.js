@@ -23,10 +23,11 @@ var EVENTS = {
     USER_TYPING: "user_typing",
     ERROR: "error",
     ROOM_EVENT: "room_event",
-    READ_MARKER: "read_marker"
+    READ_MARKER: "read_marker",
+    CONVERSATION: "conversation"
   }
 };
-var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token"];
+var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked"];
 var LIMITS = {
   usernameMax: 32,
   roomMax: 32,

@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from talkrooms.accounts.chat_identities import AccountIdentities
 from talkrooms.accounts.conversation_routes import CONVERSATIONS, conversations
 from talkrooms.accounts.conversations import ConversationService
-from talkrooms.accounts.profiles import ProfileService
+from talkrooms.accounts.profiles import ProfileService, ProfileView
 from talkrooms.accounts.routes import EXTENSION as ACCOUNTS
 from talkrooms.accounts.routes import PROFILES, auth, profiles
 from talkrooms.accounts.service import AccountService
@@ -25,7 +25,7 @@ from talkrooms.chat.presence import WorkerPresence
 from talkrooms.chat.room_events import RoomEventPath, resync_local_events
 from talkrooms.chat.service import ChatService
 from talkrooms.ops.observability import install_observability
-from talkrooms.protocol import CONVERSATION
+from talkrooms.protocol import CONVERSATION, PROFILE
 from talkrooms.realtime import fastjson
 from talkrooms.realtime.broadcast import TalkroomsRedisManager
 from talkrooms.realtime.connections import ConnectionRegistry, account_room
@@ -145,7 +145,13 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         message_path=message_path,
     )
     app.extensions[ACCOUNTS] = accounts
-    app.extensions[PROFILES] = ProfileService(accounts.database)
+
+    def announce_profile(account_id: int, view: ProfileView) -> None:
+        shown = {"username": view.username, "display_name": view.display_name, "color": view.color}
+        sio.emit(PROFILE, shown, to=account_room(account_id), namespace="/")
+
+    manager.on_account_emit = chat.on_account_emit
+    app.extensions[PROFILES] = ProfileService(accounts.database, announce_profile)
     app.extensions[CONVERSATIONS] = private
     install_observability(app, settings, store, manager)
     app.wsgi_app = refuse_new_sessions_while_draining(app.wsgi_app, chat)  # type: ignore[method-assign]

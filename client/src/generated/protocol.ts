@@ -25,6 +25,7 @@ export const EVENTS = {
     ROOM_EVENT: "room_event",
     READ_MARKER: "read_marker",
     CONVERSATION: "conversation",
+    PROFILE: "profile",
   },
 } as const;
 

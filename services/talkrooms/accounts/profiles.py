@@ -9,7 +9,9 @@ through Database.run, like every account action.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +29,8 @@ from talkrooms.protocol.rules import (
     validate_username,
 )
 from talkrooms.storage.database import Database
+
+log = logging.getLogger("talkrooms.accounts.profiles")
 
 BIO_MAX = 280
 # A bio may span lines; every other control or format character (escapes, bidi overrides,
@@ -89,11 +93,17 @@ def validate_color(value: Any) -> str:
     )
 
 
+# Told of every profile change (account id, the new profile): app.py tells the account's
+# connections and, through them, the rooms it is in.
+ProfileChanged = Callable[[int, "ProfileView"], None]
+
+
 class ProfileService:
     """Read and change profiles on the accounts' database."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, on_change: ProfileChanged | None = None) -> None:
         self.database = database
+        self.on_change = on_change
 
     def own(self, account_id: int) -> ProfileView:
         """The profile of a signed-in account, e-mail included."""
@@ -126,7 +136,13 @@ class ProfileService:
             session.flush()
             return ProfileView.of(account, owner=True)
 
-        return self.database.run(change)
+        view = self.database.run(change)
+        if self.on_change is not None:
+            try:
+                self.on_change(account_id, view)
+            except Exception:  # the message queue is down: the change is stored all the same
+                log.exception("announcing a profile change failed")
+        return view
 
     def public(self, username: str) -> ProfileView:
         """The public profile of the account whose name looks like `username` (the

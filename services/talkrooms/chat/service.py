@@ -6,6 +6,7 @@ Redis (store) and emit to the room through the message queue, in that order.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -31,6 +32,7 @@ from talkrooms.protocol import (
     NAME_TAKEN,
     NOT_FOUND,
     NOT_IN_ROOM,
+    PROFILE,
     RATE_LIMITED,
     ROOM_JOINED,
     ROOM_USERS,
@@ -60,6 +62,7 @@ from talkrooms.realtime.connections import (
     Membership,
     SignedIn,
     TokenBucket,
+    account_of_room,
     account_room,
     log_room,
     reader_room,
@@ -330,6 +333,35 @@ class ChatService:
                 USER_LEFT, left_notice(result.left, room), to=socket_room(room), namespace=NAMESPACE
             )
         self.emit_room_users(room, result.users)
+
+    def on_account_emit(self, event: str, socket_room_name: str, payload: Any) -> None:
+        """Every worker sees every emit to an account's connections (broadcast.py): a
+        `profile` one means that account's display name or colour changed."""
+        account_id = account_of_room(socket_room_name)
+        if event == PROFILE and account_id is not None and isinstance(payload, dict):
+            name, color = payload.get("display_name"), payload.get("color")
+            if isinstance(name, str) and isinstance(color, str):
+                # Off the queue listener: it has every other message to relay meanwhile.
+                self.sio.start_background_task(self.apply_profile, account_id, name, color)
+
+    def apply_profile(self, account_id: int, display_name: str, color: str) -> None:
+        """The account's connections on this worker carry its new profile from now on, and
+        the online lists of the rooms they are in show it."""
+        rooms: dict[str, str] = {}
+        for connection in self.connections:
+            account = connection.account
+            if account is None or account.account_id != account_id:
+                continue
+            connection.account = dataclasses.replace(
+                account, display_name=display_name, color=color
+            )
+            rooms.update((room, m.identity) for room, m in connection.rooms.items())
+        if not rooms:
+            return
+        for room, identity in sorted(rooms.items()):
+            person = PresentUser("", display_name, color, account=True)
+            if self.store.update_person(room, identity, person):
+                self.emit_room_users(room, self.store.room_users(room))
 
     def emit_room_users(self, room: str, users: list[PresentUser]) -> None:
         self.sio.emit(

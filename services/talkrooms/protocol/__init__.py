@@ -9,6 +9,7 @@ from .conversations import (
     BLOCKED,
     CONVERSATION,
     PRIVATE_ROOM_PREFIX,
+    PROFILE,
     new_private_room,
 )
 from .room_log import (
@@ -110,6 +111,7 @@ __all__ = [
     "NOT_FOUND",
     "NOT_IN_ROOM",
     "PRIVATE_ROOM_PREFIX",
+    "PROFILE",
     "PROTOCOL_VERSION",
     "RATE_LIMITED",
     "REACT",

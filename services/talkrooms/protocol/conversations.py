@@ -1,4 +1,5 @@
-"""Private conversations' part of the protocol: their ids, their event and error codes.
+"""What concerns accounts as people: private conversations' ids, their event and error
+codes, and the profile event.
 
 A private conversation is a room whose id the server draws (`dm:` and 20 random letters
 or digits, about 103 bits): knowing an id gives nothing, since every event on it checks
@@ -14,6 +15,8 @@ from .facts import ERROR_CODES, EVENTS
 from .rules import is_private_room
 
 CONVERSATION = EVENTS["server"]["CONVERSATION"]
+# To an account's own connections when its profile changed: {username, display_name, color}.
+PROFILE = EVENTS["server"]["PROFILE"]
 ACCOUNT_REQUIRED = ERROR_CODES["ACCOUNT_REQUIRED"]
 BLOCKED = ERROR_CODES["BLOCKED"]
 

@@ -32,7 +32,7 @@ import redis
 import socketio
 from engineio import packet as eio_packet
 
-from talkrooms.realtime.connections import log_room, socket_room
+from talkrooms.realtime.connections import is_account_room, log_room, socket_room
 from talkrooms.realtime.subscriber import RawSubscriber
 from talkrooms.storage.redis_clients import plain_client
 from talkrooms.telemetry import metrics
@@ -75,6 +75,9 @@ class TalkroomsRedisManager(socketio.RedisManager):
         # The same for protocol 2's log rooms: the last event position (seq, counter).
         self.last_event: dict[str, tuple[int, int]] = {}
         self.on_remote_message: Callable[[str, str], None] | None = None
+        # Told of every emit to an account's room, on every worker (the origin included):
+        # (event, socket.io room, payload). The chat acts on what concerns a person.
+        self.on_account_emit: Callable[[str, str, Any], None] | None = None
 
     # -- publishing ----------------------------------------------------------------------
 
@@ -178,6 +181,18 @@ class TalkroomsRedisManager(socketio.RedisManager):
             self._handle_leave_room(data)
         elif method == "close_room":
             self._handle_close_room(data)
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        """python-socketio's local delivery of an emit (from this worker or another)."""
+        room = message.get("room")
+        if self.on_account_emit is not None and isinstance(room, str) and is_account_room(room):
+            data = message.get("data")
+            payload = data[0] if isinstance(data, list) and data else None
+            try:
+                self.on_account_emit(str(message.get("event")), room, payload)
+            except Exception:
+                log.exception("handling an account's event failed")
+        super()._handle_emit(message)
 
     # -- local delivery ------------------------------------------------------------------
 

@@ -107,10 +107,23 @@ def reader_room(room: str, author: str) -> str:
     return f"reader:{room}:{author}"
 
 
+ACCOUNT_ROOM_PREFIX = "account:"
+
+
 def account_room(account_id: int) -> str:
     """Every signed-in connection of one account, on every worker: what concerns the
     person rather than a room (a private conversation opened with them) goes there."""
-    return f"account:{account_id}"
+    return f"{ACCOUNT_ROOM_PREFIX}{account_id}"
+
+
+def is_account_room(name: str) -> bool:
+    return name.startswith(ACCOUNT_ROOM_PREFIX)
+
+
+def account_of_room(name: str) -> int | None:
+    """account_room's inverse: the account id, or None for another kind of room."""
+    tail = name.removeprefix(ACCOUNT_ROOM_PREFIX)
+    return int(tail) if is_account_room(name) and tail.isdigit() else None
 
 
 class ConnectionRegistry:

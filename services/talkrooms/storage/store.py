@@ -201,6 +201,7 @@ LEAVE_ROOM = Script("leave_room")
 PURGE_WORKER = Script("purge_worker")
 HEARTBEAT = Script("heartbeat")
 SWEEP_ROOM = Script("sweep_room")
+UPDATE_PERSON = Script("update_person")
 
 JOB_STATE_TTL_SECONDS = 30 * 86400
 ROOM_PARTS_MESSAGE_TTL = frozenset(
@@ -295,6 +296,7 @@ class Store:
             PURGE_WORKER,
             HEARTBEAT,
             SWEEP_ROOM,
+            UPDATE_PERSON,
         )
         for script in scripts:
             script.load(self.redis)
@@ -452,6 +454,12 @@ class Store:
         """Mirror registered accounts' names into Redis, where joins check them."""
         for start in range(0, len(identities), 1000):
             self.redis.sadd(self.keys.reserved_names, *identities[start : start + 1000])
+
+    def update_person(self, room: str, identity: str, shown: PresentUser) -> bool:
+        """A present account's new display name and colour in a room's online list;
+        False when it is not (or no longer) present there."""
+        keys, args = [self.keys.room(room, "users")], [identity, shown.display_name, shown.color]
+        return bool(UPDATE_PERSON(self.redis, keys, args))
 
     def set_silenced(self, room: str, silenced: dict[str, str]) -> None:
         """Who may not write in a room, and why (author token -> error code); the message

@@ -28,6 +28,7 @@ api_v1 = Blueprint("api_v1", __name__, url_prefix=API_PREFIX)
 metrics_page = Blueprint("metrics", __name__)
 
 ROOMS_LIMIT_MAX = 200
+PREFLIGHT_METHODS = "GET, POST, PUT, PATCH, DELETE"
 
 
 def _store() -> Store:
@@ -134,6 +135,13 @@ def cors_for_allowed_origins(response: Response) -> Response:
     if allowed == "*" or (isinstance(allowed, list) and origin in allowed):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
+        if request.method == "OPTIONS":
+            # The preflight of a call with a Bearer token or a JSON body (the app's web
+            # build on its own origin): say which methods and headers may follow. No
+            # credentials: the app sends its tokens itself, never cookies.
+            response.headers["Access-Control-Allow-Methods"] = PREFLIGHT_METHODS
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
     return response
 
 

@@ -206,3 +206,51 @@ def test_room_users_show_an_accounts_display_name_and_colour(stack: Stack, room_
     finally:
         account.close()
         guest.close()
+
+
+def test_a_profile_change_reaches_the_rooms_the_account_is_in(stack: Stack, room_name: str):
+    """Changed on one worker, shown at once on both: the online lists of every room the
+    account is in, its own connections (`profile`), and the rooms it joins afterwards."""
+    name = f"Mover{uuid.uuid4().hex[:6]}"
+    token = stack.register(name)["access_token"]
+    other_room = f"{room_name}-2"
+    phone = signed_in(stack.workers[0].url, token)
+    laptop = signed_in(stack.workers[1].url, token)
+    watcher = ChatClient(stack.workers[1].url, auth={"protocol": 2}).connect()
+    try:
+        joined(phone, {"room": room_name})
+        joined(laptop, {"room": other_room})
+        joined(watcher, {"username": "Watcher", "room": room_name, "client_key": "w" * 20})
+        color = next(c for c in AVATAR_COLORS if c != avatar_color(name))
+        mark = watcher.mark()
+        changed = requests.patch(
+            f"{stack.workers[1].url}/api/v1/profile",
+            json={"display_name": "Newly Named", "color": color},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert changed.status_code == 200, changed.text
+
+        def shows_new_name(payload: dict[str, Any]) -> bool:
+            return any(u.get("display_name") == "Newly Named" for u in payload["users"])
+
+        listed = watcher.wait_for(
+            "room_users", lambda d: d["room"] == room_name and shows_new_name(d), after=mark
+        )
+        assert {
+            "username": name,
+            "display_name": "Newly Named",
+            "color": color,
+            "account": True,
+        } in listed["users"]
+        laptop.wait_for("room_users", lambda d: d["room"] == other_room and shows_new_name(d))
+        for device in (phone, laptop):
+            told = device.wait_for("profile")
+            assert told == {"username": name, "display_name": "Newly Named", "color": color}
+        # A room joined afterwards, over a connection opened before the change.
+        third = f"{room_name}-3"
+        joined(phone, {"room": third})
+        assert shows_new_name(phone.wait_for("room_users", lambda d: d["room"] == third))
+    finally:
+        for client in (phone, laptop, watcher):
+            client.close()

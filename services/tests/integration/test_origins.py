@@ -136,3 +136,33 @@ def test_api_cors_headers_only_for_allowed_origins(
     # Pages never get CORS headers, whatever the origin.
     page = requests.get(f"{listed_worker.url}/", headers={"Origin": APP}, timeout=5)
     assert "Access-Control-Allow-Origin" not in page.headers
+
+
+def test_bearer_calls_from_an_allowed_origin_pass_the_preflight(
+    listed_worker: ChatWorker, chat_worker: ChatWorker
+) -> None:
+    """The app's web build calls /api/v1 with `Authorization` and a JSON body: the browser
+    asks first (OPTIONS) and goes on only if the answer names that header and method."""
+
+    def preflight(base: str, origin: str, method: str) -> requests.Response:
+        return requests.options(
+            f"{base}/api/v1/profile",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+            timeout=5,
+        )
+
+    answer = preflight(listed_worker.url, APP, "PATCH")
+    assert answer.status_code == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == APP
+    assert "PATCH" in answer.headers["Access-Control-Allow-Methods"]
+    allowed_headers = answer.headers["Access-Control-Allow-Headers"].lower()
+    assert "authorization" in allowed_headers and "content-type" in allowed_headers
+    assert "Access-Control-Allow-Credentials" not in answer.headers
+    for base, origin in ((listed_worker.url, FOREIGN), (chat_worker.url, APP)):
+        refused = preflight(base, origin, "PATCH")
+        assert "Access-Control-Allow-Origin" not in refused.headers
+        assert "Access-Control-Allow-Headers" not in refused.headers

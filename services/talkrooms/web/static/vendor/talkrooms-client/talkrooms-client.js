@@ -24,7 +24,8 @@ var EVENTS = {
     ERROR: "error",
     ROOM_EVENT: "room_event",
     READ_MARKER: "read_marker",
-    CONVERSATION: "conversation"
+    CONVERSATION: "conversation",
+    PROFILE: "profile"
   }
 };
 var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked"];

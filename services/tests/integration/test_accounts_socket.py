@@ -254,3 +254,53 @@ def test_a_profile_change_reaches_the_rooms_the_account_is_in(stack: Stack, room
     finally:
         for client in (phone, laptop, watcher):
             client.close()
+
+
+def test_a_token_expiring_during_a_live_connection(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_server: RedisServer,
+    room_name: str,
+):
+    """Access tokens of 2 s: the open connection goes on past its token's expiry (the token
+    is checked at the handshake), a reconnection with it is refused `token_expired`, and
+    the refresh token gets a new one that connects as the same person."""
+    folder = tmp_path_factory.mktemp("short-tokens")
+    workers = migrated_workers(
+        request,
+        folder,
+        redis_server.url,
+        {"ACCESS_TOKEN_SECONDS": "2", "AUTH_ADDRESS_RATE_LIMIT": "0"},
+        kind="sqlite",
+    )
+    url = workers[0].url
+    live: ChatClient | None = None
+    try:
+        name = f"Short{uuid.uuid4().hex[:6]}"
+        tokens = Stack(workers, "", redis_server.url).register(name)
+        live = signed_in(url, tokens["access_token"])
+        joined(live, {"room": room_name})
+        expires = jwt.decode(tokens["access_token"], SECRET, ["HS256"])["exp"]
+        wait_until(lambda: time.time() > expires + 0.5, 5, "the token's expiry")
+        assert live.send("still here", room=room_name)["ok"]
+
+        refused = refused_connect(url, {"protocol": 2, "token": tokens["access_token"]})
+        assert refused["data"]["code"] == "token_expired"
+        fresh = requests.post(
+            f"{url}/api/v1/auth/refresh",
+            json={"refresh_token": tokens["refresh_token"]},
+            timeout=10,
+        )
+        assert fresh.status_code == 200, fresh.text
+        again = signed_in(url, fresh.json()["access_token"])
+        try:
+            assert joined(again, {"room": room_name})["username"] == name
+            users = again.wait_for("room_users", lambda d: d["room"] == room_name)
+            assert [u["username"] for u in users["users"]] == [name]  # one person, two sockets
+        finally:
+            again.close()
+    finally:
+        if live is not None:
+            live.close()
+        for worker in workers:
+            worker.stop()

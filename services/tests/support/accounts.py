@@ -24,10 +24,12 @@ def migrated_workers(
     redis_url: str,
     env: dict[str, str],
     count: int = 1,
+    kind: str | None = None,
 ) -> list[ChatWorker]:
-    """`count` started workers sharing a new database of the kind `request.param` names
-    (sqlite or postgresql), migrated to head, and a Redis key prefix of their own."""
-    url = new_database_url(request.param, request, folder)
+    """`count` started workers sharing a new database of the kind `kind` or, by default,
+    `request.param` names (sqlite or postgresql), migrated to head, and a Redis key prefix
+    of their own."""
+    url = new_database_url(kind or request.param, request, folder)
     database.upgrade(url)
     environment = {
         "DATABASE_URL": url,

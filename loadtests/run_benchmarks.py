@@ -8,6 +8,7 @@ AOF, N gunicorn workers, nginx under supervisord) on free ports, measures, stops
     .venv/bin/python loadtests/run_benchmarks.py cost --rate 2000
     .venv/bin/python loadtests/run_benchmarks.py locust --users 200 --locust-processes 2
     .venv/bin/python loadtests/run_benchmarks.py actions --rate 2000 --rounds 2
+    .venv/bin/python loadtests/run_benchmarks.py logins --rate 500 --login-rate 50
     .venv/bin/python loadtests/run_benchmarks.py all        # everything, about 40 minutes
 
 Results go to loadtests/results/*.json (one file per run); plot.py draws them. Run alone
@@ -207,6 +208,71 @@ def actions(args: argparse.Namespace) -> None:
     (args.out / "actions.json").write_text(json.dumps(rows, indent=2))
 
 
+def logins(args: argparse.Namespace) -> None:
+    """Benchmark 8: the chat's latency with and without logins running beside it.
+
+    One stack (2 workers, login rate limits off), 200 protocol 2 clients in rooms of 10 at
+    a fixed message rate; each round measures a step without logins, then the same step
+    while loadtests/login_load.py offers --login-rate logins per second through nginx.
+    """
+    rows = []
+    extra = {"AUTH_ADDRESS_RATE_LIMIT": "0", "AUTH_ACCOUNT_RATE_LIMIT": "0"}
+    with stack(2, extra=extra) as url:
+        for round_number in range(1, args.rounds + 1):
+            for with_logins in (False, True):
+                name = f"logins-{'on' if with_logins else 'off'}-round{round_number}"
+                print(f"== {name}", flush=True)
+                login_out = args.out / f"{name}-logins.json"
+                generator = None
+                if with_logins:
+                    generator = subprocess.Popen(
+                        [
+                            sys.executable,
+                            str(HERE / "login_load.py"),
+                            "--url",
+                            url,
+                            "--rate",
+                            str(args.login_rate),
+                            "--json",
+                            str(login_out),
+                        ],
+                        stdout=subprocess.PIPE,
+                        text=True,
+                    )
+                    assert generator.stdout is not None
+                    generator.stdout.readline()  # "logins started": accounts registered
+                try:
+                    result = fanout(
+                        url,
+                        20,
+                        10,
+                        str(args.rate),
+                        args.step_seconds,
+                        args.processes,
+                        args.out / f"{name}.json",
+                    )
+                finally:
+                    if generator is not None:
+                        generator.send_signal(signal.SIGINT)
+                        generator.wait(timeout=120)
+                step = result["steps"][0]
+                row: dict[str, Any] = {
+                    "logins": with_logins,
+                    "round": round_number,
+                    "rate": step["target_msg_s"],
+                    "held": step["held"],
+                    "lost": step["lost"],
+                    "fanout_p50_ms": step.get("fanout_p50_ms"),
+                    "fanout_p99_ms": step["fanout_p99_ms"],
+                    "ack_p99_ms": step["ack_p99_ms"],
+                }
+                if with_logins:
+                    row["login"] = json.loads(login_out.read_text())
+                rows.append(row)
+                print(json.dumps(rows[-1]), flush=True)
+    (args.out / "logins.json").write_text(json.dumps(rows, indent=2))
+
+
 def throughput(args: argparse.Namespace) -> None:
     """Benchmark 1: 200 clients in 20 rooms of 10, by worker count and worker class."""
     for worker_class in args.classes.split(","):
@@ -395,7 +461,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "what",
-        choices=["throughput", "room-size", "connections", "cost", "locust", "actions", "all"],
+        choices=[
+            "throughput",
+            "room-size",
+            "connections",
+            "cost",
+            "locust",
+            "actions",
+            "logins",
+            "all",
+        ],
     )
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--workers", default="1,2,4")
@@ -414,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--locust-processes", type=int, default=2)
     parser.add_argument("--locust-seconds", type=float, default=60)
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the actions run")
+    parser.add_argument("--login-rate", type=float, default=50, help="logins/s offered")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     runs = {
@@ -423,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         "cost": [cost],
         "locust": [locust],
         "actions": [actions],
+        "logins": [logins],
         "all": [throughput, room_size, cost, connections, locust],
     }[args.what]
     for run in runs:

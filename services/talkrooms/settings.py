@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     access_token_seconds: int = Field(900, ge=1)
     refresh_token_days: float = Field(30, gt=0)
     password_min_length: int = Field(10, ge=8, le=128)
+    # argon2 computations at once per worker (each 64 MiB and ~0.15 s of CPU).
+    password_hash_concurrency: int = Field(2, ge=1, le=32)
     auth_address_rate_limit: str = "20/60"
     auth_account_rate_limit: str = "5/60"
 

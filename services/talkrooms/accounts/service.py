@@ -1,18 +1,21 @@
 """What accounts do: register, log in, refresh, log out, change password, who am I.
 
-Every database call goes through Database.run and every argon2 call through offload, so
-neither blocks the worker's gevent loop. Errors are AccountError values with a stable
-`code` that the HTTP routes turn into JSON.
+Every database call goes through Database.run and every argon2 call through offload (a
+few at a time: `_password_work`), so neither blocks the worker's gevent loop. Errors are
+AccountError values with a stable `code` that the HTTP routes turn into JSON.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import gevent
+from gevent.lock import BoundedSemaphore
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +29,8 @@ from talkrooms.storage.database import Database, offload, utcnow
 from talkrooms.storage.store import Store
 
 log = logging.getLogger("talkrooms.accounts")
+
+T = TypeVar("T")
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 EMAIL_MAX = 254
@@ -87,6 +92,14 @@ class AccountService:
         self.settings = settings
         self.database = database
         self.store = store
+        # At most this many argon2 computations at once per worker (64 MiB each): a burst
+        # of logins queues here instead of filling memory and every core.
+        self._hashing = BoundedSemaphore(settings.password_hash_concurrency)
+
+    def _password_work(self, work: Callable[..., T], *args: Any) -> T:
+        """Run an argon2 call in the thread pool, a few at a time."""
+        with self._hashing:
+            return offload(work, *args)
 
     # -- rate limits ------------------------------------------------------------------------
 
@@ -155,7 +168,7 @@ class AccountService:
             email = email.strip() or None
         if email is not None and (len(email) > EMAIL_MAX or not EMAIL_PATTERN.match(email)):
             raise AccountError(400, "invalid_email", "This is not an e-mail address")
-        password_hash = offload(passwords.hash_password, password)
+        password_hash = self._password_work(passwords.hash_password, password)
 
         def create(session: Session) -> IssuedTokens | None:
             taken = session.scalar(select(Account.id).where(Account.username_identity == identity))
@@ -230,13 +243,13 @@ class AccountService:
             return (row[0], row[1]) if row else None
 
         found = self.database.run(find) if identity else None
-        ok = offload(passwords.verify_password, found[1] if found else None, password)
+        ok = self._password_work(passwords.verify_password, found[1] if found else None, password)
         if not ok or found is None:
             raise AccountError(401, "invalid_credentials", INVALID_CREDENTIALS)
         account_id, old_hash = found
-        new_hash = (
-            offload(passwords.hash_password, password) if passwords.needs_rehash(old_hash) else None
-        )
+        new_hash = None
+        if passwords.needs_rehash(old_hash):
+            new_hash = self._password_work(passwords.hash_password, password)
 
         def start(session: Session) -> IssuedTokens:
             account = session.get_one(Account, account_id)
@@ -318,9 +331,9 @@ class AccountService:
         if problem:
             raise AccountError(400, "invalid_password", problem)
         current = self.database.run(lambda s: s.get_one(Account, account_id).password_hash)
-        if not offload(passwords.verify_password, current, old_password):
+        if not self._password_work(passwords.verify_password, current, old_password):
             raise AccountError(401, "invalid_credentials", "The current password is wrong")
-        new_hash = offload(passwords.hash_password, new_password)
+        new_hash = self._password_work(passwords.hash_password, new_password)
 
         def change(session: Session) -> IssuedTokens:
             account = session.get_one(Account, account_id)

@@ -11,8 +11,8 @@ PYTEST := $(BIN)/pytest
 PORT ?= 5000
 export PORT
 
-RUN_DEPS := redis-server nginx
-TEST_DEPS := redis-server nginx chromium prometheus docker-compose postgresql
+RUN_DEPS := redis-server nginx libmagic1
+TEST_DEPS := redis-server nginx libmagic1 chromium prometheus docker-compose postgresql
 
 .PHONY: help
 help: ## Show the targets

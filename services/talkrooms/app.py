@@ -24,6 +24,9 @@ from talkrooms.chat.message_path import MessagePath, resync_local_rooms
 from talkrooms.chat.presence import WorkerPresence
 from talkrooms.chat.room_events import RoomEventPath, resync_local_events
 from talkrooms.chat.service import ChatService
+from talkrooms.files.backends import ensure_bucket, make_blobs
+from talkrooms.files.routes import FILES, files
+from talkrooms.files.service import FileService
 from talkrooms.ops.observability import install_observability
 from talkrooms.protocol import CONVERSATION, PROFILE
 from talkrooms.realtime import fastjson
@@ -77,6 +80,14 @@ def refuse_new_sessions_while_draining(wsgi_app: Any, chat: ChatService) -> Any:
         return wsgi_app(environ, start_response)
 
     return guarded
+
+
+def _log_failure(work: Any, *args: Any) -> None:
+    """Run a start-up chore in the background; a failure is logged, never fatal."""
+    try:
+        work(*args)
+    except Exception:
+        log.exception("a start-up task failed", extra={"task": getattr(work, "__name__", "")})
 
 
 def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask, SocketIO]:
@@ -153,6 +164,10 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     manager.on_account_emit = chat.on_account_emit
     app.extensions[PROFILES] = ProfileService(accounts.database, announce_profile)
     app.extensions[CONVERSATIONS] = private
+    blobs = make_blobs(settings)
+    app.extensions[FILES] = FileService(settings, accounts.database, store, blobs, private.members)
+    # Uploads are the only large bodies (Socket.IO's own limit is max_http_buffer_size).
+    app.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes + 1024 * 1024
     install_observability(app, settings, store, manager)
     app.wsgi_app = refuse_new_sessions_while_draining(app.wsgi_app, chat)  # type: ignore[method-assign]
     app.wsgi_app = install_polling_guard(app.wsgi_app, sio.eio)  # type: ignore[method-assign, assignment]
@@ -161,6 +176,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     app.register_blueprint(auth)
     app.register_blueprint(profiles)
     app.register_blueprint(conversations)
+    app.register_blueprint(files)
     app.register_blueprint(metrics_page)
     app.register_blueprint(pages)
 
@@ -173,6 +189,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
             )
         presence.start()
         gevent.spawn(accounts.sync_reserved_names_at_start)
+        gevent.spawn(_log_failure, ensure_bucket, blobs)
         # The manager's listener normally starts with the first connection; start it now so
         # this worker relays messages (and the cleanup job's emits) from its first second.
         manager.server = sio

@@ -132,6 +132,30 @@ class Settings(BaseSettings):
     auth_address_rate_limit: str = "20/60"
     auth_account_rate_limit: str = "5/60"
 
+    # Files (docs/files.md): limits, where the bytes live, images.
+    upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    files_per_message: int = Field(10, ge=1, le=50)
+    # Uploads per person (account, or guest's name and key) and per client address.
+    upload_rate_limit: str = "20/60"
+    upload_address_rate_limit: str = "60/60"
+    room_upload_quota_bytes: int = Field(1024 * 1024 * 1024, ge=0)  # 0 = no quota
+    image_max_pixels: int = Field(40_000_000, ge=1)
+    # How long an upload may wait for the message that shares it before cleanup removes it.
+    upload_pending_hours: float = Field(24, gt=0)
+    file_storage: Literal["local", "s3"] = "local"
+    upload_dir: str = "run/uploads"
+    s3_endpoint_url: str = ""
+    s3_bucket: str = "talkrooms"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    # S3 downloads: streamed by the worker (headers all ours), or a redirect to a
+    # presigned URL (the store serves the bytes; type and disposition asked of it).
+    s3_presigned_downloads: bool = False
+    # Local files: the internal nginx location that serves UPLOAD_DIR (X-Accel-Redirect);
+    # empty: the worker sends the bytes itself (a worker without nginx in front).
+    files_accel_prefix: str = ""
+
     # Operations (docs/operations.md): the RQ cleanup job and the metrics endpoints.
     rq_queue: str = "talkrooms"
     cleanup_interval_seconds: int = Field(3600, ge=1)
@@ -160,6 +184,8 @@ class Settings(BaseSettings):
         "join_rate_limit",
         "auth_address_rate_limit",
         "auth_account_rate_limit",
+        "upload_rate_limit",
+        "upload_address_rate_limit",
     )
     @classmethod
     def _check_rate(cls, value: str) -> str:
@@ -233,6 +259,14 @@ class Settings(BaseSettings):
     @property
     def auth_account_rate(self) -> RateLimit:
         return RateLimit.parse(self.auth_account_rate_limit)
+
+    @property
+    def upload_rate(self) -> RateLimit:
+        return RateLimit.parse(self.upload_rate_limit)
+
+    @property
+    def upload_address_rate(self) -> RateLimit:
+        return RateLimit.parse(self.upload_address_rate_limit)
 
     @property
     def cors_origins(self) -> list[str] | str | None:

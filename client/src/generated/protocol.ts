@@ -54,6 +54,7 @@ export const ERRORS = {
   clientId: "client_id must be 1-64 characters: A-Z, a-z, 0-9, - _",
   clientKey: "client_key must be 16-128 characters: A-Z, a-z, 0-9, - _",
   message: "Message must be 1-{max} characters",
+  files: "files must be a list of 1-{max} file ids (from /api/v1/uploads)",
 } as const;
 
 export const PATTERNS = {

@@ -43,6 +43,7 @@ from talkrooms.protocol import (
     require_object,
     target_message,
     validate_client_id,
+    validate_file_ids,
     validate_message_text,
 )
 from talkrooms.realtime.broadcast import TalkroomsRedisManager
@@ -55,6 +56,7 @@ log = logging.getLogger("talkrooms.messages")
 
 UNAVAILABLE_ERROR = "Messages cannot be stored right now; retry with the same client_id"
 REPLY_NOT_FOUND = "reply_to names no message kept in this room"
+FILE_NOT_FOUND = "A file of this message is not an upload of yours waiting in this room"
 # Why an author may not write in a room (the value of its `silenced` hash) -> the error.
 SILENCED: dict[str, tuple[str, str]] = {
     "blocked": (BLOCKED, "This person does not accept messages from you"),
@@ -91,6 +93,7 @@ class Pending:
         "author",
         "client_id",
         "connection",
+        "files",
         "mentions",
         "private",
         "received",
@@ -111,6 +114,7 @@ class Pending:
         reply_to: int | None,
         mentions: str,
         author: str,
+        files: str = "",
     ) -> None:
         self.connection = connection
         self.ack_id = ack_id
@@ -122,6 +126,7 @@ class Pending:
         self.reply_to = reply_to
         self.mentions = mentions
         self.author = author
+        self.files = files
 
 
 class MessagePath:
@@ -141,6 +146,7 @@ class MessagePath:
         self.manager = manager
         self.send_eio_packet = send_eio_packet
         self.max_length = settings.message_max_length
+        self.files_per_message = settings.files_per_message
         self.rate = settings.message_rate
         self.commits: GroupCommit[Pending] = GroupCommit(self._flush)
 
@@ -156,7 +162,12 @@ class MessagePath:
         try:
             data = require_object(payload, SEND_MESSAGE)
             membership = joined_membership(connection, data)
-            text = validate_message_text(data.get("message"), self.max_length)
+            files = None
+            if data.get("files") is not None:
+                files = validate_file_ids(data["files"], self.files_per_message)
+                if not membership.author:
+                    raise ProtocolError("Join with a client_key to share files", FORBIDDEN)
+            text = validate_message_text(data.get("message"), self.max_length, bool(files))
             client_id = validate_client_id(data.get("client_id"))
             reply_to = None
             if connection.protocol >= 2 and data.get("reply_to") is not None:
@@ -190,6 +201,7 @@ class MessagePath:
                 reply_to,
                 mentions,
                 membership.author,
+                _dumps(files) if files else "",
             )
         )
 
@@ -238,6 +250,7 @@ class MessagePath:
                 item.reply_to,
                 item.mentions,
                 item.author,
+                item.files,
             )
             for item in batch
         ]
@@ -258,6 +271,10 @@ class MessagePath:
         if result[0] == -1:
             metrics.MESSAGES_REJECTED.labels(reason=NOT_FOUND).inc()
             self._answer_error(connection, item.ack_id, NOT_FOUND, REPLY_NOT_FOUND)
+            return
+        if result[0] == -3:
+            metrics.MESSAGES_REJECTED.labels(reason=NOT_FOUND).inc()
+            self._answer_error(connection, item.ack_id, NOT_FOUND, FILE_NOT_FOUND)
             return
         if result[0] == -2:
             code, text = SILENCED.get(result[1].decode(), (FORBIDDEN, "You may not write here"))

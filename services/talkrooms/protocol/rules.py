@@ -48,6 +48,7 @@ ROOM_ERROR = ERRORS["room"]
 CLIENT_ID_ERROR = ERRORS["client_id"]
 CLIENT_KEY_ERROR = ERRORS["client_key"]
 MESSAGE_ERROR = ERRORS["message"]
+FILES_ERROR = ERRORS["files"]
 
 AVATAR_COLORS: tuple[str, ...] = tuple(AVATAR["colors"])
 _FNV_OFFSET: int = AVATAR["fnv_offset"]
@@ -56,6 +57,7 @@ _FNV_PRIME: int = AVATAR["fnv_prime"]
 _ROOM_PATTERN = re.compile(PATTERNS["room"])
 _PRIVATE_ROOM_PATTERN = re.compile(PATTERNS["private_room"])
 _CLIENT_ID_PATTERN = re.compile(PATTERNS["client_id"])
+_FILE_ID_PATTERN = re.compile(PATTERNS["file_id"])
 _CLIENT_KEY_PATTERN = re.compile(PATTERNS["client_key"])
 _MESSAGE_ID_PATTERN = re.compile(PATTERNS["message_id"])
 _USERNAME_CATEGORIES = frozenset(USERNAME_RULE["categories"])
@@ -191,14 +193,31 @@ def is_private_room(room: str) -> bool:
     return _PRIVATE_ROOM_PATTERN.match(room) is not None
 
 
-def validate_message_text(value: Any, max_length: int) -> str:
-    """Trimmed message text, 1..max_length characters, or ProtocolError."""
+def validate_message_text(value: Any, max_length: int, allow_empty: bool = False) -> str:
+    """Trimmed message text, 1..max_length characters (0 allowed when the message shares
+    files: a picture needs no caption), or ProtocolError."""
+    if allow_empty and value is None:
+        return ""
     if not isinstance(value, str):
         raise ProtocolError(MESSAGE_ERROR.format(max=max_length))
     text = value.strip()
-    if not 1 <= len(text) <= max_length:
+    if not (0 if allow_empty else 1) <= len(text) <= max_length:
         raise ProtocolError(MESSAGE_ERROR.format(max=max_length))
     return text
+
+
+def validate_file_ids(value: Any, max_count: int) -> list[str]:
+    """The distinct file ids a message shares, in order: 1..max_count, or ProtocolError."""
+    error = ProtocolError(FILES_ERROR.format(max=max_count))
+    if not isinstance(value, list) or not 1 <= len(value) <= max_count:
+        raise error
+    ids: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not _FILE_ID_PATTERN.match(item):
+            raise error
+        if item not in ids:
+            ids.append(item)
+    return ids
 
 
 def validate_client_id(value: Any) -> str | None:

@@ -82,6 +82,7 @@ class RoomLog:
                 keys.room(room, "reactions"),
                 keys.stats,
                 keys.room(room, "users"),
+                keys.room(room, "files"),
             ],
             [
                 kind,

@@ -14,6 +14,10 @@ Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.
     tr:room:{room}:evcount    string  last event counter                message retention
     tr:room:{room}:reactions  hash    seq -> {emoji: [[author, name]]}  message retention
     tr:room:{room}:read       hash    author -> last read seq           message retention
+    tr:room:{room}:uploads    hash    file id -> "author|file JSON", not  upload wait
+                                      yet in a message (files/service.py)
+    tr:room:{room}:files      hash    file id -> seq of its message     message retention
+    tr:room:{room}:upbytes    string  bytes uploaded to the room (quota) message retention
     tr:room:{room}:silenced   hash    author -> refusal code (a block)  message retention
                                       (a private conversation's join writes it again)
     tr:rooms                  zset    room -> last activity (ms)       room retention
@@ -132,6 +136,10 @@ class Keys:
         """The name identities registered accounts hold: guests may not take them."""
         return f"{self.prefix}:accounts:names"
 
+    def upload_attempts(self, scope: str, subject: str) -> str:
+        """Uploads counted per person or per address in one rate-limit window."""
+        return f"{self.prefix}:uploads:{scope}:{subject}"
+
     def auth_attempts(self, action: str, scope: str, subject: str) -> str:
         """Attempts at `action` (login, register) by one address or account name."""
         return f"{self.prefix}:auth:{action}:{scope}:{subject}"
@@ -205,7 +213,18 @@ UPDATE_PERSON = Script("update_person")
 
 JOB_STATE_TTL_SECONDS = 30 * 86400
 ROOM_PARTS_MESSAGE_TTL = frozenset(
-    {"seq", "messages", "cids", "events", "evcount", "reactions", "read", "silenced"}
+    {
+        "seq",
+        "messages",
+        "cids",
+        "events",
+        "evcount",
+        "reactions",
+        "read",
+        "silenced",
+        "files",
+        "upbytes",
+    }
 )
 ROOM_PARTS_USER_TTL = frozenset({"conns", "users", "nconn"})
 
@@ -312,6 +331,7 @@ class Store:
         reply_to: int | None,
         mentions: str,
         author: str,
+        files: str = "",
     ) -> tuple[list[str], list[Any]]:
         """KEYS and ARGV of one store_message call, for a pipeline of many."""
         keys = self.keys
@@ -324,6 +344,8 @@ class Store:
                 keys.stats,
                 keys.room(room, "users"),
                 keys.room(room, "silenced"),
+                keys.room(room, "uploads"),
+                keys.room(room, "files"),
             ],
             [
                 tail,
@@ -341,6 +363,7 @@ class Store:
                 "" if reply_to is None else reply_to,
                 mentions,
                 author,
+                files,
             ],
         )
 
@@ -460,6 +483,36 @@ class Store:
         False when it is not (or no longer) present there."""
         keys, args = [self.keys.room(room, "users")], [identity, shown.display_name, shown.color]
         return bool(UPDATE_PERSON(self.redis, keys, args))
+
+    # -- files ---------------------------------------------------------------------------
+
+    def reserve_upload_bytes(self, room: str, size: int, quota: int) -> bool:
+        """Count `size` more bytes against the room's quota; False (nothing counted) when
+        it would go past it. A quota of 0 counts without limit."""
+        key = self.keys.room(room, "upbytes")
+        total = int(self.redis.incrby(key, size))
+        self.redis.expire(key, self.settings.message_ttl_seconds)
+        if quota and total > quota:
+            self.redis.decrby(key, size)
+            return False
+        return True
+
+    def release_upload_bytes(self, room: str, size: int) -> None:
+        self.redis.decrby(self.keys.room(room, "upbytes"), size)
+
+    def offer_upload(self, room: str, file_id: str, author: str, entry: str, ttl: int) -> None:
+        """An upload waits for its message: send_message may attach it (store_message.lua)
+        if the same author names it in this room before `ttl` seconds."""
+        key = self.keys.room(room, "uploads")
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(key, file_id, f"{author}|{entry}")
+        pipe.expire(key, ttl)
+        pipe.execute()
+
+    def file_message(self, room: str, file_id: str) -> int | None:
+        """The seq of the message that shares a file; None when none (any more) does."""
+        seq = self.redis.hget(self.keys.room(room, "files"), file_id)
+        return int(seq) if seq is not None else None
 
     def set_silenced(self, room: str, silenced: dict[str, str]) -> None:
         """Who may not write in a room, and why (author token -> error code); the message

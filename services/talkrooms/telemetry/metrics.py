@@ -240,3 +240,12 @@ SLOW_CONSUMERS_DROPPED = Counter(
     "talkrooms_slow_consumers_dropped_total",
     "Clients disconnected because packets piled up unread (max_queued_packets)",
 )
+
+# Files (files/service.py) and their cleanup (jobs/cleanup.py).
+FILES_UPLOADED = Counter("talkrooms_files_uploaded_total", "Files stored, by kind", ["kind"])
+FILE_BYTES_UPLOADED = Counter(
+    "talkrooms_file_bytes_uploaded_total", "Bytes stored for uploads (every variant)"
+)
+FILES_REFUSED = Counter("talkrooms_files_refused_total", "Uploads refused, by code", ["code"])
+for _file_kind in ("image", "file"):
+    FILES_UPLOADED.labels(kind=_file_kind)

@@ -17,14 +17,22 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from talkrooms.accounts import models
+from talkrooms.files import models as file_models  # noqa: F401 (its table joins the metadata)
 from talkrooms.ops import stack
 from talkrooms.storage import database
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0003_conversations"
+HEAD = "0004_files"
 PROFILE_COLUMNS = {"display_name", "bio", "avatar_color"}
-TABLES = {"accounts", "refresh_tokens", "conversations", "conversation_members", "blocks"}
+TABLES = {
+    "accounts",
+    "refresh_tokens",
+    "conversations",
+    "conversation_members",
+    "blocks",
+    "files",
+}
 
 
 def tables(url: str) -> set[str]:

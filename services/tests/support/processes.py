@@ -224,6 +224,8 @@ class ChatWorker(ManagedProcess):
             # A database of its own, never the repository's run/talkrooms.db, migrated at
             # start as `talkrooms run` does (tests of accounts may pass another).
             DATABASE_URL=self.default_database_url,
+            # Uploads of the workers of one test folder share a disk, as on one machine.
+            UPLOAD_DIR=str(self.work_dir / "uploads"),
         )
         env.update(self.extra_env)
         return env
@@ -353,3 +355,37 @@ class PostgresServer(ManagedProcess):
         if self.cluster_dir is not None:
             shutil.rmtree(self.cluster_dir, ignore_errors=True)
             self.cluster_dir = None
+
+
+class S3Server(ManagedProcess):
+    """moto in server mode: a real local S3-compatible endpoint (HTTP on loopback) that
+    boto3 talks to exactly as to a real store."""
+
+    ACCESS_KEY = "test-access-key"
+    SECRET_KEY = "test-secret-key"
+
+    def __init__(self, work_dir: Path, port: int | None = None) -> None:
+        super().__init__(f"s3-{port or 'auto'}", work_dir)
+        self.port = port or free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> S3Server:
+        self.spawn([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)])
+        wait_until(self.answering, 30, f"moto on port {self.port}\n{self.log_tail()}")
+        return self
+
+    def answering(self) -> bool:
+        return requests.get(f"{self.url}/moto-api/", timeout=1).status_code < 500
+
+    def environment(self, bucket: str) -> dict[str, str]:
+        """A worker's settings for this store."""
+        return {
+            "FILE_STORAGE": "s3",
+            "S3_ENDPOINT_URL": self.url,
+            "S3_BUCKET": bucket,
+            "S3_ACCESS_KEY_ID": self.ACCESS_KEY,
+            "S3_SECRET_ACCESS_KEY": self.SECRET_KEY,
+        }

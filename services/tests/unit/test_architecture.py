@@ -14,6 +14,7 @@ TOP_LEVEL_MODULES = {"__init__.py", "app.py", "cli.py", "settings.py", "wsgi.py"
 SUBPACKAGES = {
     "accounts",
     "chat",
+    "files",
     "jobs",
     "ops",
     "protocol",

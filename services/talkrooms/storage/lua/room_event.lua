@@ -1,7 +1,8 @@
 -- Apply one event to a message (edit, delete, reaction), log it and publish it, atomically.
 -- KEYS: 1 messages zset, 2 events stream, 3 event counter, 4 message seq counter,
 --       5 reactions hash (seq -> {emoji: [[author, name], ...]}), 6 stats hash,
---       7 users hash (presence, for the mentions of an edit)
+--       7 users hash (presence, for the mentions of an edit), 8 files hash (file id ->
+--       seq: a deleted message's files stop being readable at once)
 -- ARGV: 1 kind ('edit', 'delete', 'reaction'), 2 message seq, 3 author token of the
 --       person acting ('' = none), 4 now ms, 5 room, 6 pub/sub channel, 7 publish prefix,
 --       8 message ttl s, 9 log cap, 10 ISO time now, 11 history cap,
@@ -74,6 +75,12 @@ elseif kind == 'delete' then
   if message._a ~= author then
     return {-1, 'forbidden', 'Only the author can delete this message'}
   end
+  if type(message.files) == 'table' then
+    for _, shared in ipairs(message.files) do
+      redis.call('HDEL', KEYS[8], shared.id)
+    end
+  end
+  message.files = nil
   message.message = ''
   message.deleted = true
   message.deleted_at = ARGV[10]

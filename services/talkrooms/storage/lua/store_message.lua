@@ -1,15 +1,17 @@
 -- Store one chat message and publish it to every worker, atomically.
 -- KEYS: 1 seq counter, 2 messages zset, 3 client-id zset, 4 rooms index, 5 stats hash,
---       6 users hash (presence: identity -> person), 7 silenced hash (author -> code)
+--       6 users hash (presence: identity -> person), 7 silenced hash (author -> code),
+--       8 uploads hash (file id -> 'author|file JSON'), 9 files hash (file id -> seq)
 -- ARGV: 1 message JSON after the id, without its closing brace ('","username":...'),
 --       2 client_id or '', 3 history cap, 4 client-id window, 5 message ttl s,
 --       6 room ttl s, 7 now ms, 8 room, 9 pub/sub channel, 10 publish prefix,
 --       11 publish suffix, 12 private fields stored but never sent (',"_a":...'),
 --       13 reply_to seq or '', 14 mention candidates '[[identity, name], ...]' or '',
---       15 author token or ''
+--       15 author token or '', 16 file ids '["id", ...]' or ''
 -- Returns {1, message} when stored, {0, message or '', seq} for a known client_id,
 -- {-1, 'not_found'} when reply_to names no message kept in the room,
--- {-2, code} when the author may not write here (a block in a private conversation).
+-- {-2, code} when the author may not write here (a block in a private conversation),
+-- {-3, 'not_found'} when a file id names no upload of this author waiting in this room.
 local client_id = ARGV[2]
 if client_id ~= '' then
   local known = redis.call('ZSCORE', KEYS[3], client_id)
@@ -27,11 +29,28 @@ if ARGV[15] ~= '' then
 end
 
 local extra = ''
+local file_ids = {}
+if ARGV[16] ~= '' then
+  file_ids = cjson.decode(ARGV[16])
+  local shared = {}
+  for index, file_id in ipairs(file_ids) do
+    local waiting = redis.call('HGET', KEYS[8], file_id)
+    if not waiting then
+      return {-3, 'not_found'}
+    end
+    local bar = string.find(waiting, '|', 1, true)
+    if string.sub(waiting, 1, bar - 1) ~= ARGV[15] then
+      return {-3, 'not_found'}
+    end
+    shared[index] = string.sub(waiting, bar + 1)
+  end
+  extra = ',"files":[' .. table.concat(shared, ',') .. ']'
+end
 if ARGV[13] ~= '' then
   if #redis.call('ZRANGE', KEYS[2], ARGV[13], ARGV[13], 'BYSCORE') == 0 then
     return {-1, 'not_found'}
   end
-  extra = ',"reply_to":"' .. string.format('%012d', tonumber(ARGV[13])) .. '"'
+  extra = extra .. ',"reply_to":"' .. string.format('%012d', tonumber(ARGV[13])) .. '"'
 end
 if ARGV[14] ~= '' then
   local present = {}
@@ -58,6 +77,13 @@ if client_id ~= '' then
   redis.call('ZADD', KEYS[3], seq, client_id)
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[4]) + 1))
   redis.call('EXPIRE', KEYS[3], message_ttl)
+end
+for _, file_id in ipairs(file_ids) do
+  redis.call('HDEL', KEYS[8], file_id)
+  redis.call('HSET', KEYS[9], file_id, seq)
+end
+if #file_ids > 0 then
+  redis.call('EXPIRE', KEYS[9], message_ttl)
 end
 redis.call('ZADD', KEYS[4], ARGV[7], ARGV[8])
 redis.call('EXPIRE', KEYS[4], ARGV[6])

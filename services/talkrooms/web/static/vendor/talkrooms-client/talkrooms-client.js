@@ -49,7 +49,8 @@ var ERRORS = {
   room: "Room id must be 1-32 characters: a-z, 0-9, - _",
   clientId: "client_id must be 1-64 characters: A-Z, a-z, 0-9, - _",
   clientKey: "client_key must be 16-128 characters: A-Z, a-z, 0-9, - _",
-  message: "Message must be 1-{max} characters"
+  message: "Message must be 1-{max} characters",
+  files: "files must be a list of 1-{max} file ids (from /api/v1/uploads)"
 };
 var PATTERNS = {
   username: /^[\p{L}\p{M}\p{N} ._-]{1,32}$/u,

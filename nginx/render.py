@@ -29,6 +29,8 @@ MAX_RLIMIT_NOFILE = 20_000
 # differ because $upstream_addr shows IPs, not service names: the port tells them apart.
 COMPOSE_WORKER_PORT_BASE = 5000
 COMPOSE_LISTEN = "0.0.0.0:8080"
+# The workers' upload folder (their app-data volume), mounted read-only into nginx.
+COMPOSE_UPLOAD_ROOT = "/srv/talkrooms/run/uploads"
 # Per client address limits (0 turns one off). Generous on purpose: one address may be a
 # whole office behind NAT, and after a worker restart its people all reconnect within
 # the client's 0.5-5 s back-off (200 people: ~40 handshakes/s for 5 s, within the burst).
@@ -97,6 +99,14 @@ class Upstream:
         return port
 
 
+# 10 MB files (the workers' default UPLOAD_MAX_BYTES) and 1 MB for the multipart framing.
+UPLOAD_MAX_BYTES = 11 * 1024 * 1024
+# The internal location of shared files; the workers' FILES_ACCEL_PREFIX.
+FILES_LOCATION = "/_talkrooms/files"
+# A file is data, never a page (the same policy the workers send: files/routes.py).
+FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
 @dataclass(frozen=True)
 class NginxOptions:
     """Everything the template needs; paths are absolute (nginx runs with any cwd)."""
@@ -110,6 +120,11 @@ class NginxOptions:
     worker_processes: int = 2
     rlimit_nofile: int = MAX_RLIMIT_NOFILE
     max_body_bytes: int = 64 * 1024
+    # POST /api/v1/uploads only: the workers' UPLOAD_MAX_BYTES plus the multipart framing.
+    upload_max_bytes: int = UPLOAD_MAX_BYTES
+    # The workers' UPLOAD_DIR when files live on this machine's disk: nginx sends their
+    # bytes itself (X-Accel-Redirect to FILES_LOCATION) once a worker checked the right.
+    upload_root: str = ""
     # 0: a worker is never marked down by nginx. A dead loopback worker refuses at once
     # and nginx moves on; counting failures would let one client that gets its uploads
     # cut (or a restart) take a worker — or all of them — out for everyone.
@@ -155,6 +170,11 @@ def validate(options: NginxOptions) -> None:
         raise ValueError("limits are counts: 0 turns one off, negatives mean nothing")
     for address in options.limit_exempt:
         ipaddress.ip_network(address, strict=False)  # nginx's geo takes addresses and CIDRs
+
+
+def file_headers() -> dict[str, str]:
+    """The pages' security headers with the files' own CSP in place of the pages'."""
+    return {**security_headers(), "Content-Security-Policy": FILE_CSP}
 
 
 def security_headers() -> dict[str, str]:
@@ -214,6 +234,8 @@ def render(options: NginxOptions) -> str:
         **fields,
         worker_connections=options.worker_connections,
         security_headers=security_headers(),
+        file_headers=file_headers(),
+        files_location=FILES_LOCATION,
         error_path=ERROR_PATH,
         error_pages=error_pages(),
     )
@@ -227,6 +249,7 @@ def compose_options(workers: int = 2) -> NginxOptions:
             [(f"worker-{i}", COMPOSE_WORKER_PORT_BASE + i) for i in range(1, workers + 1)]
         ),
         static_root="/srv/talkrooms/static",
+        upload_root=COMPOSE_UPLOAD_ROOT,
         run_dir="/tmp",
         error_log="stderr",
         access_log="/dev/stdout",

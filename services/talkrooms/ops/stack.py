@@ -113,6 +113,11 @@ class StackPlan:
         return f"redis://{LOOPBACK}:{self.redis_port}/0"
 
     @property
+    def upload_dir(self) -> Path:
+        """Shared files on local disk (the workers write, nginx sends, cleanup removes)."""
+        return self.run_dir / "uploads"
+
+    @property
     def url(self) -> str:
         return f"http://localhost:{self.public_port}"
 
@@ -215,6 +220,8 @@ def programs(stack: StackPlan) -> list[Program]:
                     "REDIS_URL": stack.redis_url,
                     "DATABASE_URL": stack.effective_database_url,
                     "WORKER_ROUTE": upstream.id,
+                    "UPLOAD_DIR": str(stack.upload_dir),
+                    "FILES_ACCEL_PREFIX": files_location(),
                 },
                 stop_wait_seconds=15,
             )
@@ -240,6 +247,7 @@ def programs(stack: StackPlan) -> list[Program]:
                 environment={
                     "REDIS_URL": stack.redis_url,
                     "DATABASE_URL": stack.effective_database_url,
+                    "UPLOAD_DIR": str(stack.upload_dir),
                 },
             )
         )
@@ -306,6 +314,7 @@ def nginx_options(stack: StackPlan) -> Any:
         listen=f"{stack.public_host}:{stack.public_port}",
         workers=worker_upstreams(stack),
         static_root=str(REPO_ROOT / STATIC_ROOT),
+        upload_root=str(stack.upload_dir),
         run_dir=str(nginx_dir),
         error_log=str(stack.run_dir / "logs" / "nginx-error.log"),
         access_log=str(stack.run_dir / "logs" / "nginx-access.log"),
@@ -315,6 +324,11 @@ def nginx_options(stack: StackPlan) -> Any:
     )
 
 
+def files_location() -> str:
+    """nginx's internal location of shared files: the workers' FILES_ACCEL_PREFIX."""
+    return str(load_nginx_renderer().FILES_LOCATION)
+
+
 def render_nginx(stack: StackPlan) -> str:
     """run/nginx/nginx.conf for this plan."""
     return str(load_nginx_renderer().render(nginx_options(stack)))
@@ -322,7 +336,7 @@ def render_nginx(stack: StackPlan) -> str:
 
 def write_files(stack: StackPlan) -> Path:
     """Create the run folders and both configs; returns the supervisord config path."""
-    for folder in ("logs", "redis", "nginx"):
+    for folder in ("logs", "redis", "nginx", "uploads"):
         (stack.run_dir / folder).mkdir(parents=True, exist_ok=True)
     _nginx_dir, nginx_conf = nginx_paths(stack)
     nginx_conf.write_text(render_nginx(stack))

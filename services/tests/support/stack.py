@@ -139,10 +139,16 @@ class Cluster:
         # As make run does: each worker's session ids start with nginx's name for it.
         self.routes = dict(worker_routes(ports))
         self.workers = [self._worker(port) for port in ports]
-        self.nginx = NginxServer(work_dir, ports)
+        # As make run does: the workers' shared upload folder is served by nginx.
+        uploads = {"upload_root": str(work_dir / "uploads")}
+        self.nginx = NginxServer(work_dir, ports, overrides=uploads)
 
     def _worker(self, port: int) -> ChatWorker:
-        env = {**self.env, "WORKER_ROUTE": self.routes[port]}
+        env = {
+            "FILES_ACCEL_PREFIX": stack.files_location(),
+            **self.env,
+            "WORKER_ROUTE": self.routes[port],
+        }
         return ChatWorker(self.work_dir, self.redis.url, port=port, env=env)
 
     @property

@@ -142,6 +142,8 @@ class Settings(BaseSettings):
     image_max_pixels: int = Field(40_000_000, ge=1)
     # How long an upload may wait for the message that shares it before cleanup removes it.
     upload_pending_hours: float = Field(24, gt=0)
+    # The cleanup leaves files younger than this alone (an upload in progress).
+    file_sweep_grace_seconds: float = Field(300, ge=0)
     file_storage: Literal["local", "s3"] = "local"
     upload_dir: str = "run/uploads"
     s3_endpoint_url: str = ""

@@ -22,8 +22,11 @@ import redis
 from redis.exceptions import LockError
 
 from talkrooms.chat.announce import QueueAnnouncer
+from talkrooms.files.backends import make_blobs
+from talkrooms.files.sweep import FileSweep, SweepReport
 from talkrooms.jobs.cleanup import Announcer, Cleanup, CleanupReport
 from talkrooms.settings import Settings
+from talkrooms.storage.database import Database, database_exists
 from talkrooms.storage.job_status import CLEANUP_JOB
 from talkrooms.storage.store import Store, make_redis
 
@@ -65,6 +68,9 @@ def run_cleanup(
                 key_cursor=int(state.get("key_cursor", 0)),
                 index_cursor=int(state.get("index_cursor", 0)),
             )
+            files = sweep_files(settings, store, str(state.get("file_cursor", "")))
+            if files.error:
+                log.error("the files' part of the cleanup failed", extra={"error": files.error})
         except Exception as exc:
             record_failure(store, started, exc)
             log.exception("cleanup failed")
@@ -73,8 +79,16 @@ def run_cleanup(
             # Expired, or Redis is gone: the TTL frees it either way.
             with contextlib.suppress(LockError, redis.RedisError):
                 lock.release()
-        duration = record_success(store, started, report)
-        summary = {"status": "ok", "duration_seconds": round(duration, 4), **report.as_dict()}
+        duration = record_success(store, started, report, files)
+        summary = {
+            "status": "ok",
+            "duration_seconds": round(duration, 4),
+            **report.as_dict(),
+            "files_examined": files.files_examined,
+            "files_removed": files.files_removed,
+            "file_bytes_freed": files.bytes_freed,
+            "files_error": files.error or None,
+        }
         log.info("cleanup done", extra=summary)
         return summary
     finally:
@@ -84,10 +98,30 @@ def run_cleanup(
             store.redis.close()
 
 
+def sweep_files(settings: Settings, store: Store, cursor: str) -> SweepReport:
+    """The files' part of the run (files/sweep.py), on the same store and settings. Its
+    failure (the database or the object store unreachable) is reported, not raised: the
+    presence cleanup it rides with must go on."""
+    if not database_exists(settings.database_url):
+        return SweepReport(cursor=cursor)  # nothing was ever uploaded (nor migrated) here
+    database = Database(settings.database_url)
+    try:
+        return FileSweep(database, store, make_blobs(settings)).run(
+            cursor, limit=settings.cleanup_max_keys, grace_seconds=settings.file_sweep_grace_seconds
+        )
+    except Exception as exc:
+        log.exception("sweeping files failed")
+        return SweepReport(cursor=cursor, error=f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_MAX])
+    finally:
+        database.dispose()
+
+
 # -- the record in Redis -----------------------------------------------------------------
 
 
-def record_success(store: Store, started: float, report: CleanupReport) -> float:
+def record_success(
+    store: Store, started: float, report: CleanupReport, files: SweepReport | None = None
+) -> float:
     """Add a successful run to the job's counters; returns its duration."""
     finished = time.time()
     duration = finished - started
@@ -100,6 +134,8 @@ def record_success(store: Store, started: float, report: CleanupReport) -> float
             "connections_purged": report.connections_purged,
             "workers_purged": report.workers_purged,
             "keys_fixed": report.keys_fixed,
+            "files_removed": files.files_removed if files else 0,
+            "file_bytes_freed": files.bytes_freed if files else 0,
             "duration_seconds_sum": duration,
             "duration_count": 1,
         },
@@ -112,6 +148,7 @@ def record_success(store: Store, started: float, report: CleanupReport) -> float
             "last_users_purged": report.users_purged,
             "key_cursor": report.key_cursor,
             "index_cursor": report.index_cursor,
+            "file_cursor": files.cursor if files else "",
         },
     )
     return duration

@@ -105,6 +105,8 @@ class ClusterCollector(Collector):
             ("connections_purged", "Ghost connections removed", status.connections_purged),
             ("workers_purged", "Dead workers purged", status.workers_purged),
             ("keys_fixed", "Keys given a missing TTL", status.keys_fixed),
+            ("files_removed", "Shared files removed (no kept message)", status.files_removed),
+            ("file_bytes_freed", "Bytes of shared files removed", status.file_bytes_freed),
         )
         for name, text, value in counters:
             yield _counter(f"talkrooms_cleanup_{name}", text, value)

@@ -69,6 +69,14 @@ def offload(work: Callable[..., T], *args: Any) -> T:
     return work(*args)
 
 
+def database_exists(url: str) -> bool:
+    """False only for a SQLite file that is not there (opening it would create it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return True
+    return Path(parsed.database).exists()
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL: readers never wait for the writer; foreign keys are off in SQLite unless asked;

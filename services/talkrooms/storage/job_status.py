@@ -24,6 +24,8 @@ class JobStatus:
     connections_purged: int = 0
     workers_purged: int = 0
     keys_fixed: int = 0
+    files_removed: int = 0
+    file_bytes_freed: int = 0
     duration_seconds_sum: float = 0.0
     duration_count: int = 0
     last_status: str = "never"
@@ -51,6 +53,8 @@ class JobStatus:
             connections_purged=number("connections_purged"),
             workers_purged=number("workers_purged"),
             keys_fixed=number("keys_fixed"),
+            files_removed=number("files_removed"),
+            file_bytes_freed=number("file_bytes_freed"),
             duration_seconds_sum=real("duration_seconds_sum"),
             duration_count=number("duration_count"),
             last_status=raw.get("last_status", "never"),
@@ -86,6 +90,8 @@ class JobStatus:
             "connections_purged_total": self.connections_purged,
             "workers_purged_total": self.workers_purged,
             "keys_fixed_total": self.keys_fixed,
+            "files_removed_total": self.files_removed,
+            "file_bytes_freed_total": self.file_bytes_freed,
             "last_status": self.last_status,
             "last_run_at": iso(self.last_run_at),
             "last_success_at": iso(self.last_success_at),

@@ -509,6 +509,18 @@ class Store:
         pipe.expire(key, ttl)
         pipe.execute()
 
+    def upload_waiting(self, room: str, file_id: str) -> bool:
+        """The upload still waits for its message (its offer has not expired)."""
+        return bool(self.redis.hexists(self.keys.room(room, "uploads"), file_id))
+
+    def message_kept(self, room: str, seq: int) -> bool:
+        """The message is in the kept history and not deleted."""
+        found = self.redis.zrange(self.keys.room(room, "messages"), seq, seq, byscore=True)
+        return bool(found) and b'"deleted":true' not in found[0]
+
+    def forget_file(self, room: str, file_id: str) -> None:
+        self.redis.hdel(self.keys.room(room, "files"), file_id)
+
     def file_message(self, room: str, file_id: str) -> int | None:
         """The seq of the message that shares a file; None when none (any more) does."""
         seq = self.redis.hget(self.keys.room(room, "files"), file_id)

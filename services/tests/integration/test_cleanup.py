@@ -6,8 +6,10 @@ meet (or disturb) what other tests left in the shared one.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ import requests
 from talkrooms.jobs.tasks import run_cleanup
 from talkrooms.protocol import username_identity
 from talkrooms.settings import Settings
+from talkrooms.storage import database
 from talkrooms.storage.job_status import CLEANUP_JOB, JobStatus
 from talkrooms.storage.store import Store, client_key_hash, now_ms
 from tests.support.client import ChatClient
@@ -29,9 +32,19 @@ from tests.support.processes import VENV_BIN, ChatWorker, RedisServer, free_port
 pytestmark = pytest.mark.integration
 
 
+@functools.cache
+def job_folder() -> Path:
+    """The job's database (migrated) and upload folder: never the repository's run/."""
+    folder = Path(tempfile.mkdtemp(prefix="talkrooms-cleanup-"))
+    database.upgrade(f"sqlite:///{folder / 'job.db'}")
+    return folder
+
+
 def job_settings(redis_url: str, **values: Any) -> Settings:
     """The job's settings: the same defaults the RQ worker would read, our Redis."""
     base: dict[str, Any] = {
+        "database_url": f"sqlite:///{job_folder() / 'job.db'}",
+        "upload_dir": str(job_folder() / "uploads"),
         "redis_url": redis_url,
         "heartbeat_interval_seconds": 1,
         "worker_dead_after_seconds": 3,

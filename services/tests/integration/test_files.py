@@ -13,9 +13,12 @@ from typing import Any
 
 import boto3
 import pytest
+import redis as redis_lib
 import requests
 from PIL import Image
 
+from talkrooms.jobs.tasks import run_cleanup
+from talkrooms.settings import Settings
 from tests.support import images
 from tests.support.accounts import PASSWORD, assert_error, migrated_workers
 from tests.support.client import ChatClient
@@ -426,3 +429,60 @@ def test_s3_downloads_can_be_presigned_redirects(
         assert_error(refused, 404, "not_found")
     finally:
         worker.stop()
+
+
+def settings_of(worker: ChatWorker, **changes: str) -> Settings:
+    """The Settings a worker runs with (the cleanup job reads the same environment)."""
+    fields = Settings.model_fields
+    values = {k.lower(): v for k, v in worker.environment().items() if k.lower() in fields}
+    return Settings(_env_file=None, **{**values, **changes})  # type: ignore[call-arg]
+
+
+def test_the_cleanup_job_frees_files_no_kept_message_shares(
+    stack: Stack, room_name: str, clients: list[ChatClient]
+):
+    guest = Guest("Sweep")
+    sender = joined_guest(stack, guest, room_name)
+    clients.append(sender)
+    settings = settings_of(stack.workers[0], file_sweep_grace_seconds="0")
+    redis = redis_lib.Redis.from_url(settings.effective_redis_url)
+    prefix = f"{settings.key_prefix}:room:{room_name}"
+
+    def upload() -> str:
+        answer = stack.upload(room_name, b"%PDF-1.4\n" + uuid.uuid4().bytes, guest=guest)
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    waiting, never, deleted, dropped, kept = (upload() for _ in range(5))
+    redis.hdel(f"{prefix}:uploads", never)  # its offer expired without a message
+    messages = {}
+    for file_id in (deleted, dropped, kept):
+        messages[file_id] = sender.send("f", files=[file_id], room=room_name)["message"]
+    assert sender.call("delete_message", {"room": room_name, "id": messages[deleted]["id"]})["ok"]
+    seq = int(messages[dropped]["id"])
+    redis.zremrangebyscore(f"{prefix}:messages", seq, seq)  # left the kept history
+    quota_before = int(redis.get(f"{prefix}:upbytes") or 0)
+
+    summary = run_cleanup(settings)
+    assert summary["status"] == "ok"
+    assert summary["files_removed"] >= 3
+
+    def exists(file_id: str) -> bool:
+        if stack.backend == "s3":
+            return any(key.startswith(f"files/{file_id}/") for key in stack.stored_objects())
+        return any(file_id in str(path) for path in stack.stored_files())
+
+    for file_id in (never, deleted, dropped):
+        assert not exists(file_id), file_id
+        assert_error(stack.read(file_id), 404, "not_found")
+    for file_id in (waiting, kept):
+        assert exists(file_id), file_id
+    assert stack.read(kept).status_code == 200
+    assert int(redis.get(f"{prefix}:upbytes") or 0) < quota_before
+    # The waiting upload can still be shared; the job's record counts what it freed.
+    assert sender.send("late", files=[waiting], room=room_name)["ok"]
+    record = redis.hgetall(f"{settings.key_prefix}:jobs:cleanup_rooms")
+    assert int(record[b"files_removed"]) >= 3 and int(record[b"file_bytes_freed"]) > 0
+    # Idempotent: a second run removes nothing more of these.
+    again = run_cleanup(settings)
+    assert exists(kept) and exists(waiting) and again["status"] == "ok"

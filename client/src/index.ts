@@ -3,7 +3,7 @@
  * third-party clients and bots. No UI and no runtime dependency: pass socket.io-client's `io`.
  */
 
-export { ChatSession } from './session.js';
+export { ChatSession, SESSION_ENDED } from './session.js';
 export type {
   ActionResult,
   ConnectionState,
@@ -12,8 +12,20 @@ export type {
   SendResult,
   SessionError,
   SessionEvents,
+  SessionAuth,
   SessionOptions,
 } from './session.js';
+export { AccountClient, ApiError, isPrivateRoom, parseConversation } from './accounts.js';
+export type {
+  AccountClientOptions,
+  AccountInfo,
+  BlockedAccount,
+  Conversation,
+  LockRunner,
+  Profile,
+  ProfilePatch,
+  RefreshStore,
+} from './accounts.js';
 export { RoomSession } from './room.js';
 export { RoomLog, EXCERPT_LENGTH, excerpt, previewOf } from './roomlog.js';
 export { LogCursor, parsePosition, formatPosition, laterPosition } from './log.js';

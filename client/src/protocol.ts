@@ -206,6 +206,16 @@ export interface ReadMarkerPayload {
   room: string;
   read_id: string;
 }
+/** Signed in: a private conversation as this member sees it (`conversation` event, /api/v1/conversations). */
+export interface ConversationPayload {
+  room: string;
+  with: { username: string; display_name: string; color: string };
+  created_at: string;
+  /** I blocked them. */
+  blocked: boolean;
+  /** False when either blocked the other. */
+  can_write: boolean;
+}
 export interface ErrorPayload {
   message: string;
   code: ErrorCode;
@@ -238,6 +248,7 @@ export interface ServerToClientEvents {
   error: (payload: ErrorPayload) => void;
   room_event: (payload: RoomEvent) => void;
   read_marker: (payload: ReadMarkerPayload) => void;
+  conversation: (payload: ConversationPayload) => void;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

@@ -19,6 +19,7 @@
  *   nothing shows twice and a client that was away converges to one that stayed.
  */
 
+import { isPrivateRoom, parseConversation, type Conversation } from './accounts.js';
 import { LIMITS } from './generated/protocol.js';
 import { newClientId } from './ids.js';
 import type { Outbox, OutboxStore } from './outbox.js';
@@ -84,6 +85,19 @@ export interface SessionEvents {
   activeRoom: (room: string) => void;
   /** Protocol 2: an edit, deletion or reaction reached a room for the first time. */
   roomEvent: (event: RoomEvent) => void;
+  /** Signed in: a private conversation was opened, or a block changed whether it can be written to. */
+  conversation: (conversation: Conversation) => void;
+}
+
+/**
+ * How a signed-in session gets its access token (an AccountClient fits:
+ * `{token: () => accounts.accessToken(), refresh: () => accounts.refreshNow()}`).
+ * `token()` is asked before every (re)connection; `refresh()` after the server refused the
+ * token as expired. Null from either: no longer signed in.
+ */
+export interface SessionAuth {
+  token(): Promise<string | null>;
+  refresh(): Promise<string | null>;
 }
 
 export type SendResult = { ok: true; value: string; clientId: string } | { ok: false; error: string };
@@ -132,7 +146,18 @@ export interface SessionOptions {
   sendDuringGapFill?: boolean;
   /** The words for an error the server sent (a UI translates); the server's by default. */
   describeError?: (code: ErrorCode | undefined, serverText: string) => string;
+  /**
+   * Sign the connection in with an account's access token (handshake `auth.token`). A token
+   * refused as expired is refreshed and the socket reconnects (the outbox stays); when the
+   * session cannot be renewed the session stops with SESSION_ENDED (code `invalid_token`).
+   */
+  auth?: SessionAuth;
 }
+
+/** The error a signed-in session stops with when its account session cannot be renewed. */
+export const SESSION_ENDED = 'Your session ended: log in again';
+/** Refreshes in a row that may end in another refusal before the session gives up. */
+const MAX_AUTH_RETRIES = 2;
 
 type Listener = (...args: any[]) => void;
 type Timer = ReturnType<typeof setTimeout>;
@@ -159,6 +184,11 @@ export class ChatSession {
   private everJoined = false;
   private stopped = false;
   private reconnectTimer: Timer | null = null;
+  /** Token refusals since the last accepted connection. */
+  private authFailures = 0;
+  private authTimer: Timer | null = null;
+  private renewing = false;
+  private lastToken: string | null = null;
   private readonly outstanding = new Set<() => void>();
 
   constructor(options: SessionOptions) {
@@ -182,7 +212,7 @@ export class ChatSession {
     this.handlers = {
       connect: () => this.onConnect(),
       disconnect: (reason: string) => this.onDisconnect(reason),
-      connect_error: () => this.onConnectError(),
+      connect_error: (error: unknown) => this.onConnectError(error),
       [server.ROOM_JOINED]: route<RoomJoinedPayload>((room, p) => room.onRoomJoined(p), true),
       [server.NEW_MESSAGE]: route<Message>((room, m) => room.onNewMessage(m), true),
       [server.USER_JOINED]: route<UserPresencePayload>((room, p) => typeof p.username === 'string' && room.onPresence('join', p)),
@@ -192,6 +222,10 @@ export class ChatSession {
       [server.ROOM_EVENT]: route<RoomEvent>((room, e) => room.onRoomEvent(e), true),
       [server.READ_MARKER]: route<ReadMarkerPayload>((room, p) => room.onReadMarker(p), true),
       [server.ERROR]: (p: ErrorPayload) => this.onServerError(p),
+      [server.CONVERSATION]: (p: unknown) => {
+        const conversation = parseConversation(p);
+        if (conversation) this.fire('conversation', conversation);
+      },
     };
   }
 
@@ -289,6 +323,7 @@ export class ChatSession {
     this.setConnection('connecting');
     const socketOptions: SocketOptions = { ...DEFAULT_SOCKET_OPTIONS, ...this.options.socketOptions };
     if (this.protocol === 2) socketOptions.auth = { ...(socketOptions.auth as object | undefined), protocol: 2 };
+    if (this.options.auth) socketOptions.auth = this.signedAuth(socketOptions.auth as object | undefined);
     const socket = this.options.connect(this.options.url, socketOptions);
     this.socket = socket;
     for (const [event, handler] of Object.entries(this.handlers)) socket.on(event, handler);
@@ -329,7 +364,8 @@ export class ChatSession {
   joinRoom(room: string, options: { username?: string; activate?: boolean } = {}): JoinResult {
     if (this.protocol !== 2) return { ok: false, error: NOT_PROTOCOL_2 };
     if (this.stopped) return { ok: false, error: 'The session has ended.' };
-    const check = validateRoom(room);
+    // Private conversations' ids are the server's (`dm:…`), never typed by a person.
+    const check = isPrivateRoom(room) ? { ok: true as const, value: room } : validateRoom(room);
     if (!check.ok) return check;
     let state = this.roomMap.get(check.value);
     if (!state) {
@@ -558,6 +594,7 @@ export class ChatSession {
 
   private onConnect(): void {
     if (this.stopped) return;
+    this.authFailures = 0;
     this.setConnection(this.everJoined ? 'reconnecting' : 'connecting');
     if (this.roomMap.size === 0) this.setConnection('connected');
     for (const room of this.roomMap.values()) room.connect();
@@ -579,9 +616,81 @@ export class ChatSession {
     }
   }
 
-  private onConnectError(): void {
+  private onConnectError(error: unknown): void {
     if (this.stopped) return;
     this.setConnection(this.everJoined ? 'reconnecting' : 'connecting');
+    const code = (error as { data?: { code?: unknown } } | null)?.data?.code;
+    if (code === 'token_expired' || code === 'invalid_token') this.renewToken(code);
+  }
+
+  /**
+   * The handshake's auth as a function: the Socket.IO client calls it before every connection
+   * (reconnections included), so each one carries the freshest access token.
+   */
+  private signedAuth(base: object | undefined): (cb: (data: object) => void) => void {
+    const auth = this.options.auth as SessionAuth;
+    return (cb) => {
+      auth.token().then(
+        (token) => {
+          if (!token && this.lastToken) {
+            // Signed out since the last connection (logged out in another tab, session
+            // revoked): never come back as a guest under the account's rooms and name.
+            this.sessionEnded();
+            return;
+          }
+          this.lastToken = token;
+          cb(token ? { ...base, token } : { ...base });
+        },
+        // The account server is unreachable: try the last token; a refusal comes back as token_expired.
+        () => cb(this.lastToken ? { ...base, token: this.lastToken } : { ...base }),
+      );
+    };
+  }
+
+  /**
+   * The server refused the token: refresh it and connect again (the Socket.IO client does not
+   * reconnect by itself after a refusal). The rooms and their outboxes stay as they are.
+   */
+  private renewToken(code: 'token_expired' | 'invalid_token'): void {
+    const auth = this.options.auth;
+    if (!auth || this.renewing) return;
+    // invalid_token right after a refresh, or refusals that go on: the session is over.
+    if (this.authFailures >= MAX_AUTH_RETRIES || (code === 'invalid_token' && this.authFailures > 0)) {
+      this.sessionEnded();
+      return;
+    }
+    this.authFailures += 1;
+    this.renewing = true;
+    const attempt = (tries: number) => {
+      auth.refresh().then(
+        (token) => {
+          this.renewing = false;
+          if (this.stopped) return;
+          if (!token) {
+            this.sessionEnded();
+            return;
+          }
+          this.lastToken = token;
+          this.socket?.connect?.();
+        },
+        () => {
+          // The account server could not answer: the session may still be valid; try again later.
+          if (this.stopped) {
+            this.renewing = false;
+            return;
+          }
+          this.authTimer = setTimeout(() => {
+            this.authTimer = null;
+            if (!this.stopped) attempt(tries + 1);
+          }, this.backoff(tries + 1));
+        },
+      );
+    };
+    attempt(0);
+  }
+
+  private sessionEnded(): void {
+    this.stopWith({ message: this.describe('invalid_token', SESSION_ENDED), code: 'invalid_token', fatal: true, source: 'join' });
   }
 
   private onServerError(payload: ErrorPayload): void {
@@ -663,6 +772,8 @@ export class ChatSession {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
     for (const room of this.roomMap.values()) room.close();
     this.resolveOutstanding();
     const socket = this.socket;

@@ -61,6 +61,8 @@ export const PATTERNS = {
   username: /^[\p{L}\p{M}\p{N} ._-]{1,32}$/u,
   usernameNeeds: /[\p{L}\p{N}]/u,
   room: /^[a-z0-9_-]{1,32}$/,
+  privateRoom: /^dm:[a-z0-9]{20}$/,
+  fileId: /^[0-9a-f]{32}$/,
   clientId: /^[A-Za-z0-9_-]{1,64}$/,
   clientKey: /^[A-Za-z0-9_-]{16,128}$/,
   messageId: /^\d{1,12}$/,

@@ -111,6 +111,8 @@ def typescript(facts: dict[str, Any]) -> str:
             f"  username: {_regex(username, 'u')},",
             f"  usernameNeeds: {_regex(username_needs, 'u')},",
             f"  room: {_regex(patterns['room'])},",
+            f"  privateRoom: {_regex(patterns['private_room'])},",
+            f"  fileId: {_regex(patterns['file_id'])},",
             f"  clientId: {_regex(patterns['client_id'])},",
             f"  clientKey: {_regex(patterns['client_key'])},",
             f"  messageId: {_regex(patterns['message_id'])},",

@@ -46,7 +46,7 @@ def store_without_broadcast(redis_server: RedisServer, room: str, username: str,
     store = Store(Settings(redis_url=redis_server.url), client)
     tail = MessagePath._message_tail(username, text, room, None, time.time())
     keys, args = store.store_message_call(
-        room, tail, None, "talkrooms-e2e-nowhere", "", "", None, ""
+        room, tail, None, "talkrooms-e2e-nowhere", "", "", None, "", author=""
     )
     STORE_MESSAGE(client, keys, args)
 

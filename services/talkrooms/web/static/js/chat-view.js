@@ -48,6 +48,24 @@ export class ChatView {
     /** Called when the reader reached the newest message or the top (set by chat.js). */
     this.onBottom = () => {};
     this.onTop = () => {};
+    /** A name was clicked (online list or a message's author): chat.js opens the profile card. */
+    this.onProfile = () => {};
+    /** How the header names a room ("#general"; a private conversation: the other person). */
+    this.roomLabel = (room) => `#${room}`;
+    /** Accounts' chosen colours and display names, by username (from the online lists). */
+    this.people = new Map();
+    /** The shown room's online list, as the server sent it. */
+    this.roomUsers = [];
+    this.errorLinkText = this.errorLink.textContent;
+
+    const onName = (event) => {
+      const target = event.target.closest('[data-profile]');
+      if (!target) return;
+      event.preventDefault();
+      this.onProfile(target.dataset.profile, target);
+    };
+    this.list.addEventListener('click', onName);
+    this.users.addEventListener('click', onName);
 
     this.list.addEventListener('scroll', () => {
       if (this.isAtBottom()) {
@@ -77,7 +95,7 @@ export class ChatView {
     this.nodes.clear();
     this.list.replaceChildren();
     this.root.dataset.room = room;
-    if (this.roomName) this.roomName.textContent = `#${room}`;
+    if (this.roomName) this.roomName.textContent = this.roomLabel(room);
     for (const item of timeline.list()) {
       const node = this._render(item);
       this.list.append(node);
@@ -125,7 +143,11 @@ export class ChatView {
 
   _render(item) {
     if (item.kind === 'notice') return noticeElement(item);
-    const node = messageElement(item, item.username === this.username, { tools: this.tools, isMe: this.isMe });
+    const node = messageElement(item, item.username === this.username, {
+      tools: this.tools,
+      isMe: this.isMe,
+      colorOf: (name) => this.people.get(name)?.color,
+    });
     if (this.editing && item.id === this.editing.id) {
       if (item.deleted) this.editing = null;
       else node.querySelector('.message-text')?.replaceWith(this.editing.node);
@@ -228,7 +250,25 @@ export class ChatView {
     this.root.dataset.connection = state;
   }
 
+  /** The room's people entry of `username` ({username, display_name?, color, account?}), or null. */
+  user(username) {
+    return this.roomUsers.find((user) => user.username === username) ?? null;
+  }
+
+  /** Remember an account's look (colour, display name) seen in an online list or a profile. */
+  rememberPerson(user) {
+    if (!user?.account || !user.username) return;
+    this.people.set(user.username, { color: user.color, display_name: user.display_name });
+  }
+
+  /** Show the room's name again (a private conversation's other person became known). */
+  refreshRoomName() {
+    if (this.roomName && this.root.dataset.room) this.roomName.textContent = this.roomLabel(this.root.dataset.room);
+  }
+
   setUsers(users, count) {
+    this.roomUsers = users;
+    for (const user of users) this.rememberPerson(user);
     // The server sorts by code point; people expect "Élodie" next to "Eve", not after "Zoë".
     const collator = new Intl.Collator(language(), { sensitivity: 'base' });
     const sorted = [...users].sort((a, b) => collator.compare(a.username, b.username));
@@ -253,8 +293,9 @@ export class ChatView {
   }
 
   /** A problem the user must act on (name taken, refused join); `link` offers the login page. */
-  showError(text, { link = false } = {}) {
+  showError(text, { link = false, linkText = null } = {}) {
     this.errorText.textContent = text;
+    this.errorLink.textContent = linkText ?? this.errorLinkText;
     this.errorLink.hidden = !link;
     this.errorBox.hidden = false;
   }

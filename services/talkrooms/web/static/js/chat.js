@@ -1,24 +1,38 @@
-/** Entry point of the chat page: wires the DOM events to the session and the views. */
+/**
+ * Entry point of the chat page: wires the DOM events to the session and the views. Signed
+ * in (the refresh cookie still works), the connection carries the account's access token
+ * and the page adds the account's private conversations, profile card and profile editor.
+ */
 
+import { isPrivateRoom } from '../vendor/talkrooms-client/talkrooms-client.js';
+import { accounts, apiErrorText, restoreAccount } from './account.js';
 import { ChatView } from './chat-view.js';
 import { loadStrings, t } from './i18n.js';
 import { MessageActions } from './message-actions.js';
+import { ProfileCard } from './profile-card.js';
+import { ProfileEditor } from './profile-editor.js';
+import { paintAvatar } from './render.js';
 import { RoomsView } from './rooms-view.js';
 import { ChatSession } from './session.js';
-import { LAST_USERNAME_KEY, clientKey, readJson, write, writeJson } from './storage.js';
+import { LAST_USERNAME_KEY, clientKey, read, readJson, write, writeJson } from './storage.js';
 import { Timeline } from './timeline.js';
 import { codePointLength, strip } from './validation.js';
 
 loadStrings();
 
 const root = document.getElementById('chat');
-const { username, room } = root.dataset;
+const { room } = root.dataset;
+/** The signed-in account (the chat uses its name whatever the address says), or null. */
+const account = await restoreAccount();
+const username = account ? account.username : root.dataset.username;
 const messageMax = Number(root.dataset.messageMax) || 2000;
 const form = document.getElementById('composer-form');
 const input = document.getElementById('message-input');
 /** The other rooms this person had open on this device: joined again on the next visit. */
 const roomsKey = `talkrooms.rooms.${username}`;
 const savedRooms = readJson(roomsKey, []);
+/** The private conversation shown before a reload (this tab): shown again once listed. */
+const ACTIVE_CONVERSATION_KEY = 'talkrooms.active_conversation';
 
 const timeline = new Timeline();
 const view = new ChatView(document, timeline, username);
@@ -26,8 +40,18 @@ const rooms = new RoomsView(document, {
   pick: (name) => session.switchRoom(name),
   join: (name) => session.joinRoom(name),
   leave: (name) => void leaveRoom(name),
+  openConversation: async (name) => {
+    try {
+      await openConversation(name);
+    } catch (error) {
+      throw new Error(apiErrorText(error));
+    }
+  },
 });
+view.roomLabel = (name) => rooms.label(name);
 const session = new ChatSession({
+  accounts: account ? accounts : null,
+  roomLabel: (name) => rooms.label(name),
   username,
   room,
   clientKey: clientKey(),
@@ -37,12 +61,13 @@ const session = new ChatSession({
   rooms: Array.isArray(savedRooms) ? savedRooms.filter((r) => typeof r === 'string' && r !== room) : [],
   onRooms: (summaries) => {
     rooms.render(summaries);
-    writeJson(roomsKey, summaries.map((r) => r.room));
+    // Conversations come back from the account's list; only public rooms are remembered.
+    writeJson(roomsKey, summaries.map((r) => r.room).filter((name) => !isPrivateRoom(name)));
     onRoomsChanged();
   },
 });
 const actions = new MessageActions(document, session, view, input);
-write(LAST_USERNAME_KEY, username);
+if (!account) write(LAST_USERNAME_KEY, username);
 
 let shownRoom = room;
 
@@ -51,10 +76,17 @@ function onRoomsChanged() {
   if (session.room !== shownRoom) {
     shownRoom = session.room;
     actions.reset();
-    // A reload opens the room shown now.
-    const url = new URL(window.location.href);
-    url.searchParams.set('room', shownRoom);
-    window.history.replaceState(null, '', url);
+    if (isPrivateRoom(shownRoom)) {
+      // The address takes public rooms only: a reload shows the conversation again from here.
+      write(ACTIVE_CONVERSATION_KEY, shownRoom, 'session');
+    } else {
+      write(ACTIVE_CONVERSATION_KEY, null, 'session');
+      // A reload opens the room shown now.
+      const url = new URL(window.location.href);
+      url.searchParams.set('room', shownRoom);
+      window.history.replaceState(null, '', url);
+    }
+    updateComposer();
     seen();
   }
   rooms.setTitle(shownRoom, session.totalUnread);
@@ -78,7 +110,8 @@ async function leaveChat() {
   document.getElementById('leave-button').disabled = true;
   await session.leave();
   writeJson(roomsKey, null);
-  window.location.assign(`/?room=${encodeURIComponent(shownRoom)}`);
+  const back = isPrivateRoom(shownRoom) ? room : shownRoom;
+  window.location.assign(`/?room=${encodeURIComponent(back)}`);
 }
 
 function tooLong() {
@@ -134,5 +167,113 @@ document.addEventListener('visibilitychange', () => {
 });
 
 document.getElementById('leave-button').addEventListener('click', () => void leaveChat());
+
+// ---- Accounts: private conversations, profiles, blocks -------------------------------------
+
+/** Usernames this account blocked. */
+const blocked = new Set();
+
+/** Open (or find) the conversation with `name`, join its room and show it. */
+async function openConversation(name) {
+  const conversation = await accounts.openConversation(name);
+  addConversation(conversation);
+  session.joinConversation(conversation.room, true);
+}
+
+/** A conversation to list; its room is joined so that its unread count stays live. */
+function addConversation(conversation) {
+  rooms.setConversation(conversation);
+  if (conversation.blocked) blocked.add(conversation.with.username);
+  else blocked.delete(conversation.with.username);
+  if (!session.rooms.some((r) => r.room === conversation.room)) session.joinConversation(conversation.room);
+  if (conversation.room === session.room) {
+    view.refreshRoomName();
+    rooms.setTitle(session.room, session.totalUnread);
+  }
+  updateComposer();
+}
+
+/** In a conversation where a block exists, the composer says so instead of taking text. */
+function updateComposer() {
+  const notice = document.getElementById('conversation-notice');
+  const conversation = rooms.conversations.get(session.room);
+  const closed = Boolean(conversation && !conversation.canWrite);
+  notice.hidden = !closed;
+  if (closed) {
+    const other = conversation.with.displayName || conversation.with.username;
+    notice.textContent = conversation.blocked ? t('conversation_you_blocked', { name: other }) : t('conversation_closed', { name: other });
+  } else {
+    notice.textContent = '';
+  }
+  if (session.core.connection === 'connected') view.setComposerEnabled(!closed);
+}
+
+const card = new ProfileCard(document, {
+  accounts,
+  me: () => accounts.account,
+  isBlocked: (name) => blocked.has(name),
+  userOf: (name) => view.user(name),
+  onMessage: (name) => openConversation(name),
+  onBlockChange: (name, nowBlocked) => {
+    if (nowBlocked) blocked.add(name);
+    else blocked.delete(name);
+    // The server tells every connection of both with a `conversation` event; this is sooner.
+    for (const conversation of rooms.conversations.values()) {
+      if (conversation.with.username === name) void accounts.conversation(conversation.room).then(addConversation, () => {});
+    }
+  },
+  onProfile: (profile) => {
+    view.rememberPerson({ username: profile.username, display_name: profile.displayName, color: profile.color, account: true });
+  },
+  onEdit: () => void editor.open(),
+  onLogout: () => void logOut(),
+});
+const editor = new ProfileEditor(document, {
+  accounts,
+  onSaved: (profile) => {
+    showAccount(profile.displayName, profile.color);
+    view.rememberPerson({ username: profile.username, display_name: profile.displayName, color: profile.color, account: true });
+  },
+});
+view.onProfile = (name) => void card.open(name);
+
+const accountButton = document.getElementById('account-button');
+
+/** The header's button for one's own profile card. */
+function showAccount(name, color) {
+  accountButton.hidden = false;
+  document.getElementById('account-button-name').textContent = name;
+  paintAvatar(document.getElementById('account-button-avatar'), name, color);
+}
+
+async function logOut() {
+  card.close();
+  await session.leave();
+  await accounts.logout();
+  writeJson(roomsKey, null);
+  write(ACTIVE_CONVERSATION_KEY, null, 'session');
+  const back = isPrivateRoom(shownRoom) ? room : shownRoom;
+  window.location.assign(`/?room=${encodeURIComponent(back)}`);
+}
+
+rooms.setSignedIn(Boolean(account));
+if (account) {
+  showAccount(account.username, null);
+  accountButton.addEventListener('click', () => void card.open(account.username));
+  session.core.on('conversation', (conversation) => addConversation(conversation));
+  session.core.on('connection', () => updateComposer());
+  const reopen = read(ACTIVE_CONVERSATION_KEY, 'session');
+  void accounts.profile().then((profile) => showAccount(profile.displayName, profile.color), () => {});
+  void accounts.blocks().then((list) => {
+    for (const entry of list) blocked.add(entry.username);
+  }, () => {});
+  void accounts.conversations().then(
+    (list) => {
+      for (const conversation of list) addConversation(conversation);
+      if (reopen && rooms.conversations.has(reopen)) session.switchRoom(reopen);
+    },
+    () => {},
+  );
+}
 
 session.start();

@@ -43,6 +43,13 @@ export function formatTime(iso) {
   return new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' }).format(date);
 }
 
+/** The local date alone ("6 Dec 2026"). */
+export function formatDate(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'medium' }).format(date);
+}
+
 /** Full local date and time, for the tooltip of a timestamp. */
 export function formatDateTime(iso) {
   const date = new Date(iso);

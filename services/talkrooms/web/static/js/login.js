@@ -1,5 +1,10 @@
-/** Entry point of the login page: live validation, room suggestions, active rooms. */
+/**
+ * Entry point of the login page: live validation, room suggestions, active rooms, and the
+ * account card (log in, create an account, log out). Signed in, the join form asks only
+ * for the room: the chat uses the account.
+ */
 
+import { accounts, apiErrorText, restoreAccount } from './account.js';
 import { loadStrings, t } from './i18n.js';
 import { ActiveRooms } from './rooms.js';
 import { LAST_USERNAME_KEY, read, write } from './storage.js';
@@ -37,20 +42,24 @@ for (const [name, field] of Object.entries(fields)) {
   });
 }
 
+/** The account the join form uses (null: a guest picks a name). */
+let signedIn = null;
+
 form.addEventListener('submit', (event) => {
+  if (signedIn) fields.username.input.value = signedIn.username;
   const invalid = Object.keys(fields).filter((name) => !check(name));
   if (invalid.length) {
     event.preventDefault();
     fields[invalid[0]].input.focus();
     return;
   }
-  write(LAST_USERNAME_KEY, validateUsername(fields.username.input.value).value);
+  if (!signedIn) write(LAST_USERNAME_KEY, validateUsername(fields.username.input.value).value);
 });
 
 function pickRoom(room) {
   fields.room.input.value = room;
   check('room');
-  if (fields.username.input.value === '') fields.username.input.focus();
+  if (fields.username.input.value === '' && !signedIn) fields.username.input.focus();
   else document.getElementById('join-button').focus();
 }
 
@@ -63,3 +72,91 @@ if (fields.username.input.value === '') {
 }
 
 new ActiveRooms(document.getElementById('active-rooms'), document.getElementById('active-rooms-status'), pickRoom).start();
+
+// ---- The account card --------------------------------------------------------------------
+
+const $ = (id) => document.getElementById(id);
+const guestPart = $('account-guest');
+const signedInPart = $('account-signed-in');
+const accountForms = {
+  login: { tab: $('tab-login'), form: $('account-login-form'), error: $('account-login-error'), submit: $('login-submit') },
+  register: { tab: $('tab-register'), form: $('account-register-form'), error: $('account-register-error'), submit: $('register-submit') },
+};
+const guestUsername = fields.username.input.value;
+
+function showTab(name) {
+  for (const [key, part] of Object.entries(accountForms)) {
+    const on = key === name;
+    part.tab.setAttribute('aria-pressed', String(on));
+    part.form.hidden = !on;
+  }
+}
+
+function showAccountError(part, text) {
+  part.error.textContent = text;
+  part.error.hidden = !text;
+}
+
+/** Signed in: the card says who, the join form asks only for the room. */
+function render(account) {
+  signedIn = account;
+  guestPart.hidden = Boolean(account);
+  signedInPart.hidden = !account;
+  $('username-field').hidden = Boolean(account);
+  const joiningAs = $('joining-as');
+  joiningAs.hidden = !account;
+  if (account) {
+    $('account-name').textContent = account.username;
+    joiningAs.textContent = t('joining_as', { name: account.username });
+    fields.username.input.value = account.username;
+    check('username');
+  } else {
+    $('account-name').textContent = '';
+    joiningAs.textContent = '';
+    fields.username.input.value = guestUsername || (read(LAST_USERNAME_KEY) ?? '');
+    fields.username.input.setAttribute('aria-invalid', 'false');
+    fields.username.input.closest('.field').classList.remove('invalid');
+    $('username-error').textContent = '';
+  }
+}
+
+for (const name of Object.keys(accountForms)) accountForms[name].tab.addEventListener('click', () => showTab(name));
+
+async function submitAccount(name, event) {
+  event.preventDefault();
+  const part = accountForms[name];
+  const data = new FormData(part.form);
+  const username = String(data.get('username') ?? '').trim();
+  const password = String(data.get('password') ?? '');
+  if (!username || !password) {
+    showAccountError(part, t('account_fields_missing'));
+    return;
+  }
+  part.submit.disabled = true;
+  showAccountError(part, '');
+  try {
+    const email = String(data.get('email') ?? '').trim();
+    const account = name === 'login' ? await accounts.login(username, password) : await accounts.register(username, password, email || undefined);
+    part.form.reset();
+    render(account);
+    fields.room.input.focus();
+  } catch (error) {
+    showAccountError(part, apiErrorText(error));
+  } finally {
+    part.submit.disabled = false;
+  }
+}
+
+accountForms.login.form.addEventListener('submit', (event) => void submitAccount('login', event));
+accountForms.register.form.addEventListener('submit', (event) => void submitAccount('register', event));
+
+$('logout-button').addEventListener('click', async () => {
+  $('logout-button').disabled = true;
+  await accounts.logout();
+  $('logout-button').disabled = false;
+  render(null);
+});
+
+restoreAccount().then((account) => {
+  if (account) render(account);
+});

@@ -57,13 +57,35 @@ export function messageText(text, mentions = [], isMe = () => false) {
   return paragraph;
 }
 
-/** The coloured circle with the name's initial (the hash of docs/protocol.md). */
-export function avatar(username) {
+/**
+ * The coloured circle with the name's initial: an account's chosen colour, else the hash
+ * of docs/protocol.md.
+ */
+export function avatar(username, color = null) {
   const circle = el('span', 'avatar', avatarInitial(username));
   circle.setAttribute('aria-hidden', 'true');
-  // CSSOM, not a style attribute: allowed by the CSP (style-src 'self').
-  circle.style.setProperty('--avatar-color', avatarColor(username));
+  paintAvatar(circle, username, color);
   return circle;
+}
+
+/** Set an avatar circle's initial and colour (an account's colour, else the hash). */
+export function paintAvatar(circle, username, color = null) {
+  circle.textContent = avatarInitial(username);
+  // CSSOM, not a style attribute: allowed by the CSP (style-src 'self').
+  circle.style.setProperty('--avatar-color', isColor(color) ? color : avatarColor(username));
+}
+
+function isColor(value) {
+  return typeof value === 'string' && /^#[0-9A-Fa-f]{6}$/.test(value);
+}
+
+/** A person's name as a button that opens their profile card. */
+export function nameButton(username, className, text = username) {
+  const node = el('button', `${className} name-button`, text);
+  node.type = 'button';
+  node.dataset.profile = username;
+  node.title = t('show_profile', { name: username });
+  return node;
 }
 
 function statusLabel(item) {
@@ -127,11 +149,11 @@ export function messageElement(item, own, options = {}) {
   li.dataset.key = item.key;
   if (item.id) li.dataset.id = item.id;
   if (item.client_id) li.dataset.clientId = item.client_id;
-  li.append(avatar(item.username));
+  li.append(avatar(item.username, options.colorOf?.(item.username)));
 
   const bubble = el('div', 'bubble');
   const meta = el('p', 'meta');
-  meta.append(el('span', 'author', item.username));
+  meta.append(nameButton(item.username, 'author'));
   if (item.timestamp) {
     const time = el('time', 'timestamp', formatTime(item.timestamp));
     time.dateTime = item.timestamp;
@@ -194,11 +216,21 @@ export function noticeElement(item) {
   return li;
 }
 
-/** One person in the online list. */
+/**
+ * One person in the online list: an account shows its display name with the username
+ * next to it, in its chosen colour; a click opens the profile card.
+ */
 export function userElement(user, isMe) {
-  const li = el('li', `user${isMe ? ' me' : ''}`);
+  const li = el('li', `user${isMe ? ' me' : ''}${user.account ? ' is-account' : ''}`);
   li.dataset.username = user.username;
-  li.append(avatar(user.username), el('span', 'user-name', user.username));
-  if (isMe) li.append(el('span', 'user-you', `(${t('you')})`));
+  const shown = user.account && user.display_name ? user.display_name : user.username;
+  const button = el('button', 'user-button name-button');
+  button.type = 'button';
+  button.dataset.profile = user.username;
+  button.title = t('show_profile', { name: user.username });
+  button.append(avatar(shown, user.account ? user.color : null), el('span', 'user-name', shown));
+  if (user.account && shown !== user.username) button.append(el('span', 'user-handle', `@${user.username}`));
+  if (isMe) button.append(el('span', 'user-you', `(${t('you')})`));
+  li.append(button);
   return li;
 }

@@ -26,9 +26,12 @@ function describeError(code, serverText) {
 export class ChatSession {
   /**
    * `rooms`: more rooms to join besides `room` (protocol 2); `onRooms(summaries)` hears the
-   * room list and its unread counts change.
+   * room list and its unread counts change. `accounts`: the page's AccountClient when signed
+   * in (the handshake carries its access token, refreshed when the server says it expired).
+   * `roomLabel(room)`: how a room is named in messages ("#general", "@Bob").
    */
-  constructor({ username, room, clientKey, messageMax, timeline, view, connect = io, rooms = [], onRooms = () => {} }) {
+  constructor({ username, room, clientKey, messageMax, timeline, view, connect = io, rooms = [], onRooms = () => {}, accounts = null, roomLabel = (name) => `#${name}` }) {
+    this.roomLabel = roomLabel;
     this.timeline = timeline;
     this.view = view;
     this.onRooms = onRooms;
@@ -59,6 +62,7 @@ export class ChatSession {
       // Pending messages go out as soon as the room is joined again, while the gap fills.
       sendDuringGapFill: true,
       describeError,
+      auth: accounts ? { token: () => accounts.accessToken(), refresh: () => accounts.refreshNow() } : undefined,
     });
     view.tools = true;
     view.isMe = (name) => sameName(name, this.core.username);
@@ -100,7 +104,11 @@ export class ChatSession {
       if (!first) return;
       const timeline = core.roomState(room)?.timeline;
       if (!timeline) return;
-      this._apply(room, timeline.addNotice('welcome', { room, name: username }), true);
+      // A private conversation is named after the other person, never by its drawn id.
+      const welcome = this.roomLabel(room).startsWith('#')
+        ? { room, name: username }
+        : { room, name: username, text: t('welcome_private', { name: this.roomLabel(room).replace(/^@/, '') }) };
+      this._apply(room, timeline.addNotice('welcome', welcome), true);
       if (!messages) {
         const changes = timeline.addNotice('empty');
         this.emptyNotices.set(room, changes[0].item.key);
@@ -121,13 +129,20 @@ export class ChatSession {
     core.on('error', (error) => {
       // A refusal that closed one room of several: the others go on.
       const roomGone = error.room !== undefined && !core.roomState(error.room);
-      if (error.fatal && !roomGone) {
+      if (error.fatal && error.code === 'invalid_token') {
+        // The account's session ended (logged out elsewhere, password changed): log in again.
+        view.showError(error.message, { link: true, linkText: t('log_in_again') });
+        view.setComposerEnabled(false);
+      } else if (error.fatal && !roomGone) {
         // name_taken or invalid: waiting will not help; the person must pick again.
         view.showError(error.message, { link: true });
         view.setComposerEnabled(false);
       } else if (roomGone) {
-        view.showError(t('error_room_refused', { room: error.room, reason: error.message }));
+        view.showError(t('error_room_refused', { room: this.roomLabel(error.room).replace(/^#/, ''), reason: error.message }));
       } else if (error.source === 'server' && error.code !== 'not_in_room') {
+        view.showError(error.message);
+      } else if (error.source === 'send' && error.code === 'blocked') {
+        // The message stays marked "Not sent" with the reason; say it where it is seen.
         view.showError(error.message);
       }
     });
@@ -188,6 +203,11 @@ export class ChatSession {
   /** Join another room and show it; `{ok: false, error}` for an invalid name. */
   joinRoom(room) {
     return this.core.joinRoom(room, { activate: true });
+  }
+
+  /** Join a private conversation's room (its unread count goes live); `activate` shows it. */
+  joinConversation(room, activate = false) {
+    return this.core.joinRoom(room, { activate });
   }
 
   /** Show another joined room (no reconnection). */

@@ -56,6 +56,8 @@ var PATTERNS = {
   username: /^[\p{L}\p{M}\p{N} ._-]{1,32}$/u,
   usernameNeeds: /[\p{L}\p{N}]/u,
   room: /^[a-z0-9_-]{1,32}$/,
+  privateRoom: /^dm:[a-z0-9]{20}$/,
+  fileId: /^[0-9a-f]{32}$/,
   clientId: /^[A-Za-z0-9_-]{1,64}$/,
   clientKey: /^[A-Za-z0-9_-]{16,128}$/,
   messageId: /^\d{1,12}$/
@@ -68,6 +70,277 @@ var TYPING = {
   throttleMs: 2e3,
   idleMs: 3e3,
   expireMs: 6e3
+};
+
+// src/accounts.ts
+var ApiError = class extends Error {
+  constructor(status, code, message, retryAfter, details) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    if (retryAfter !== void 0) this.retryAfter = retryAfter;
+    if (details !== void 0) this.details = details;
+  }
+};
+var REFRESH_MARGIN_MS = 3e4;
+var LOCK_NAME = "talkrooms-refresh";
+var PRIVATE_ROOM = PATTERNS.privateRoom;
+function isPrivateRoom(room) {
+  return typeof room === "string" && PRIVATE_ROOM.test(room);
+}
+function accountOf(raw) {
+  return { id: Number(raw.id), username: String(raw.username), email: raw.email ?? null, createdAt: String(raw.created_at ?? "") };
+}
+function profileOf(raw) {
+  const profile = {
+    username: String(raw.username),
+    displayName: String(raw.display_name ?? raw.username),
+    bio: String(raw.bio ?? ""),
+    color: String(raw.color ?? ""),
+    createdAt: String(raw.created_at ?? "")
+  };
+  if ("email" in raw) profile.email = raw.email ?? null;
+  return profile;
+}
+function parseConversation(raw) {
+  if (!raw || typeof raw !== "object") return null;
+  const json = raw;
+  if (typeof json.room !== "string" || !isPrivateRoom(json.room) || !json.with || typeof json.with.username !== "string") return null;
+  return conversationOf(json);
+}
+function conversationOf(raw) {
+  const other = raw.with ?? {};
+  return {
+    room: String(raw.room),
+    with: { username: String(other.username), displayName: String(other.display_name ?? other.username), color: String(other.color ?? "") },
+    createdAt: String(raw.created_at ?? ""),
+    blocked: raw.blocked === true,
+    canWrite: raw.can_write !== false
+  };
+}
+function defaultLock() {
+  const locks = globalThis.navigator?.locks;
+  if (!locks || typeof locks.request !== "function") return void 0;
+  return (name, task) => locks.request(name, task);
+}
+var AccountClient = class {
+  constructor(options) {
+    this.listeners = /* @__PURE__ */ new Set();
+    this.current = null;
+    this.token = null;
+    this.expiresAt = 0;
+    this.refreshing = null;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    const fetcher = options.fetch ?? globalThis.fetch;
+    if (!fetcher) throw new Error("AccountClient needs fetch (pass the `fetch` option)");
+    this.fetcher = options.fetch ? fetcher : fetcher.bind(globalThis);
+    this.store = options.refreshStore;
+    this.now = options.now ?? (() => Date.now());
+    this.lock = options.lock ?? (this.store ? void 0 : defaultLock());
+  }
+  /** The signed-in account; null for a guest. */
+  get account() {
+    return this.current;
+  }
+  /** Called whenever the account changes (signed in, out, or the session ended). */
+  onChange(listener) {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+  // ---- Signing in and out ----------------------------------------------------------
+  /** Create an account and sign in with it (400 invalid_*, 409 username_taken, 429). */
+  async register(username, password, email) {
+    const body = { username, password };
+    if (email) body.email = email;
+    return this.signIn(await this.call("POST", "/auth/register", this.withMode(body)));
+  }
+  /** Sign in (401 invalid_credentials, 429 rate_limited with retryAfter). */
+  async login(username, password) {
+    return this.signIn(await this.call("POST", "/auth/login", this.withMode({ username, password })));
+  }
+  /**
+   * At start: sign in again from the cookie or the stored refresh token. Null: a guest
+   * (no session, or the server ended it). Rejects (ApiError) when the server could not
+   * answer; the stored token is kept then.
+   */
+  async restore() {
+    if (this.store && !await this.store.load()) return null;
+    await this.refreshNow();
+    return this.current;
+  }
+  /** A valid access token (refreshed first when less than 30 s remain); null for a guest. */
+  async accessToken() {
+    if (!this.current) return null;
+    if (this.token && this.expiresAt - this.now() > REFRESH_MARGIN_MS) return this.token;
+    return this.refreshNow();
+  }
+  /**
+   * Trade the refresh token for a new pair now (after a `token_expired`): concurrent callers
+   * share one request. Null: signed out (the server refused the refresh token). Rejects
+   * (ApiError) when the server could not answer, and nothing changes then.
+   */
+  refreshNow() {
+    if (!this.refreshing) {
+      const run = () => this.refresh();
+      const task = this.lock ? this.lock(LOCK_NAME, run) : run();
+      this.refreshing = task.finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+  /** Sign out: the server ends this session (and clears the cookie); never rejects. */
+  async logout() {
+    try {
+      const body = this.store ? { refresh_token: await this.store.load() } : { cookie: true };
+      if (this.store && !body.refresh_token) delete body.refresh_token;
+      await this.call("POST", "/auth/logout", body);
+    } catch {
+    }
+    await this.signOut();
+  }
+  // ---- Profiles --------------------------------------------------------------------
+  /** One's own profile (with the e-mail). */
+  async profile() {
+    return profileOf(await this.authed("GET", "/profile"));
+  }
+  /** Change one's profile (400 invalid_display_name / invalid_bio / invalid_color). */
+  async updateProfile(patch) {
+    const body = {};
+    if (patch.displayName !== void 0) body.display_name = patch.displayName;
+    if (patch.bio !== void 0) body.bio = patch.bio;
+    if (patch.color !== void 0) body.color = patch.color;
+    return profileOf(await this.authed("PATCH", "/profile", body));
+  }
+  /** Anyone's public profile (404 not_found: no such account, e.g. a guest). */
+  async publicProfile(username) {
+    return profileOf(await this.call("GET", `/profiles/${encodeURIComponent(username)}`));
+  }
+  // ---- Private conversations and blocks --------------------------------------------
+  /** My conversations, newest first. */
+  async conversations() {
+    const answer = await this.authed("GET", "/conversations");
+    return Array.isArray(answer.conversations) ? answer.conversations.map(conversationOf) : [];
+  }
+  /** Open (or find) the conversation with `username` (404 not_found, 400 yourself, 403 blocked). */
+  async openConversation(username) {
+    return conversationOf(await this.authed("POST", "/conversations", { username }));
+  }
+  /** One conversation (404 not_found when I am not in it). */
+  async conversation(room) {
+    return conversationOf(await this.authed("GET", `/conversations/${encodeURIComponent(room)}`));
+  }
+  /** The accounts I blocked. */
+  async blocks() {
+    const answer = await this.authed("GET", "/blocks");
+    const list = Array.isArray(answer.blocked) ? answer.blocked : [];
+    return list.map((raw) => ({
+      username: String(raw.username),
+      displayName: String(raw.display_name ?? raw.username),
+      color: String(raw.color ?? ""),
+      since: String(raw.since ?? "")
+    }));
+  }
+  /** Block `username`: neither can write to the other any more. */
+  async block(username) {
+    await this.authed("PUT", `/blocks/${encodeURIComponent(username)}`);
+  }
+  async unblock(username) {
+    await this.authed("DELETE", `/blocks/${encodeURIComponent(username)}`);
+  }
+  // ---- Tokens ----------------------------------------------------------------------
+  withMode(body) {
+    return this.store ? body : { ...body, cookie: true };
+  }
+  async refresh() {
+    let body;
+    if (this.store) {
+      const refreshToken = await this.store.load();
+      if (!refreshToken) {
+        await this.signOut();
+        return null;
+      }
+      body = { refresh_token: refreshToken };
+    } else {
+      body = { cookie: true };
+    }
+    try {
+      await this.signIn(await this.call("POST", "/auth/refresh", body));
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 400 || error.status === 401 || error.status === 403)) {
+        await this.signOut();
+        return null;
+      }
+      throw error;
+    }
+    return this.token;
+  }
+  async signIn(answer) {
+    const tokens = answer;
+    if (typeof tokens.access_token !== "string" || !tokens.account) throw new ApiError(502, "unavailable", "The server sent no token");
+    if (this.store && typeof tokens.refresh_token === "string") await this.store.save(tokens.refresh_token);
+    this.token = tokens.access_token;
+    this.expiresAt = this.now() + Number(tokens.expires_in ?? 0) * 1e3;
+    this.setAccount(accountOf(tokens.account));
+    return this.current;
+  }
+  async signOut() {
+    this.token = null;
+    this.expiresAt = 0;
+    if (this.store) await this.store.save(null);
+    this.setAccount(null);
+  }
+  setAccount(account) {
+    const before = this.current;
+    this.current = account;
+    const same = before === account || before !== null && account !== null && before.id === account.id && before.username === account.username && before.email === account.email;
+    if (same) return;
+    for (const listener of [...this.listeners]) listener(account);
+  }
+  // ---- HTTP ------------------------------------------------------------------------
+  /** A request with the access token; a 401 refreshes once and tries again. */
+  async authed(method, path, body) {
+    const token = await this.accessToken();
+    if (!token) throw new ApiError(401, "unauthenticated", "Log in first");
+    try {
+      return await this.call(method, path, body, token);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 401) throw error;
+      const fresh = await this.refreshNow();
+      if (!fresh) throw error;
+      return this.call(method, path, body, fresh);
+    }
+  }
+  async call(method, path, body, token) {
+    const headers = { Accept: "application/json" };
+    if (body !== void 0) headers["Content-Type"] = "application/json";
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const init = { method, headers };
+    if (body !== void 0) init.body = JSON.stringify(body);
+    if (!this.store) init.credentials = "same-origin";
+    let response;
+    try {
+      response = await this.fetcher(`${this.baseUrl}/api/v1${path}`, init);
+    } catch {
+      throw new ApiError(0, "network_error", "Could not reach the server");
+    }
+    let answer = null;
+    try {
+      answer = await response.json();
+    } catch {
+      answer = null;
+    }
+    const json = answer && typeof answer === "object" ? answer : {};
+    if (response.ok) return json;
+    const header = response.headers?.get?.("Retry-After");
+    const retryAfter = header != null && header !== "" && Number.isFinite(Number(header)) ? Number(header) : void 0;
+    const message = typeof json.error === "string" ? json.error : `The server answered ${response.status}`;
+    const code = typeof json.code === "string" ? json.code : response.status >= 500 ? "unavailable" : "http_error";
+    throw new ApiError(response.status, code, message, retryAfter, Array.isArray(json.details) ? json.details : void 0);
+  }
 };
 
 // src/ids.ts
@@ -1980,6 +2253,8 @@ var DEFAULT_SOCKET_OPTIONS = {
 };
 
 // src/session.ts
+var SESSION_ENDED = "Your session ended: log in again";
+var MAX_AUTH_RETRIES = 2;
 var NOT_PROTOCOL_2 = "Several rooms need protocol 2 (the `protocol: 2` option).";
 var ChatSession = class {
   constructor(options) {
@@ -1991,6 +2266,11 @@ var ChatSession = class {
     this.everJoined = false;
     this.stopped = false;
     this.reconnectTimer = null;
+    /** Token refusals since the last accepted connection. */
+    this.authFailures = 0;
+    this.authTimer = null;
+    this.renewing = false;
+    this.lastToken = null;
     this.outstanding = /* @__PURE__ */ new Set();
     this.options = options;
     this.protocol = options.protocol === 2 ? 2 : 1;
@@ -2012,7 +2292,7 @@ var ChatSession = class {
     this.handlers = {
       connect: () => this.onConnect(),
       disconnect: (reason) => this.onDisconnect(reason),
-      connect_error: () => this.onConnectError(),
+      connect_error: (error) => this.onConnectError(error),
       [server.ROOM_JOINED]: route((room, p) => room.onRoomJoined(p), true),
       [server.NEW_MESSAGE]: route((room, m) => room.onNewMessage(m), true),
       [server.USER_JOINED]: route((room, p) => typeof p.username === "string" && room.onPresence("join", p)),
@@ -2021,7 +2301,11 @@ var ChatSession = class {
       [server.USER_TYPING]: route((room, p) => typeof p.username === "string" && room.onUserTyping(p)),
       [server.ROOM_EVENT]: route((room, e) => room.onRoomEvent(e), true),
       [server.READ_MARKER]: route((room, p) => room.onReadMarker(p), true),
-      [server.ERROR]: (p) => this.onServerError(p)
+      [server.ERROR]: (p) => this.onServerError(p),
+      [server.CONVERSATION]: (p) => {
+        const conversation = parseConversation(p);
+        if (conversation) this.fire("conversation", conversation);
+      }
     };
   }
   // ---- Listening -------------------------------------------------------------------
@@ -2099,6 +2383,7 @@ var ChatSession = class {
     this.setConnection("connecting");
     const socketOptions = { ...DEFAULT_SOCKET_OPTIONS, ...this.options.socketOptions };
     if (this.protocol === 2) socketOptions.auth = { ...socketOptions.auth, protocol: 2 };
+    if (this.options.auth) socketOptions.auth = this.signedAuth(socketOptions.auth);
     const socket = this.options.connect(this.options.url, socketOptions);
     this.socket = socket;
     for (const [event, handler] of Object.entries(this.handlers)) socket.on(event, handler);
@@ -2134,7 +2419,7 @@ var ChatSession = class {
   joinRoom(room, options = {}) {
     if (this.protocol !== 2) return { ok: false, error: NOT_PROTOCOL_2 };
     if (this.stopped) return { ok: false, error: "The session has ended." };
-    const check = validateRoom(room);
+    const check = isPrivateRoom(room) ? { ok: true, value: room } : validateRoom(room);
     if (!check.ok) return check;
     let state = this.roomMap.get(check.value);
     if (!state) {
@@ -2336,6 +2621,7 @@ var ChatSession = class {
   // ---- Connection ------------------------------------------------------------------
   onConnect() {
     if (this.stopped) return;
+    this.authFailures = 0;
     this.setConnection(this.everJoined ? "reconnecting" : "connecting");
     if (this.roomMap.size === 0) this.setConnection("connected");
     for (const room of this.roomMap.values()) room.connect();
@@ -2353,9 +2639,74 @@ var ChatSession = class {
       }, this.backoff(1));
     }
   }
-  onConnectError() {
+  onConnectError(error) {
     if (this.stopped) return;
     this.setConnection(this.everJoined ? "reconnecting" : "connecting");
+    const code = error?.data?.code;
+    if (code === "token_expired" || code === "invalid_token") this.renewToken(code);
+  }
+  /**
+   * The handshake's auth as a function: the Socket.IO client calls it before every connection
+   * (reconnections included), so each one carries the freshest access token.
+   */
+  signedAuth(base) {
+    const auth = this.options.auth;
+    return (cb) => {
+      auth.token().then(
+        (token) => {
+          if (!token && this.lastToken) {
+            this.sessionEnded();
+            return;
+          }
+          this.lastToken = token;
+          cb(token ? { ...base, token } : { ...base });
+        },
+        // The account server is unreachable: try the last token; a refusal comes back as token_expired.
+        () => cb(this.lastToken ? { ...base, token: this.lastToken } : { ...base })
+      );
+    };
+  }
+  /**
+   * The server refused the token: refresh it and connect again (the Socket.IO client does not
+   * reconnect by itself after a refusal). The rooms and their outboxes stay as they are.
+   */
+  renewToken(code) {
+    const auth = this.options.auth;
+    if (!auth || this.renewing) return;
+    if (this.authFailures >= MAX_AUTH_RETRIES || code === "invalid_token" && this.authFailures > 0) {
+      this.sessionEnded();
+      return;
+    }
+    this.authFailures += 1;
+    this.renewing = true;
+    const attempt = (tries) => {
+      auth.refresh().then(
+        (token) => {
+          this.renewing = false;
+          if (this.stopped) return;
+          if (!token) {
+            this.sessionEnded();
+            return;
+          }
+          this.lastToken = token;
+          this.socket?.connect?.();
+        },
+        () => {
+          if (this.stopped) {
+            this.renewing = false;
+            return;
+          }
+          this.authTimer = setTimeout(() => {
+            this.authTimer = null;
+            if (!this.stopped) attempt(tries + 1);
+          }, this.backoff(tries + 1));
+        }
+      );
+    };
+    attempt(0);
+  }
+  sessionEnded() {
+    this.stopWith({ message: this.describe("invalid_token", SESSION_ENDED), code: "invalid_token", fatal: true, source: "join" });
   }
   onServerError(payload) {
     if (this.stopped || !payload) return;
@@ -2424,6 +2775,8 @@ var ChatSession = class {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
     for (const room of this.roomMap.values()) room.close();
     this.resolveOutstanding();
     const socket = this.socket;
@@ -2451,6 +2804,8 @@ function avatarInitial(username) {
 }
 export {
   AVATAR_COLORS,
+  AccountClient,
+  ApiError,
   ChatSession,
   DEFAULT_SOCKET_OPTIONS,
   ERRORS,
@@ -2468,6 +2823,7 @@ export {
   ReactionState,
   RoomLog,
   RoomSession,
+  SESSION_ENDED,
   TYPING,
   Timeline,
   TypingSender,
@@ -2484,12 +2840,14 @@ export {
   isClientId,
   isClientKey,
   isCombining,
+  isPrivateRoom,
   laterPosition,
   mentionParts,
   mentionsMe,
   messageError,
   newClientId,
   newClientKey,
+  parseConversation,
   parseId,
   parsePosition,
   previewOf,

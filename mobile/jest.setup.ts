@@ -16,3 +16,20 @@ jest.mock('expo-crypto', () => {
     getRandomBytes: (n: number) => new Uint8Array(nodeCrypto.randomBytes(n)),
   };
 });
+
+// expo-secure-store's native module (the keychain / keystore) is absent under Jest: an
+// in-memory map stands in, reachable by tests as `__store` to check what was kept.
+jest.mock('expo-secure-store', () => {
+  const store = new Map<string, string>();
+  return {
+    __store: store,
+    getItemAsync: jest.fn(async (key: string) => store.get(key) ?? null),
+    setItemAsync: jest.fn(async (key: string, value: string) => {
+      store.set(key, value);
+    }),
+    deleteItemAsync: jest.fn(async (key: string) => {
+      store.delete(key);
+    }),
+    isAvailableAsync: jest.fn(async () => true),
+  };
+});

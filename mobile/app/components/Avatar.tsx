@@ -6,11 +6,13 @@ interface AvatarProps {
   username: string;
   size?: number;
   testID?: string;
+  /** An account's chosen colour; the username's protocol colour otherwise. */
+  color?: string;
 }
 
 /** The initial letter in a circle of the username's protocol colour. */
-export function Avatar({ username, size = 36, testID }: AvatarProps) {
-  const color = avatarColor(username);
+export function Avatar({ username, size = 36, testID, color: chosen }: AvatarProps) {
+  const color = chosen || avatarColor(username);
   return (
     <View
       testID={testID}

@@ -17,6 +17,8 @@ export interface MessageHandlers {
   onShowReactors: (id: string, reaction: Reaction) => void;
   /** A tap on a reply's quote: show the original. */
   onShowOriginal: (id: string) => void;
+  /** A tap on the author (avatar or name): their profile. */
+  onShowProfile?: (username: string) => void;
 }
 
 interface ChatItemViewProps {
@@ -80,13 +82,16 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
     .join(', ');
   const menu = stored && handlers && !deleted ? () => handlers.onOpenMenu(stored) : undefined;
   const showOriginal = replyTo && handlers ? () => handlers.onShowOriginal(replyTo) : undefined;
+  const showProfile = stored && !own && handlers?.onShowProfile ? () => handlers.onShowProfile?.(username) : undefined;
   const actions = [
     ...(menu ? [{ name: 'longpress', label: tm.actions }] : []),
     ...(showOriginal ? [{ name: 'showOriginal', label: tm.showOriginal }] : []),
+    ...(showProfile ? [{ name: 'showProfile', label: format(tm.showProfile, { name: username }) }] : []),
   ];
   const onAction = (event: AccessibilityActionEvent) => {
     if (event.nativeEvent.actionName === 'longpress') menu?.();
     if (event.nativeEvent.actionName === 'showOriginal') showOriginal?.();
+    if (event.nativeEvent.actionName === 'showProfile') showProfile?.();
   };
 
   const bubbleStyle = [
@@ -99,7 +104,15 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
   ];
   const content = (
     <>
-      {!own && <Text style={[styles.username, { color: colors.accent }]}>{username}</Text>}
+      {!own && (
+        <Text
+          testID={stored ? `message-author-name-${stored.message.id}` : undefined}
+          onPress={showProfile}
+          style={[styles.username, { color: colors.accent }]}
+        >
+          {username}
+        </Text>
+      )}
       {replyTo ? (
         <Quote
           replyId={stored ? stored.message.id : `pending-${item.kind === 'pending' ? item.clientId : ''}`}
@@ -161,7 +174,18 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
         testID={testID}
         style={[styles.row, own ? styles.rowOwn : styles.rowOther, highlighted && { backgroundColor: colors.highlight }]}
       >
-        {!own && <Avatar username={username} size={32} />}
+        {!own && showProfile && stored ? (
+          <Pressable
+            testID={`message-author-${stored.message.id}`}
+            accessibilityRole="button"
+            accessibilityLabel={format(tm.showProfile, { name: username })}
+            onPress={showProfile}
+            hitSlop={4}
+          >
+            <Avatar username={username} size={32} />
+          </Pressable>
+        ) : null}
+        {!own && !(showProfile && stored) ? <Avatar username={username} size={32} /> : null}
         <View style={[styles.column, own ? styles.columnOwn : styles.columnOther]}>
           {handlers ? (
             <Pressable

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { FlatList, StyleSheet, Text, View } from 'react-native';
+import { FlatList, Pressable, StyleSheet, Text, View } from 'react-native';
 
 import { getLanguage, strings } from '../i18n';
 import { sameName } from '../services/socket/names';
@@ -11,6 +11,8 @@ interface UsersPanelProps {
   users: RoomUser[];
   me: string;
   colors: ThemeColors;
+  /** A tap on a person: their profile. */
+  onShowProfile?: (user: RoomUser) => void;
 }
 
 /**
@@ -24,7 +26,7 @@ export function sortUsers(users: RoomUser[], language: string): RoomUser[] {
 }
 
 /** Who is in the room now, as the server last told us; "me" in whatever spelling. */
-export function UsersPanel({ users, me, colors }: UsersPanelProps) {
+export function UsersPanel({ users, me, colors, onShowProfile }: UsersPanelProps) {
   const t = strings().chat;
   const language = getLanguage();
   const sorted = useMemo(() => sortUsers(users, language), [users, language]);
@@ -38,15 +40,28 @@ export function UsersPanel({ users, me, colors }: UsersPanelProps) {
         data={sorted}
         keyExtractor={(u) => u.username}
         style={styles.list}
-        renderItem={({ item }) => (
-          <View testID={`chat-user-${item.username}`} style={styles.user}>
-            <Avatar username={item.username} size={28} />
-            <Text style={[styles.name, { color: colors.text }]}>
-              {item.username}
-              {sameName(item.username, me) ? ` (${t.you})` : ''}
-            </Text>
-          </View>
-        )}
+        renderItem={({ item }) => {
+          // An account's display name comes with its username: the name is what the server vouches for.
+          const shown = item.display_name && item.display_name !== item.username
+            ? `${item.display_name} (@${item.username})`
+            : item.username;
+          return (
+            <Pressable
+              testID={`chat-user-${item.username}`}
+              accessibilityRole="button"
+              accessibilityHint={t.profileHint}
+              onPress={onShowProfile ? () => onShowProfile(item) : undefined}
+              disabled={!onShowProfile}
+              style={styles.user}
+            >
+              <Avatar username={item.username} color={item.account ? item.color : undefined} size={28} />
+              <Text style={[styles.name, { color: colors.text }]}>
+                {shown}
+                {sameName(item.username, me) ? ` (${t.you})` : ''}
+              </Text>
+            </Pressable>
+          );
+        }}
       />
     </View>
   );

@@ -8,7 +8,35 @@ export const STORAGE_KEYS = {
   serverUrl: 'talkrooms.serverUrl',
   clientKey: 'talkrooms.clientKey',
   username: 'talkrooms.username',
+  /** + the server address (see refreshTokenKey): the web export's refresh token. */
+  refreshToken: 'talkrooms.refresh.',
 } as const;
+
+/**
+ * Where the refresh token of an account is kept, one per server (an account of one server
+ * means nothing to another). expo-secure-store keys may hold only A-Za-z0-9 . - _, hence the
+ * address is spelled with those.
+ */
+export function refreshTokenKey(serverUrl: string): string {
+  return STORAGE_KEYS.refreshToken + serverUrl.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/**
+ * The web export's refresh token (the phone keeps it in its keychain instead: see
+ * services/accounts/refreshStore.ts for why the web build cannot).
+ */
+export async function loadWebRefreshToken(serverUrl: string): Promise<string | null> {
+  try {
+    return await AsyncStorage.getItem(refreshTokenKey(serverUrl));
+  } catch {
+    return null;
+  }
+}
+
+export async function saveWebRefreshToken(serverUrl: string, refreshToken: string | null): Promise<void> {
+  if (refreshToken) await AsyncStorage.setItem(refreshTokenKey(serverUrl), refreshToken);
+  else await AsyncStorage.removeItem(refreshTokenKey(serverUrl));
+}
 
 /** The server URL the user last used on this device, else the configured default. */
 export async function loadServerUrl(): Promise<string> {

@@ -15,12 +15,13 @@ import {
 } from 'react-native';
 import { useSafeAreaInsets } from 'react-native-safe-area-context';
 import { StatusBar } from 'expo-status-bar';
-import { excerpt } from '@talkrooms/client';
+import { excerpt, isPrivateRoom, type RoomUser } from '@talkrooms/client';
 
 import { ChatItemView, type MessageHandlers } from '../components/ChatItemView';
 import { ComposerBar, type ComposerMode } from '../components/ComposerBar';
 import { ConnectionBadge } from '../components/ConnectionBadge';
 import { MessageMenu } from '../components/MessageMenu';
+import { ProfileSheet } from '../components/ProfileSheet';
 import { ReactionUsers } from '../components/ReactionChips';
 import { RoomsPanel } from '../components/RoomsPanel';
 import { TypingIndicator } from '../components/TypingIndicator';
@@ -28,7 +29,9 @@ import { UsersPanel } from '../components/UsersPanel';
 import { Config } from '../config';
 import { getLanguage, plural, strings } from '../i18n';
 import type { ChatScreenProps } from '../navigation/types';
-import type { ChatError, ChatItem, MessageItem } from '../services/socket/ChatService';
+import { useAccount } from '../services/accounts/AccountContext';
+import { accountErrorText } from '../services/accounts/errors';
+import type { ChatError, ChatItem, Conversation, MessageItem, SessionAuth } from '../services/socket/ChatService';
 import { useChatService } from '../services/socket/ChatServiceContext';
 import type { Reaction } from '../services/socket/protocol';
 import { strip, validateMessage, validateRoom } from '../services/socket/validation';
@@ -45,10 +48,10 @@ function indexOfMessage(items: ChatItem[], id: string): number {
 }
 
 /** The server's own words in English (they are authoritative); a translation otherwise. */
-export function errorText(error: ChatError, shownRoom?: string): string {
+export function errorText(error: ChatError, shownRoom?: string, conversations: Conversation[] = []): string {
   const text = errorWords(error);
-  // An error of another room (a join refused) says which.
-  return error.room && shownRoom && error.room !== shownRoom ? `#${error.room}: ${text}` : text;
+  // An error of another room (a join refused) says which (a conversation by the person's name).
+  return error.room && shownRoom && error.room !== shownRoom ? `${roomTitle(error.room, conversations)}: ${text}` : text;
 }
 
 function errorWords(error: ChatError): string {
@@ -61,10 +64,22 @@ function errorWords(error: ChatError): string {
     case 'not_in_room':
     case 'forbidden':
     case 'not_found':
+    case 'blocked':
+    case 'account_required':
+    case 'name_reserved':
       return t[error.code];
+    case 'invalid_token':
+      return strings().accountErrors.sessionEnded;
     default:
       return error.message;
   }
+}
+
+/** How the header and the room list name a room: a conversation by the other person's name. */
+export function roomTitle(room: string, conversations: Conversation[]): string {
+  if (!isPrivateRoom(room)) return `#${room}`;
+  const conversation = conversations.find((c) => c.room === room);
+  return conversation ? conversation.with.displayName || conversation.with.username : strings().conversations.title;
 }
 
 /**
@@ -78,7 +93,15 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const insets = useSafeAreaInsets();
   const t = strings().chat;
 
-  const { service, state } = useChatService({ serverUrl, username, room });
+  const { client: accounts, account } = useAccount(serverUrl);
+  // Signed in or not is decided when the chat opens (the Login screen restored the account
+  // first): the handshake is what signs the connection in, and a session that ends later
+  // stops with "log in again" rather than turning into a guest under the account's name.
+  const [auth] = useState<SessionAuth | undefined>(() =>
+    accounts?.account ? { token: () => accounts.accessToken(), refresh: () => accounts.refreshNow() } : undefined,
+  );
+  const signedIn = auth !== undefined && account !== null;
+  const { service, state } = useChatService({ serverUrl, username, room, auth });
   const [text, setText] = useState('');
   const [inputError, setInputError] = useState<string | null>(null);
   const [showUsers, setShowUsers] = useState(false);
@@ -88,6 +111,7 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const [mode, setMode] = useState<ComposerMode | null>(null);
   const [highlightId, setHighlightId] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [profileOf, setProfileOf] = useState<{ username: string; isAccount?: boolean } | null>(null);
   const listRef = useRef<FlatList<ChatItem>>(null);
   const atBottom = useRef(true);
   const inFront = useRef(AppState.currentState !== 'background' && AppState.currentState !== 'inactive');
@@ -102,6 +126,27 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const shownRoom = state?.room ?? room;
   const totalUnread = state?.totalUnread ?? 0;
   const firstUnreadId = state?.firstUnreadId ?? null;
+  const conversations = useMemo(() => state?.conversations ?? [], [state?.conversations]);
+  const conversation = isPrivateRoom(shownRoom) ? conversations.find((c) => c.room === shownRoom) : undefined;
+  const readOnly = conversation?.canWrite === false;
+
+  // Signed in: the private conversations, each joined so its unread count shows; new ones
+  // arrive as `conversation` events (the service merges them).
+  useEffect(() => {
+    if (!service || !auth || !accounts || !protocol2) return undefined;
+    let cancelled = false;
+    accounts.conversations().then(
+      (list) => {
+        if (!cancelled) service.setConversations(list);
+      },
+      (error: unknown) => {
+        if (!cancelled) setNotice(accountErrorText(error));
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [service, auth, accounts, protocol2]);
 
   // The room shown is read while its newest messages are on screen and the app in front.
   useEffect(() => {
@@ -230,6 +275,35 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
     return null;
   };
 
+  /** "New message" (rooms list) or "Message" (a profile): open the conversation and show it. */
+  const openConversation = async (name: string): Promise<string | null> => {
+    if (!service || !accounts || !signedIn) return strings().conversations.accountRequired;
+    try {
+      const opened = await accounts.openConversation(name);
+      const result = service.openConversation(opened);
+      if (!result.ok) return result.error;
+      setShowRooms(false);
+      setProfileOf(null);
+      return null;
+    } catch (error) {
+      return accountErrorText(error);
+    }
+  };
+
+  const messageFromProfile = (name: string) => {
+    void openConversation(name).then((failed) => {
+      if (failed) {
+        setProfileOf(null);
+        setNotice(failed);
+      }
+    });
+  };
+
+  const showProfile = useCallback((user: string, isAccount?: boolean) => {
+    setShowUsers(false);
+    setProfileOf(isAccount === undefined ? { username: user } : { username: user, isAccount });
+  }, [setShowUsers, setProfileOf]);
+
   const leaveRoom = (name: string) => {
     if (!service) return;
     if ((state?.rooms.length ?? 0) <= 1) {
@@ -272,9 +346,10 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
             onToggleReaction: (id, emoji) => void service.react(id, emoji),
             onShowReactors: (_id, reaction) => setReactors(reaction),
             onShowOriginal: (id) => void showOriginal(id),
+            onShowProfile: (user) => showProfile(user),
           }
         : undefined,
-    [service, protocol2, showOriginal, setMenuFor, setReactors],
+    [service, protocol2, showOriginal, showProfile, setMenuFor, setReactors],
   );
 
   const menu = menuFor
@@ -327,14 +402,16 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
     requestAnimationFrame(() => listRef.current?.scrollToIndex({ index, viewPosition: ORIGINAL_POSITION, animated: true }));
   }, []);
 
-  const banner = notice ?? (state?.error ? errorText(state.error, shownRoom) : null);
+  const banner = notice ?? (state?.error ? errorText(state.error, shownRoom, conversations) : null);
   const dismissBanner = () => {
     setNotice(null);
     service?.dismissError();
   };
 
   // Blank as the server sees it (Python's strip set): nothing to send.
-  const canSend = strip(text).length > 0 && !!service && connection !== 'left' && connection !== 'offline';
+  const canSend =
+    strip(text).length > 0 && !!service && connection !== 'left' && connection !== 'offline' && !readOnly;
+  const title = roomTitle(shownRoom, conversations);
 
   return (
     <View style={[styles.screen, { backgroundColor: colors.background }]}>
@@ -356,8 +433,8 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
               accessibilityRole="button"
               accessibilityLabel={
                 totalUnread > 0
-                  ? `#${shownRoom}. ${plural(strings().rooms.toggleLabel, totalUnread)}`
-                  : `#${shownRoom}. ${strings().rooms.toggle}`
+                  ? `${title}. ${plural(strings().rooms.toggleLabel, totalUnread)}`
+                  : `${title}. ${strings().rooms.toggle}`
               }
               aria-expanded={showRooms}
               onPress={() => {
@@ -368,7 +445,7 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
               style={styles.roomToggle}
             >
               <Text testID="chat-header-room" numberOfLines={1} style={[styles.room, { color: colors.headerText }]}>
-                #{shownRoom}
+                {title}
               </Text>
               <Text style={[styles.caret, { color: colors.headerMuted }]}>{showRooms ? '▴' : '▾'}</Text>
               {totalUnread > 0 ? (
@@ -405,9 +482,25 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
       </View>
 
       {showRooms && state ? (
-        <RoomsPanel rooms={state.rooms} colors={colors} onSwitch={switchRoom} onLeave={leaveRoom} onJoin={joinRoom} />
+        <RoomsPanel
+          rooms={state.rooms}
+          colors={colors}
+          onSwitch={switchRoom}
+          onLeave={leaveRoom}
+          onJoin={joinRoom}
+          conversations={conversations}
+          signedIn={signedIn}
+          onNewMessage={openConversation}
+        />
       ) : null}
-      {showUsers ? <UsersPanel users={state?.users ?? []} me={state?.username ?? username} colors={colors} /> : null}
+      {showUsers ? (
+        <UsersPanel
+          users={state?.users ?? []}
+          me={state?.username ?? username}
+          colors={colors}
+          onShowProfile={(user: RoomUser) => showProfile(user.username, user.account === true ? true : undefined)}
+        />
+      ) : null}
 
       {banner ? (
         <Pressable
@@ -448,6 +541,11 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
         />
         <TypingIndicator names={state?.typing ?? []} colors={colors} />
         {mode ? <ComposerBar mode={mode} colors={colors} onCancel={cancelMode} /> : null}
+        {readOnly ? (
+          <Text testID="chat-read-only" style={[styles.readOnly, { color: colors.textMuted, backgroundColor: colors.surface }]}>
+            {strings().conversations.readOnly}
+          </Text>
+        ) : null}
         {inputError ? (
           <Text testID="chat-input-error" style={[styles.inputError, { color: colors.error }]}>
             {inputError}
@@ -505,6 +603,17 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
         />
       ) : null}
       {reactors ? <ReactionUsers reaction={reactors} colors={colors} onClose={() => setReactors(null)} /> : null}
+      {profileOf ? (
+        <ProfileSheet
+          username={profileOf.username}
+          isAccount={profileOf.isAccount}
+          accounts={accounts}
+          me={signedIn ? account : null}
+          colors={colors}
+          onMessage={messageFromProfile}
+          onClose={() => setProfileOf(null)}
+        />
+      ) : null}
     </View>
   );
 }
@@ -547,6 +656,7 @@ const styles = StyleSheet.create({
   listContent: { paddingVertical: spacing.sm, flexGrow: 1 },
   empty: { textAlign: 'center', marginTop: spacing.xxl, fontSize: 14 },
   inputError: { paddingHorizontal: spacing.lg, fontSize: 12 },
+  readOnly: { paddingHorizontal: spacing.lg, paddingVertical: spacing.sm, fontSize: 13 },
   composer: {
     flexDirection: 'row',
     alignItems: 'center',

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useContext, useEffect, useRef, useState } from 'react';
 import {
   ActivityIndicator,
   KeyboardAvoidingView,
@@ -15,8 +15,10 @@ import { StatusBar } from 'expo-status-bar';
 
 import { Config } from '../config';
 import { loadServerUrl, loadUsername, saveServerUrl, saveUsername } from '../config/storage';
-import { plural, strings } from '../i18n';
+import { format, plural, strings } from '../i18n';
 import type { LoginScreenProps } from '../navigation/types';
+import { AccountClientFactoryContext, skipRestore, useAccount } from '../services/accounts/AccountContext';
+import { accountErrorText } from '../services/accounts/errors';
 import { fetchActiveRooms } from '../services/api/rooms';
 import type { ActiveRoom } from '../services/socket/protocol';
 import {
@@ -33,7 +35,14 @@ type RoomsState =
 
 type FieldError = { field: 'username' | 'room' | 'serverUrl'; message: string } | null;
 
-/** Username, room (suggested or active ones) and the server address; validates like the server. */
+/** The guest join (today's one step), or the account forms. */
+type Mode = 'join' | 'login' | 'register';
+
+/**
+ * Username, room (suggested or active ones) and the server address; validates like the
+ * server. "Log in" and "Create account" open the account forms; signed in, the join asks
+ * only the room (the server uses the account's name) and offers "Log out".
+ */
 export function LoginScreen({ navigation }: LoginScreenProps) {
   const { colors } = useAppTheme();
   const insets = useSafeAreaInsets();
@@ -45,6 +54,26 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
   const [error, setError] = useState<FieldError>(null);
   const [rooms, setRooms] = useState<RoomsState>({ status: 'idle', rooms: [] });
   const requestSeq = useRef(0);
+  // The server whose account is used: the remembered one, then each address the person
+  // finished typing (not every keystroke: each address has its own stored account).
+  const [accountServer, setAccountServer] = useState<string | null>(null);
+  const accountClientFor = useContext(AccountClientFactoryContext);
+  const { client: accounts, account: accountOfServer } = useAccount(accountServer);
+  const [mode, setMode] = useState<Mode>('join');
+  const [accountName, setAccountName] = useState('');
+  const [password, setPassword] = useState('');
+  const [email, setEmail] = useState('');
+  const [accountError, setAccountError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  // An account belongs to its server: one being typed over shows the guest's name field.
+  const typedServer = validateServerUrl(serverUrl);
+  const account = typedServer.ok && typedServer.value === accountServer ? accountOfServer : null;
+
+  const followServer = (url: string) => {
+    const checked = validateServerUrl(url);
+    if (checked.ok) setAccountServer(checked.value);
+  };
 
   const loadRooms = useCallback(async (url: string) => {
     const checked = validateServerUrl(url);
@@ -66,6 +95,7 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
       const [storedUrl, storedName] = await Promise.all([loadServerUrl(), loadUsername()]);
       if (cancelled) return;
       setServerUrl(storedUrl);
+      setAccountServer(storedUrl);
       setUsername((current) => current || storedName);
       void loadRooms(storedUrl);
     })();
@@ -75,7 +105,8 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
   }, [loadRooms]);
 
   const submit = () => {
-    const name = validateUsername(username);
+    // Signed in: the server uses the account's name whatever the join says.
+    const name = account ? { ok: true as const, value: account.username } : validateUsername(username);
     if (!name.ok) return setError({ field: 'username', message: t.errors.username });
     const roomId = validateRoom(room);
     if (!roomId.ok) return setError({ field: 'room', message: t.errors.room });
@@ -83,12 +114,48 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
     if (!server.ok) return setError({ field: 'serverUrl', message: t.errors.serverUrl });
     setError(null);
     void saveServerUrl(server.value).catch(() => undefined);
-    void saveUsername(name.value).catch(() => undefined);
+    if (!account) void saveUsername(name.value).catch(() => undefined);
     navigation.navigate('Chat', {
       username: name.value,
       room: roomId.value,
       serverUrl: server.value,
     });
+  };
+
+  const openAccountForm = (next: Mode) => {
+    setMode(next);
+    setAccountError(null);
+    setError(null);
+    setAccountName((current) => current || strip(username));
+  };
+
+  const submitAccount = async () => {
+    const server = validateServerUrl(serverUrl);
+    if (!server.ok) return setAccountError(t.errors.serverUrl);
+    const name = strip(accountName);
+    if (!name || !password) return setAccountError(t.account.missing);
+    setAccountError(null);
+    setBusy(true);
+    try {
+      const target = accountClientFor(server.value);
+      // Signing in is what this client's start is now: no stored token to exchange after it.
+      skipRestore(target);
+      if (mode === 'register') await target.register(name, password, strip(email) || undefined);
+      else await target.login(name, password);
+      setAccountServer(server.value);
+      void saveServerUrl(server.value).catch(() => undefined);
+      setPassword('');
+      setMode('join');
+    } catch (e) {
+      setAccountError(accountErrorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const logOut = () => {
+    void accounts?.logout().catch(() => undefined);
+    setMode('join');
   };
 
   const chosenRoom = strip(room).toLowerCase();
@@ -103,6 +170,139 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
     { backgroundColor: colors.inputBackground, color: colors.text, borderColor: colors.border },
   ];
   const errorBorder = { borderColor: colors.error };
+
+  const serverField = (
+    <>
+      <Text style={[styles.label, { color: colors.text }]}>{t.login.serverUrl}</Text>
+      <TextInput
+        testID="login-server-url"
+        value={serverUrl}
+        onChangeText={setServerUrl}
+        onEndEditing={() => {
+          void loadRooms(serverUrl);
+          followServer(serverUrl);
+        }}
+        placeholder={Config.defaultServerUrl}
+        placeholderTextColor={colors.textMuted}
+        autoCapitalize="none"
+        autoCorrect={false}
+        keyboardType="url"
+        style={[inputStyle, error?.field === 'serverUrl' && errorBorder]}
+      />
+    </>
+  );
+
+  if (mode !== 'join') {
+    const registering = mode === 'register';
+    return (
+      <View style={[styles.screen, { backgroundColor: colors.background }]}>
+        <StatusBar style="light" />
+        <View style={[styles.header, { backgroundColor: colors.header, paddingTop: insets.top + spacing.lg }]}>
+          <Text style={[styles.title, { color: colors.headerText }]}>{t.appName}</Text>
+          <Text style={[styles.tagline, { color: colors.headerMuted }]}>
+            {registering ? t.account.createAccount : t.account.logIn}
+          </Text>
+        </View>
+        <KeyboardAvoidingView style={styles.flex} behavior={Platform.OS === 'ios' ? 'padding' : undefined}>
+          <ScrollView
+            contentContainerStyle={[styles.form, { paddingBottom: insets.bottom + spacing.xl }]}
+            keyboardShouldPersistTaps="handled"
+          >
+            <Text style={[styles.label, { color: colors.text }]}>{t.account.username}</Text>
+            <TextInput
+              testID="account-username"
+              value={accountName}
+              onChangeText={setAccountName}
+              placeholder={t.login.usernamePlaceholder}
+              placeholderTextColor={colors.textMuted}
+              autoCapitalize="none"
+              autoCorrect={false}
+              autoComplete="username"
+              textContentType="username"
+              maxLength={128}
+              style={inputStyle}
+            />
+            <Text style={[styles.label, { color: colors.text }]}>{t.account.password}</Text>
+            <TextInput
+              testID="account-password"
+              value={password}
+              onChangeText={setPassword}
+              secureTextEntry
+              autoCapitalize="none"
+              autoCorrect={false}
+              autoComplete={registering ? 'new-password' : 'current-password'}
+              textContentType={registering ? 'newPassword' : 'password'}
+              onSubmitEditing={registering ? undefined : () => void submitAccount()}
+              style={inputStyle}
+            />
+            {registering ? (
+              <>
+                <Text style={[styles.label, { color: colors.text }]}>{t.account.email}</Text>
+                <TextInput
+                  testID="account-email"
+                  value={email}
+                  onChangeText={setEmail}
+                  autoCapitalize="none"
+                  autoCorrect={false}
+                  autoComplete="email"
+                  keyboardType="email-address"
+                  textContentType="emailAddress"
+                  onSubmitEditing={() => void submitAccount()}
+                  style={inputStyle}
+                />
+              </>
+            ) : null}
+            {serverField}
+            {accountError ? (
+              <Text
+                testID="account-error"
+                accessibilityRole="alert"
+                style={[styles.error, { color: colors.error, backgroundColor: colors.errorBackground }]}
+              >
+                {accountError}
+              </Text>
+            ) : null}
+            <Pressable
+              testID="account-submit"
+              accessibilityRole="button"
+              accessibilityState={{ disabled: busy, busy }}
+              disabled={busy}
+              onPress={() => void submitAccount()}
+              style={({ pressed }) => [
+                styles.submit,
+                { backgroundColor: colors.accent, opacity: pressed || busy ? 0.7 : 1 },
+              ]}
+            >
+              <Text style={[styles.submitText, { color: colors.accentText }]}>
+                {busy ? t.account.working : registering ? t.account.submitCreate : t.account.submitLogIn}
+              </Text>
+            </Pressable>
+            <Pressable
+              testID={registering ? 'account-switch-login' : 'account-switch-register'}
+              accessibilityRole="button"
+              onPress={() => openAccountForm(registering ? 'login' : 'register')}
+              style={styles.secondary}
+            >
+              <Text style={[styles.link, { color: colors.accent }]}>
+                {registering ? t.account.logIn : t.account.createAccount}
+              </Text>
+            </Pressable>
+            <Pressable
+              testID="account-cancel"
+              accessibilityRole="button"
+              onPress={() => {
+                setMode('join');
+                setAccountError(null);
+              }}
+              style={styles.secondary}
+            >
+              <Text style={[styles.link, { color: colors.textMuted }]}>{t.account.asGuest}</Text>
+            </Pressable>
+          </ScrollView>
+        </KeyboardAvoidingView>
+      </View>
+    );
+  }
 
   return (
     <View style={[styles.screen, { backgroundColor: colors.background }]}>
@@ -119,21 +319,37 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
           contentContainerStyle={[styles.form, { paddingBottom: insets.bottom + spacing.xl }]}
           keyboardShouldPersistTaps="handled"
         >
-          <Text style={[styles.label, { color: colors.text }]}>{t.login.username}</Text>
-          <TextInput
-            testID="login-username"
-            value={username}
-            onChangeText={setUsername}
-            placeholder={t.login.usernamePlaceholder}
-            placeholderTextColor={colors.textMuted}
-            autoCapitalize="none"
-            autoCorrect={false}
-            // maxLength counts UTF-16 units: 32 letters outside the BMP are 64 of them,
-            // and blanks around the name are trimmed, so leave room; the rule decides.
-            maxLength={128}
-            returnKeyType="next"
-            style={[inputStyle, error?.field === 'username' && errorBorder]}
-          />
+          {account ? (
+            <View
+              testID="login-account"
+              style={[styles.accountRow, { backgroundColor: colors.surface, borderColor: colors.border }]}
+            >
+              <Text testID="login-account-name" style={[styles.accountName, { color: colors.text }]}>
+                {format(t.account.signedInAs, { name: account.username })}
+              </Text>
+              <Pressable testID="login-logout" accessibilityRole="button" onPress={logOut} hitSlop={8}>
+                <Text style={[styles.link, { color: colors.accent }]}>{t.account.logOut}</Text>
+              </Pressable>
+            </View>
+          ) : (
+            <>
+              <Text style={[styles.label, { color: colors.text }]}>{t.login.username}</Text>
+              <TextInput
+                testID="login-username"
+                value={username}
+                onChangeText={setUsername}
+                placeholder={t.login.usernamePlaceholder}
+                placeholderTextColor={colors.textMuted}
+                autoCapitalize="none"
+                autoCorrect={false}
+                // maxLength counts UTF-16 units: 32 letters outside the BMP are 64 of them,
+                // and blanks around the name are trimmed, so leave room; the rule decides.
+                maxLength={128}
+                returnKeyType="next"
+                style={[inputStyle, error?.field === 'username' && errorBorder]}
+              />
+            </>
+          )}
 
           <Text style={[styles.label, { color: colors.text }]}>{t.login.room}</Text>
           <TextInput
@@ -211,19 +427,7 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
             ))}
           </View>
 
-          <Text style={[styles.label, { color: colors.text }]}>{t.login.serverUrl}</Text>
-          <TextInput
-            testID="login-server-url"
-            value={serverUrl}
-            onChangeText={setServerUrl}
-            onEndEditing={() => void loadRooms(serverUrl)}
-            placeholder={Config.defaultServerUrl}
-            placeholderTextColor={colors.textMuted}
-            autoCapitalize="none"
-            autoCorrect={false}
-            keyboardType="url"
-            style={[inputStyle, error?.field === 'serverUrl' && errorBorder]}
-          />
+          {serverField}
 
           {error ? (
             <Text
@@ -246,6 +450,27 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
           >
             <Text style={[styles.submitText, { color: colors.accentText }]}>{t.login.submit}</Text>
           </Pressable>
+
+          {account ? null : (
+            <View style={styles.accountButtons}>
+              <Pressable
+                testID="login-mode-login"
+                accessibilityRole="button"
+                onPress={() => openAccountForm('login')}
+                style={[styles.accountButton, { borderColor: colors.accent }]}
+              >
+                <Text style={[styles.chipText, { color: colors.text }]}>{t.account.logIn}</Text>
+              </Pressable>
+              <Pressable
+                testID="login-mode-register"
+                accessibilityRole="button"
+                onPress={() => openAccountForm('register')}
+                style={[styles.accountButton, { borderColor: colors.accent }]}
+              >
+                <Text style={[styles.chipText, { color: colors.text }]}>{t.account.createAccount}</Text>
+              </Pressable>
+            </View>
+          )}
         </ScrollView>
       </KeyboardAvoidingView>
     </View>
@@ -299,4 +524,22 @@ const styles = StyleSheet.create({
     alignItems: 'center',
   },
   submitText: { fontSize: 17, fontWeight: '700' },
+  secondary: { alignItems: 'center', paddingVertical: spacing.sm },
+  accountButtons: { flexDirection: 'row', gap: spacing.sm, marginTop: spacing.sm },
+  accountButton: {
+    flex: 1,
+    alignItems: 'center',
+    borderWidth: 1.5,
+    borderRadius: radius.md,
+    paddingVertical: spacing.md,
+  },
+  accountRow: {
+    flexDirection: 'row',
+    justifyContent: 'space-between',
+    alignItems: 'center',
+    borderWidth: StyleSheet.hairlineWidth,
+    borderRadius: radius.md,
+    padding: spacing.md,
+  },
+  accountName: { fontSize: 15, fontWeight: '600', flexShrink: 1 },
 });

@@ -11,6 +11,8 @@
 import {
   ChatSession,
   formatId,
+  isPrivateRoom,
+  type Conversation,
   parseId,
   sameName,
   type ActionResult,
@@ -29,7 +31,7 @@ import {
 
 import { strip } from './validation';
 
-export type { ProtocolVersion, Reaction, ReplyPreview, RoomSummary, SocketFactory, SocketLike } from '@talkrooms/client';
+export type { Conversation, ProtocolVersion, Reaction, ReplyPreview, RoomSummary, SocketFactory, SocketLike } from '@talkrooms/client';
 
 /** What the header shows: joining, in the room, trying to get back, or given up. */
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'left';
@@ -97,6 +99,16 @@ export interface ChatState {
   totalUnread: number;
   /** Protocol 2: the message the "new messages" divider goes above, or null. */
   firstUnreadId: string | null;
+  /** Signed in: the private conversations (dm:… rooms), newest first. */
+  conversations: Conversation[];
+}
+
+/** How a signed-in session gets its access token (an AccountClient fits). */
+export interface SessionAuth {
+  /** A valid access token; null: a guest. */
+  token(): Promise<string | null>;
+  /** After the server refused the token as expired: a new one; null when signed out. */
+  refresh(): Promise<string | null>;
 }
 
 export interface ChatServiceOptions {
@@ -119,6 +131,8 @@ export interface ChatServiceOptions {
   resendMaxDelayMs?: number;
   /** How long to wait for an ack before treating the request as lost. */
   ackTimeoutMs?: number;
+  /** Signed in: the handshake carries the account's access token (the core renews it). */
+  auth?: SessionAuth;
 }
 
 export type SendResult = { ok: true; clientId: string } | { ok: false; error: string };
@@ -170,6 +184,7 @@ export class ChatService {
       ackTimeoutMs: options.ackTimeoutMs,
       retryBaseDelayMs: options.resendBaseDelayMs,
       retryMaxDelayMs: options.resendMaxDelayMs,
+      ...(options.auth ? { auth: options.auth } : {}),
     });
     this.state = {
       protocol: this.protocol,
@@ -184,6 +199,7 @@ export class ChatService {
       rooms: this.core.rooms,
       totalUnread: 0,
       firstUnreadId: null,
+      conversations: [],
     };
     const { core } = this;
     // Events of rooms not shown only move the room list's counts ('rooms').
@@ -212,6 +228,8 @@ export class ChatService {
     // Counts and markers moved (a join placed the divider after its history showed, say).
     core.on('rooms', (rooms) => this.setState({ rooms, totalUnread: core.totalUnread, firstUnreadId: this.divider() }));
     core.on('activeRoom', () => this.showActiveRoom());
+    // Opened by either member (on any device), or a block changed whether it can be written to.
+    core.on('conversation', (conversation) => this.addConversations([conversation]));
   }
 
   // ---- Public API ----------------------------------------------------------------
@@ -298,6 +316,44 @@ export class ChatService {
   placeDivider(): void {
     this.core.placeDivider();
     this.publish();
+  }
+
+  // ---- Private conversations (signed in, protocol 2) ----------------------------------
+
+  /**
+   * The conversations the server listed at start: each is joined (so its unread count
+   * shows), none is shown. Later ones (the `conversation` event) are merged the same way.
+   */
+  setConversations(conversations: Conversation[]): void {
+    this.addConversations(conversations);
+  }
+
+  /** A conversation opened here ("Message" on a profile): joined if needed, and shown. */
+  openConversation(conversation: Conversation): JoinRoomResult {
+    this.addConversations([conversation]);
+    return this.joinRoom(conversation.room);
+  }
+
+  /** The conversation of a `dm:…` room, when known. */
+  conversationOf(room: string): Conversation | undefined {
+    return this.state.conversations.find((c) => c.room === room);
+  }
+
+  private addConversations(incoming: Conversation[]): void {
+    if (this.protocol !== 2) return;
+    const fresh = incoming.filter((c) => isPrivateRoom(c.room));
+    if (fresh.length === 0) return;
+    // An update (a block) replaces its copy where it is; a new one goes first (newest first,
+    // the server's order).
+    const byRoom = new Map(fresh.map((c) => [c.room, c]));
+    const kept = this.state.conversations.map((c) => byRoom.get(c.room) ?? c);
+    const known = new Set(kept.map((c) => c.room));
+    const added = fresh.filter((c) => !known.has(c.room));
+    this.setState({ conversations: [...added, ...kept] });
+    const joined = new Set(this.core.rooms.map((r) => r.room));
+    for (const conversation of fresh) {
+      if (!joined.has(conversation.room)) this.core.joinRoom(conversation.room);
+    }
   }
 
   // ---- Protocol 2: what a person does to a message -------------------------------------

@@ -6,7 +6,7 @@ import { createContext, useContext, useEffect, useState, useSyncExternalStore } 
 
 import { Config } from '../../config';
 import { loadOrCreateClientKey } from '../../config/storage';
-import { ChatService, type ChatState } from './ChatService';
+import { ChatService, type ChatState, type SessionAuth } from './ChatService';
 import { createSocketIo } from './createSocket';
 import { makeClientId } from './ids';
 
@@ -15,6 +15,8 @@ export interface ChatSessionParams {
   username: string;
   room: string;
   clientKey: string;
+  /** Signed in: where the handshake's access token comes from. */
+  auth?: SessionAuth;
 }
 
 export type ChatServiceFactory = (params: ChatSessionParams) => ChatService;
@@ -41,14 +43,14 @@ export function useChatService(params: Omit<ChatSessionParams, 'clientKey'>): {
 } {
   const factory = useContext(ChatServiceFactoryContext);
   const [service, setService] = useState<ChatService | null>(null);
-  const { serverUrl, username, room } = params;
+  const { serverUrl, username, room, auth } = params;
 
   useEffect(() => {
     let cancelled = false;
     let created: ChatService | null = null;
     void loadOrCreateClientKey().then((clientKey) => {
       if (cancelled) return;
-      created = factory({ serverUrl, username, room, clientKey });
+      created = factory(auth ? { serverUrl, username, room, clientKey, auth } : { serverUrl, username, room, clientKey });
       created.start();
       setService(created);
     });
@@ -57,7 +59,8 @@ export function useChatService(params: Omit<ChatSessionParams, 'clientKey'>): {
       void created?.leave();
       setService(null);
     };
-  }, [factory, serverUrl, username, room]);
+    // A new auth (signed in or out) is a new session: the handshake is what signs it in.
+  }, [factory, serverUrl, username, room, auth]);
 
   const state = useSyncExternalStore(
     service ? service.subscribe : noSubscribe,

@@ -9,6 +9,7 @@ AOF, N gunicorn workers, nginx under supervisord) on free ports, measures, stops
     .venv/bin/python loadtests/run_benchmarks.py locust --users 200 --locust-processes 2
     .venv/bin/python loadtests/run_benchmarks.py actions --rate 2000 --rounds 2
     .venv/bin/python loadtests/run_benchmarks.py logins --rate 500 --login-rate 50
+    .venv/bin/python loadtests/run_benchmarks.py uploads --rate 500 --upload-rate 5
     .venv/bin/python loadtests/run_benchmarks.py all        # everything, about 40 minutes
 
 Results go to loadtests/results/*.json (one file per run); plot.py draws them. Run alone
@@ -208,39 +209,51 @@ def actions(args: argparse.Namespace) -> None:
     (args.out / "actions.json").write_text(json.dumps(rows, indent=2))
 
 
-def logins(args: argparse.Namespace) -> None:
-    """Benchmark 8: the chat's latency with and without logins running beside it.
+def side_load(
+    url: str, kind: str, out: Path, rate: float = 0, concurrency: int = 0, seconds: float = 600
+) -> subprocess.Popen[str]:
+    """loadtests/side_load.py in its own process, once its set-up is done."""
+    mode = ["--rate", str(rate)] if rate else ["--concurrency", str(concurrency)]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(HERE / "side_load.py"),
+            "--url",
+            url,
+            "--kind",
+            kind,
+            *mode,
+            "--seconds",
+            str(seconds),
+            "--json",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.readline()  # "load started": accounts registered, bodies made
+    return process
 
-    One stack (2 workers, login rate limits off), 200 protocol 2 clients in rooms of 10 at
-    a fixed message rate; each round measures a step without logins, then the same step
-    while loadtests/login_load.py offers --login-rate logins per second through nginx.
-    """
+
+def chat_beside(args: argparse.Namespace, name: str, kind: str, rate: float) -> None:
+    """Benchmarks 8 and 9: the chat's latency with and without `kind` requests at `rate`/s
+    beside it. One stack (2 workers, the per-address limits of logins and uploads off),
+    200 protocol 2 clients in rooms of 10 at a fixed message rate; each round measures a
+    step without, then the same step with the side load."""
     rows = []
-    extra = {"AUTH_ADDRESS_RATE_LIMIT": "0", "AUTH_ACCOUNT_RATE_LIMIT": "0"}
+    extra = {
+        "AUTH_ADDRESS_RATE_LIMIT": "0",
+        "AUTH_ACCOUNT_RATE_LIMIT": "0",
+        "UPLOAD_ADDRESS_RATE_LIMIT": "0",
+    }
     with stack(2, extra=extra) as url:
         for round_number in range(1, args.rounds + 1):
-            for with_logins in (False, True):
-                name = f"logins-{'on' if with_logins else 'off'}-round{round_number}"
-                print(f"== {name}", flush=True)
-                login_out = args.out / f"{name}-logins.json"
-                generator = None
-                if with_logins:
-                    generator = subprocess.Popen(
-                        [
-                            sys.executable,
-                            str(HERE / "login_load.py"),
-                            "--url",
-                            url,
-                            "--rate",
-                            str(args.login_rate),
-                            "--json",
-                            str(login_out),
-                        ],
-                        stdout=subprocess.PIPE,
-                        text=True,
-                    )
-                    assert generator.stdout is not None
-                    generator.stdout.readline()  # "logins started": accounts registered
+            for beside in (False, True):
+                step_name = f"{name}-{'on' if beside else 'off'}-round{round_number}"
+                print(f"== {step_name}", flush=True)
+                side_out = args.out / f"{step_name}-side.json"
+                generator = side_load(url, kind, side_out, rate=rate) if beside else None
                 try:
                     result = fanout(
                         url,
@@ -249,7 +262,7 @@ def logins(args: argparse.Namespace) -> None:
                         str(args.rate),
                         args.step_seconds,
                         args.processes,
-                        args.out / f"{name}.json",
+                        args.out / f"{step_name}.json",
                     )
                 finally:
                     if generator is not None:
@@ -257,7 +270,7 @@ def logins(args: argparse.Namespace) -> None:
                         generator.wait(timeout=120)
                 step = result["steps"][0]
                 row: dict[str, Any] = {
-                    "logins": with_logins,
+                    kind: beside,
                     "round": round_number,
                     "rate": step["target_msg_s"],
                     "held": step["held"],
@@ -266,11 +279,28 @@ def logins(args: argparse.Namespace) -> None:
                     "fanout_p99_ms": step["fanout_p99_ms"],
                     "ack_p99_ms": step["ack_p99_ms"],
                 }
-                if with_logins:
-                    row["login"] = json.loads(login_out.read_text())
+                if beside:
+                    row["side"] = json.loads(side_out.read_text())
                 rows.append(row)
                 print(json.dumps(rows[-1]), flush=True)
-    (args.out / "logins.json").write_text(json.dumps(rows, indent=2))
+        if kind != "login":
+            for body in ("image", "document"):
+                out = args.out / f"{name}-throughput-{body}.json"
+                print(f"== {name}-throughput-{body}", flush=True)
+                side_load(url, body, out, concurrency=4, seconds=args.step_seconds).wait(
+                    timeout=args.step_seconds + 120
+                )
+                rows.append({"throughput": body, **json.loads(out.read_text())})
+                print(json.dumps(rows[-1]), flush=True)
+    (args.out / f"{name}.json").write_text(json.dumps(rows, indent=2))
+
+
+def logins(args: argparse.Namespace) -> None:
+    chat_beside(args, "logins", "login", args.login_rate)
+
+
+def uploads(args: argparse.Namespace) -> None:
+    chat_beside(args, "uploads", "image", args.upload_rate)
 
 
 def throughput(args: argparse.Namespace) -> None:
@@ -469,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
             "locust",
             "actions",
             "logins",
+            "uploads",
             "all",
         ],
     )
@@ -490,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--locust-seconds", type=float, default=60)
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the actions run")
     parser.add_argument("--login-rate", type=float, default=50, help="logins/s offered")
+    parser.add_argument("--upload-rate", type=float, default=5, help="photo uploads/s offered")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     runs = {
@@ -500,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         "locust": [locust],
         "actions": [actions],
         "logins": [logins],
+        "uploads": [uploads],
         "all": [throughput, room_size, cost, connections, locust],
     }[args.what]
     for run in runs:

@@ -4,16 +4,13 @@ storage.database.offload, a few at a time (AccountService). Passwords are never 
 stored.
 
 The chat must not feel a burst of logins: about 0.15 s of CPU each, 50 per second would
-need 7 cores. A thread that hashes therefore lowers its own scheduling priority (on Linux
-a thread's nice value is its own): when the cores are busy, the chat's event loop runs
-first and logins wait, instead of both slowing down.
+need 7 cores. Callers therefore run it with storage.database.offload_low, in threads of
+lowered priority: when the cores are busy, the chat's event loop runs first and logins
+wait, instead of both slowing down.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
 from functools import cache
 
 from argon2 import PasswordHasher, Type
@@ -21,21 +18,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 # Past this a password is refused before hashing (a megabyte of "password" is a DoS).
 MAX_PASSWORD_LENGTH = 1024
-# The nice value of a hashing thread (0 is the chat's; 19 the lowest priority).
-HASHING_NICE = 10
-_lowered: set[int] = set()
-
-
-def _yield_cpu_to_the_chat() -> None:
-    """Lower this thread's priority once, if it is a helper thread: never the process's
-    main thread (its thread id is the pid), which runs the chat."""
-    thread_id = threading.get_native_id()
-    if thread_id in _lowered or thread_id == os.getpid():
-        return
-    # Not Linux, or not allowed: hashing simply keeps its priority.
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, thread_id, HASHING_NICE)
-    _lowered.add(thread_id)
 
 
 @cache
@@ -46,7 +28,6 @@ def hasher() -> PasswordHasher:
 
 def hash_password(password: str) -> str:
     """The argon2id hash (with its salt and parameters) of `password`."""
-    _yield_cpu_to_the_chat()
     return hasher().hash(password)
 
 
@@ -58,7 +39,6 @@ def _dummy_hash() -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches. With no hash (no such account) a dummy hash is
     checked instead, so both answers cost one argon2 verification."""
-    _yield_cpu_to_the_chat()
     try:
         return hasher().verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):

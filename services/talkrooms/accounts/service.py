@@ -25,7 +25,7 @@ from talkrooms.accounts import passwords, tokens
 from talkrooms.accounts.models import Account, RefreshToken
 from talkrooms.protocol.rules import ProtocolError, username_identity, validate_username
 from talkrooms.settings import RateLimit, Settings
-from talkrooms.storage.database import Database, offload, utcnow
+from talkrooms.storage.database import Database, offload_low, utcnow
 from talkrooms.storage.store import Store
 
 log = logging.getLogger("talkrooms.accounts")
@@ -99,7 +99,7 @@ class AccountService:
     def _password_work(self, work: Callable[..., T], *args: Any) -> T:
         """Run an argon2 call in the thread pool, a few at a time."""
         with self._hashing:
-            return offload(work, *args)
+            return offload_low(work, *args)
 
     # -- rate limits ------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from talkrooms.files.kinds import Kind, Refused, clean_name, judge
 from talkrooms.files.models import StoredFile
 from talkrooms.protocol import is_private_room
 from talkrooms.settings import RateLimit, Settings
-from talkrooms.storage.database import Database, offload, utcnow
+from talkrooms.storage.database import Database, offload_low, utcnow
 from talkrooms.storage.store import Store
 from talkrooms.telemetry import metrics
 
@@ -129,7 +129,7 @@ class FileService:
         kind = judge(data[:SNIFF_BYTES])
         if kind.image:
             with self._decoding:
-                variants = offload(
+                variants = offload_low(
                     images.process, data, kind.content_type, self.settings.image_max_pixels
                 )
         else:

@@ -9,6 +9,9 @@ query or an argon2 hash holds a native thread, never the loop.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +78,36 @@ def database_exists(url: str) -> bool:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return True
     return Path(parsed.database).exists()
+
+
+# The nice value of a thread doing heavy CPU work for one person (0 is the chat's loop).
+LOW_PRIORITY_NICE = 10
+_lowered: set[int] = set()
+
+
+def lower_this_thread() -> None:
+    """Lower this thread's scheduling priority once, if it is a helper thread: never the
+    process's main thread (its thread id is the pid), which runs the chat. On Linux a
+    thread's nice value is its own."""
+    thread_id = threading.get_native_id()
+    if thread_id in _lowered or thread_id == os.getpid():
+        return
+    # Not Linux, or not allowed: the work simply keeps its priority.
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, thread_id, LOW_PRIORITY_NICE)
+    _lowered.add(thread_id)
+
+
+def _lowered_then(work: Callable[..., T], *args: Any) -> T:
+    lower_this_thread()
+    return work(*args)
+
+
+def offload_low(work: Callable[..., T], *args: Any) -> T:
+    """offload for CPU-heavy work of one person (a password hash, an image to re-encode):
+    its thread runs at a lower priority, so when the cores are busy the chat goes first
+    and this work waits, instead of both slowing down."""
+    return offload(_lowered_then, work, *args)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

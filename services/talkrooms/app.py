@@ -27,6 +27,8 @@ from talkrooms.chat.service import ChatService
 from talkrooms.files.backends import ensure_bucket, make_blobs
 from talkrooms.files.routes import FILES, files
 from talkrooms.files.service import FileService
+from talkrooms.moderation.routes import MODERATION, moderation
+from talkrooms.moderation.service import ModerationService
 from talkrooms.ops.observability import install_observability
 from talkrooms.protocol import CONVERSATION, PROFILE
 from talkrooms.realtime import fastjson
@@ -166,6 +168,9 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     app.extensions[CONVERSATIONS] = private
     blobs = make_blobs(settings)
     app.extensions[FILES] = FileService(settings, accounts.database, store, blobs, private.members)
+    moderation_service = ModerationService(settings, accounts.database, event_path)
+    app.extensions[MODERATION] = moderation_service
+    chat.on_room_created = moderation_service.claim
     # Uploads are the only large bodies (Socket.IO's own limit is max_http_buffer_size).
     app.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes + 1024 * 1024
     install_observability(app, settings, store, manager)
@@ -177,6 +182,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     app.register_blueprint(profiles)
     app.register_blueprint(conversations)
     app.register_blueprint(files)
+    app.register_blueprint(moderation)
     app.register_blueprint(metrics_page)
     app.register_blueprint(pages)
 

@@ -11,7 +11,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from talkrooms.accounts.service import AccountError
 from talkrooms.jobs.commands import add_ops_commands
+from talkrooms.moderation.service import ModerationService
 from talkrooms.ops import stack
 from talkrooms.settings import DEFAULT_DATABASE_URL, Settings
 from talkrooms.storage import database
@@ -100,12 +102,46 @@ def _run(args: argparse.Namespace) -> int:
     return stack.run(plan)
 
 
+def add_admin_command(commands: Any) -> None:
+    """`talkrooms admin grant|revoke USERNAME`, `talkrooms admin list`: the instance's
+    administrators (besides ADMIN_USERNAMES), who may moderate and hand over any room."""
+    admin = commands.add_parser("admin", help="instance administrators (DATABASE_URL)")
+    actions = admin.add_subparsers(dest="admin_command", required=True)
+    for name, text in (("grant", "make an account an administrator"), ("revoke", "undo it")):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("username")
+        action.set_defaults(handler=_admin_set, grant=name == "grant")
+    actions.add_parser("list", help="print the administrators").set_defaults(handler=_admin_list)
+
+
+def _moderation(settings: Settings) -> ModerationService:
+    return ModerationService(settings, database.Database(settings.database_url))
+
+
+def _admin_set(args: argparse.Namespace) -> int:
+    settings = Settings()
+    try:
+        name = _moderation(settings).set_admin(args.username, args.grant)
+    except AccountError as exc:
+        print(exc.message)
+        return 1
+    print(f"{name} is {'now' if args.grant else 'no longer'} an administrator")
+    return 0
+
+
+def _admin_list(_args: argparse.Namespace) -> int:
+    for name in _moderation(Settings()).admins():
+        print(name)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="talkrooms", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     add_run_command(commands)
     add_db_command(commands)
+    add_admin_command(commands)
     add_ops_commands(commands)
     return parser
 

@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     auth_address_rate_limit: str = "20/60"
     auth_account_rate_limit: str = "5/60"
 
+    # Moderation (docs/moderation.md): instance administrators by account name, besides
+    # those named with `talkrooms admin grant`.
+    admin_usernames: str = ""
+
     # Files (docs/files.md): limits, where the bytes live, images.
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     files_per_message: int = Field(10, ge=1, le=50)

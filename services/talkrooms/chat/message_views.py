@@ -21,6 +21,7 @@ from talkrooms.storage.room_log import LoggedEvent, RoomLog
 from talkrooms.storage.store import public_message
 
 DELETED_TEXT_V1 = "(message deleted)"
+REMOVED_TEXT_V1 = "(removed by a moderator)"
 
 
 def seq_of(message: dict[str, Any]) -> int:
@@ -30,7 +31,8 @@ def seq_of(message: dict[str, Any]) -> int:
 def protocol1_view(message: dict[str, Any]) -> dict[str, Any]:
     """The seed's message shape: a tombstone keeps a text protocol 1 clients can show."""
     if message.get("deleted"):
-        return {**message, "message": DELETED_TEXT_V1}
+        text = REMOVED_TEXT_V1 if message.get("removed") else DELETED_TEXT_V1
+        return {**message, "message": text}
     return message
 
 

@@ -178,6 +178,28 @@ class RoomEventPath:
             body = f'"event":{outcome.event or "null"}'
             self.send_eio_packet(item.connection.eio_sid, ok_packet(item.ack_id, body))
 
+    def remove_message(self, room: str, seq: int, actor: str) -> EventOutcome:
+        """A moderator's deletion, from outside any socket (an HTTP request): applied at
+        once, published to every worker, delivered to this worker's sockets. Everyone
+        sees a `delete` event whose tombstone says `removed`."""
+        now = time.time()
+        keys, args = self.room_log.apply_call(
+            room,
+            "remove",
+            seq,
+            actor,
+            int(now * 1000),
+            iso_now(now),
+            self.manager.channel,
+            self.manager.fast_frame_prefix(log_room(room), "room_event"),
+            [],
+        )
+        outcome = self.room_log.outcome(ROOM_EVENT(self.room_log.redis, keys, args))
+        if outcome.event is not None:
+            metrics.ROOM_EVENTS.labels(kind="remove", outcome="applied").inc()
+            self.manager.deliver_local(log_room(room), f'2["room_event",{outcome.event}]')
+        return outcome
+
     def _arguments(self, event: str, data: dict[str, Any], membership: Membership) -> list[Any]:
         """The kind's own arguments of room_event.lua, validated."""
         if event == EDIT_MESSAGE:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -100,6 +101,9 @@ class ChatService:
         self.room_log = room_log
         self.identities: Identities = identities or GuestsOnly()
         self.private_rooms: PrivateRooms = private_rooms or NoPrivateRooms()
+        # Told when an account's join created a public room (moderation makes it the
+        # owner); None: rooms have no owners (the chat alone).
+        self.on_room_created: Callable[[str, int], object] | None = None
         self.connections = connections
         self.sio = sio
         self.worker_id = settings.instance_id
@@ -213,6 +217,12 @@ class ChatService:
             if room not in connection.rooms and len(connection.rooms) >= limit:
                 raise ProtocolError(f"A connection may be in at most {limit} rooms")
 
+        fresh = (
+            account is not None
+            and self.on_room_created is not None
+            and not is_private_room(room)
+            and self.store.room_is_new(room)
+        )
         started = time.perf_counter()
         result = self.store.join(
             room,
@@ -236,6 +246,8 @@ class ChatService:
             self.store.leave(room, connection.sid, self.worker_id)
             return {"ok": False, "error": "Connection closed", "code": NOT_IN_ROOM}
 
+        if fresh and account is not None and self.on_room_created is not None:
+            self.on_room_created(room, account.account_id)
         membership = Membership(
             room=room,
             username=username,

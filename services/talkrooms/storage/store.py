@@ -509,6 +509,14 @@ class Store:
         pipe.expire(key, ttl)
         pipe.execute()
 
+    def room_is_new(self, room: str) -> bool:
+        """Nobody is in the room and it has never kept a message: a join creates it."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(self.keys.room(room, "seq"))
+        pipe.hlen(self.keys.room(room, "users"))
+        has_messages, present = pipe.execute()
+        return not has_messages and not present
+
     def upload_waiting(self, room: str, file_id: str) -> bool:
         """The upload still waits for its message (its offer has not expired)."""
         return bool(self.redis.hexists(self.keys.room(room, "uploads"), file_id))

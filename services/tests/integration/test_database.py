@@ -18,12 +18,13 @@ from sqlalchemy.exc import IntegrityError
 
 from talkrooms.accounts import models
 from talkrooms.files import models as file_models  # noqa: F401 (its table joins the metadata)
+from talkrooms.moderation import models as moderation_models  # noqa: F401 (the same)
 from talkrooms.ops import stack
 from talkrooms.storage import database
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0004_files"
+HEAD = "0005_moderation"
 PROFILE_COLUMNS = {"display_name", "bio", "avatar_color"}
 TABLES = {
     "accounts",
@@ -32,6 +33,10 @@ TABLES = {
     "conversation_members",
     "blocks",
     "files",
+    "rooms",
+    "room_moderators",
+    "administrators",
+    "audit_log",
 }
 
 

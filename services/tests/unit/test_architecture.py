@@ -15,6 +15,7 @@ SUBPACKAGES = {
     "accounts",
     "chat",
     "files",
+    "moderation",
     "jobs",
     "ops",
     "protocol",

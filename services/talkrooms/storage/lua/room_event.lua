@@ -3,8 +3,9 @@
 --       5 reactions hash (seq -> {emoji: [[author, name], ...]}), 6 stats hash,
 --       7 users hash (presence, for the mentions of an edit), 8 files hash (file id ->
 --       seq: a deleted message's files stop being readable at once)
--- ARGV: 1 kind ('edit', 'delete', 'reaction'), 2 message seq, 3 author token of the
---       person acting ('' = none), 4 now ms, 5 room, 6 pub/sub channel, 7 publish prefix,
+-- ARGV: 1 kind ('edit', 'delete', 'reaction'; 'remove': a moderator's deletion, which
+--       skips the author check and marks the tombstone `removed`), 2 message seq,
+--       3 author token of the person acting ('' = none), 4 now ms, 5 room, 6 pub/sub channel, 7 publish prefix,
 --       8 message ttl s, 9 log cap, 10 ISO time now, 11 history cap,
 --       edit:     12 new text, 13 mention candidates JSON or '', 14 edit window ms
 --       reaction: 12 emoji, 13 '1' add / '0' remove / '' toggle, 14 name, 15 emoji cap
@@ -38,7 +39,12 @@ local function replace(stored)
 end
 
 local tail
-local fields = {'t', kind, 'm', seq}
+-- A moderator's removal is a deletion to every client (its tombstone says `removed`).
+local event_type = kind
+if kind == 'remove' then
+  event_type = 'delete'
+end
+local fields = {'t', event_type, 'm', seq}
 if kind == 'edit' then
   if message.deleted then
     return {-1, 'forbidden', 'This message was deleted'}
@@ -68,12 +74,15 @@ if kind == 'edit' then
   end
   replace(message)
   tail = ',"message":' .. cjson.encode(public(message)) .. '}'
-elseif kind == 'delete' then
+elseif kind == 'delete' or kind == 'remove' then
   if message.deleted then
     return {0, ''}
   end
-  if message._a ~= author then
+  if kind == 'delete' and message._a ~= author then
     return {-1, 'forbidden', 'Only the author can delete this message'}
+  end
+  if kind == 'remove' then
+    message.removed = true
   end
   if type(message.files) == 'table' then
     for _, shared in ipairs(message.files) do
@@ -175,7 +184,7 @@ redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('EXPIRE', KEYS[3], ttl)
 redis.call('HINCRBY', KEYS[6], 'events_stored', 1)
 local event = '{"id":"' .. string.format('%012d.%012d', newest, counter) .. '","room":'
-  .. cjson.encode(ARGV[5]) .. ',"type":"' .. kind .. '","message_id":"'
+  .. cjson.encode(ARGV[5]) .. ',"type":"' .. event_type .. '","message_id":"'
   .. string.format('%012d', seq) .. '"' .. tail
 redis.call('PUBLISH', ARGV[6], ARGV[7] .. event .. ']')
 return {1, event}

@@ -1,0 +1,63 @@
+"""Moderation's tables (created by storage/migrations/versions/0005_moderation.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from talkrooms.storage.database import Base, UTCDateTime
+
+
+class OwnedRoom(Base):
+    """A room with an owner: the account whose join created it, or the one an
+    administrator handed it to. Rooms created by guests have no row (open rooms)."""
+
+    __tablename__ = "rooms"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RoomModerator(Base):
+    """An account the room's owner (or an administrator) named moderator."""
+
+    __tablename__ = "room_moderators"
+
+    room: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    named_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Administrator(Base):
+    """An instance administrator named with `talkrooms admin grant` (ADMIN_USERNAMES in
+    the settings names others)."""
+
+    __tablename__ = "administrators"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One moderation action: who (an account id, or a rule for automatic actions), what,
+    to whom, when, why. Never changed once written."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room: Mapped[str] = mapped_column(String(32), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

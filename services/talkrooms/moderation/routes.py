@@ -1,0 +1,167 @@
+"""/api/v1/rooms/<room>/…: who runs a room, naming moderators, handing a room over, a
+moderator's removal of a message, the audit log (docs/moderation.md). Every action needs
+a Bearer token; the roles are public, like the online list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import BaseModel, Field
+from spectree import Response as Responses
+
+from talkrooms.accounts.routes import BEARER, OkOut, answer_errors_as_json, bearer_account, errors
+from talkrooms.accounts.service import AccountError
+from talkrooms.moderation.service import ModerationService, clean_reason, moderated_room
+from talkrooms.protocol.http_api import API_PREFIX, API_SPEC, parse_body
+
+MODERATION = "talkrooms.moderation"
+TAGS = ["moderation"]
+
+moderation = Blueprint("moderation", __name__, url_prefix=f"{API_PREFIX}/rooms")
+answer_errors_as_json(moderation)
+
+
+class PersonOut(BaseModel):
+    username: str
+    display_name: str
+
+
+class RolesOut(BaseModel):
+    room: str
+    owner: PersonOut | None
+    moderators: list[PersonOut]
+    you: str | None = Field(description="admin, owner, moderator, or null")
+
+
+class HandOverBody(BaseModel):
+    username: str = Field(max_length=200)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ReasonBody(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class RemovedOut(BaseModel):
+    ok: bool
+    removed: bool
+    by: str
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    actor: str
+    action: str
+    target: str
+    reason: str
+    details: dict[str, Any]
+    at: str
+
+
+class AuditOut(BaseModel):
+    room: str
+    entries: list[AuditEntryOut]
+
+
+def _service() -> ModerationService:
+    service: ModerationService = current_app.extensions[MODERATION]
+    return service
+
+
+def _viewer_id() -> int | None:
+    return bearer_account().id if request.headers.get("Authorization") else None
+
+
+def _no_store(body: dict[str, Any]) -> tuple[Response, int]:
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200
+
+
+@moderation.get("/<room>/roles")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=RolesOut, **errors(400, 404)), tags=TAGS, skip_validation=True
+)
+def roles(room: str) -> tuple[Response, int]:
+    """The room's owner and moderators; with a token, your own role in it too."""
+    return _no_store(_service().roles(moderated_room(room), _viewer_id()))
+
+
+@moderation.put("/<room>/moderators/<username>")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=OkOut, **errors(401, 403, 404, 409)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def add_moderator(room: str, username: str) -> tuple[Response, int]:
+    """The owner (or an administrator) names a moderator."""
+    _service().set_moderator(moderated_room(room), bearer_account().id, username, True)
+    return jsonify({"ok": True}), 200
+
+
+@moderation.delete("/<room>/moderators/<username>")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=OkOut, **errors(401, 403, 404, 409)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def remove_moderator(room: str, username: str) -> tuple[Response, int]:
+    """The owner (or an administrator) takes a moderator's role back."""
+    _service().set_moderator(moderated_room(room), bearer_account().id, username, False)
+    return jsonify({"ok": True}), 200
+
+
+@moderation.put("/<room>/owner")
+@API_SPEC.validate(
+    json=HandOverBody,
+    resp=Responses(HTTP_200=OkOut, **errors(400, 401, 403, 404)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def hand_over(room: str) -> tuple[Response, int]:
+    """An administrator gives the room (any room, ownerless ones too) to an account."""
+    body = parse_body(HandOverBody, request.get_json(silent=True))
+    _service().hand_over(
+        moderated_room(room), bearer_account().id, body.username, clean_reason(body.reason)
+    )
+    return jsonify({"ok": True}), 200
+
+
+@moderation.post("/<room>/messages/<message_id>/remove")
+@API_SPEC.validate(
+    json=ReasonBody,
+    resp=Responses(HTTP_200=RemovedOut, **errors(400, 401, 403, 404)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def remove_message(room: str, message_id: str) -> tuple[Response, int]:
+    """A moderator removes any message of the room ("removed by a moderator")."""
+    body = parse_body(ReasonBody, request.get_json(silent=True) or {})
+    answer = _service().remove_message(
+        moderated_room(room), bearer_account().id, message_id, clean_reason(body.reason)
+    )
+    return jsonify(answer), 200
+
+
+@moderation.get("/<room>/audit")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=AuditOut, **errors(400, 401, 403, 404)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def audit(room: str) -> tuple[Response, int]:
+    """The room's audit log, newest first (`limit`, `before` an entry id to page back)."""
+    raw_limit, raw_before = request.args.get("limit", "50"), request.args.get("before")
+    if not raw_limit.isdigit() or (raw_before is not None and not raw_before.isdigit()):
+        raise AccountError(400, "invalid_request", "limit and before are whole numbers")
+    name = moderated_room(room)
+    entries = _service().audit(
+        name, bearer_account().id, int(raw_limit), int(raw_before) if raw_before else None
+    )
+    return _no_store({"room": name, "entries": entries})

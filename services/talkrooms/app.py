@@ -23,17 +23,17 @@ from talkrooms.chat.events import ChatNamespace, install_dispatch
 from talkrooms.chat.message_path import MessagePath, resync_local_rooms
 from talkrooms.chat.presence import WorkerPresence
 from talkrooms.chat.room_events import RoomEventPath, resync_local_events
-from talkrooms.chat.service import ChatService
+from talkrooms.chat.service import CONTROL_EVENTS, ChatService
 from talkrooms.files.backends import ensure_bucket, make_blobs
 from talkrooms.files.routes import FILES, files
 from talkrooms.files.service import FileService
-from talkrooms.moderation.routes import MODERATION, moderation
+from talkrooms.moderation.routes import MODERATION_EXTENSION, moderation
 from talkrooms.moderation.service import ModerationService
 from talkrooms.ops.observability import install_observability
-from talkrooms.protocol import CONVERSATION, PROFILE
+from talkrooms.protocol import CONVERSATION, MODERATION, PROFILE
 from talkrooms.realtime import fastjson
 from talkrooms.realtime.broadcast import TalkroomsRedisManager
-from talkrooms.realtime.connections import ConnectionRegistry, account_room
+from talkrooms.realtime.connections import ConnectionRegistry, account_room, socket_room
 from talkrooms.realtime.polling_guard import install_polling_guard
 from talkrooms.realtime.session_ids import install_routed_ids
 from talkrooms.realtime.transport import install_frame_guard, install_pinger, origin_policy
@@ -163,13 +163,20 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         shown = {"username": view.username, "display_name": view.display_name, "color": view.color}
         sio.emit(PROFILE, shown, to=account_room(account_id), namespace="/")
 
-    manager.on_account_emit = chat.on_account_emit
+    manager.on_control_emit = chat.on_control_emit
+    manager.control_events = CONTROL_EVENTS
     app.extensions[PROFILES] = ProfileService(accounts.database, announce_profile)
     app.extensions[CONVERSATIONS] = private
     blobs = make_blobs(settings)
     app.extensions[FILES] = FileService(settings, accounts.database, store, blobs, private.members)
-    moderation_service = ModerationService(settings, accounts.database, event_path)
-    app.extensions[MODERATION] = moderation_service
+
+    def notify_room(room: str, notice: dict[str, Any]) -> None:
+        sio.emit(MODERATION, notice, to=socket_room(room), namespace="/")
+
+    moderation_service = ModerationService(
+        settings, accounts.database, event_path, store, notify_room
+    )
+    app.extensions[MODERATION_EXTENSION] = moderation_service
     chat.on_room_created = moderation_service.claim
     # Uploads are the only large bodies (Socket.IO's own limit is max_http_buffer_size).
     app.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes + 1024 * 1024
@@ -196,6 +203,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         presence.start()
         gevent.spawn(accounts.sync_reserved_names_at_start)
         gevent.spawn(_log_failure, ensure_bucket, blobs)
+        gevent.spawn(_log_failure, moderation_service.restore_sanctions)
         # The manager's listener normally starts with the first connection; start it now so
         # this worker relays messages (and the cleanup job's emits) from its first second.
         manager.server = sio

@@ -26,10 +26,12 @@ export const EVENTS = {
     READ_MARKER: "read_marker",
     CONVERSATION: "conversation",
     PROFILE: "profile",
+    MODERATION: "moderation",
+    SANCTIONED: "sanctioned",
   },
 } as const;
 
-export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked"] as const;
+export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked", "banned", "muted"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const LIMITS = {

@@ -29,8 +29,10 @@ from redis.exceptions import RedisError
 from talkrooms.chat.acks import error_packet, ok_packet
 from talkrooms.chat.group_commit import GroupCommit
 from talkrooms.protocol import (
+    BANNED,
     BLOCKED,
     FORBIDDEN,
+    MUTED,
     NOT_FOUND,
     NOT_IN_ROOM,
     RATE_LIMITED,
@@ -61,6 +63,8 @@ FILE_NOT_FOUND = "A file of this message is not an upload of yours waiting in th
 SILENCED: dict[str, tuple[str, str]] = {
     "blocked": (BLOCKED, "This person does not accept messages from you"),
     "you_blocked": (BLOCKED, "You blocked this person: unblock them to write"),
+    "muted": (MUTED, "A moderator muted you in this room for now"),
+    "banned": (BANNED, "A moderator banned you from this room"),
 }
 
 

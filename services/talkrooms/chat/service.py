@@ -6,6 +6,7 @@ Redis (store) and emit to the room through the message queue, in that order.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -25,18 +26,23 @@ from talkrooms.chat.message_views import (
 from talkrooms.chat.private_rooms import NoPrivateRooms, PrivateRooms
 from talkrooms.protocol import (
     ACCOUNT_REQUIRED,
+    BAN,
+    BANNED,
     CONNECTED,
     GET_HISTORY,
     JOIN_ROOM,
     LEAVE_ROOM,
+    MODERATION,
     NAME_RESERVED,
     NAME_TAKEN,
     NOT_FOUND,
     NOT_IN_ROOM,
     PROFILE,
     RATE_LIMITED,
+    REMOVING,
     ROOM_JOINED,
     ROOM_USERS,
+    SANCTIONED,
     TYPING,
     USER_JOINED,
     USER_LEFT,
@@ -76,6 +82,8 @@ from talkrooms.telemetry import metrics
 
 log = logging.getLogger("talkrooms.chat.service")
 
+# The emits every worker acts on besides delivering them (see on_control_emit).
+CONTROL_EVENTS = frozenset({MODERATION})
 TYPING_REFRESH_SECONDS = 2.0
 TYPING_VISIBLE_MS = 6000
 # Events in one protocol 2 get_history answer; a longer gap takes several calls.
@@ -191,6 +199,8 @@ class ChatService:
         account = connection.account
         if is_private_room(room):
             self.check_private(connection, room)
+        else:
+            self.check_not_banned(connection, room, account, data)
         if account is not None:
             # Signed in: the account says who this is, whatever name the payload carries;
             # every connection of the account is one person.
@@ -346,15 +356,46 @@ class ChatService:
             )
         self.emit_room_users(room, result.users)
 
-    def on_account_emit(self, event: str, socket_room_name: str, payload: Any) -> None:
-        """Every worker sees every emit to an account's connections (broadcast.py): a
-        `profile` one means that account's display name or colour changed."""
+    def on_control_emit(self, event: str, socket_room_name: str, payload: Any) -> None:
+        """Every worker sees every emit of a person's profile and of a sanction
+        (broadcast.py `on_control_emit`) and applies it to its own sockets, off the queue
+        listener, which has every other message to relay meanwhile."""
+        if not isinstance(payload, dict):
+            return
         account_id = account_of_room(socket_room_name)
-        if event == PROFILE and account_id is not None and isinstance(payload, dict):
+        if event == PROFILE and account_id is not None:
             name, color = payload.get("display_name"), payload.get("color")
             if isinstance(name, str) and isinstance(color, str):
-                # Off the queue listener: it has every other message to relay meanwhile.
                 self.sio.start_background_task(self.apply_profile, account_id, name, color)
+        elif event == MODERATION and payload.get("action") in REMOVING:
+            self.sio.start_background_task(self.apply_removal, payload)
+
+    def apply_removal(self, notice: dict[str, Any]) -> None:
+        """A kick or a ban: this worker's connections of that person leave the room now,
+        told why (`sanctioned`); a ban also bars their client key and address."""
+        room, username = notice.get("room"), notice.get("username")
+        if not isinstance(room, str) or not isinstance(username, str):
+            return
+        identity = username_identity(username)
+        until = notice.get("until_ms")
+        for connection in self.connections:
+            membership = connection.rooms.get(room)
+            if membership is None or membership.identity != identity:
+                continue
+            if (
+                notice.get("action") == BAN
+                and isinstance(notice.get("sanction"), int)
+                and connection.account is None
+            ):
+                subjects = [f"a:{connection.address}"]
+                if membership.key_hash:
+                    subjects.append(f"k:{membership.key_hash}")
+                self.store.ban(
+                    room, subjects, until if isinstance(until, int) else None, notice["sanction"]
+                )
+            public = {k: v for k, v in notice.items() if k not in ("sanction", "until_ms")}
+            self.sio.emit(SANCTIONED, public, to=connection.sid, namespace=NAMESPACE)
+            self._leave_room(connection, room)
 
     def apply_profile(self, account_id: int, display_name: str, color: str) -> None:
         """The account's connections on this worker carry its new profile from now on, and
@@ -396,6 +437,33 @@ class ChatService:
                 )
         for room in rooms:
             self.emit_room_users(room, self.store.room_users(room))
+
+    def check_not_banned(
+        self,
+        connection: Connection,
+        room: str,
+        account: SignedIn | None,
+        data: dict[str, Any],
+    ) -> None:
+        """Refuse a join by someone banned from the room: an account by itself, a guest by
+        its client key or its address, whatever name it comes back with."""
+        if account is not None:
+            subjects = [f"u:{account.account_id}"]
+        else:
+            subjects = [f"a:{connection.address}"]
+        if account is None and isinstance(data.get("client_key"), str):
+            # A bad key: the join itself refuses it right after.
+            with contextlib.suppress(ProtocolError):
+                subjects.append(f"k:{client_key_hash(validate_client_key(data['client_key']))}")
+        until = self.store.active_ban(room, subjects, now_ms())
+        if until is None:
+            return
+        ends = (
+            ""
+            if until == 0
+            else f" until {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(until / 1000))}"
+        )
+        raise ProtocolError(f"You are banned from this room{ends}", BANNED)
 
     def check_private(self, connection: Connection, room: str) -> None:
         """Refuse a private conversation to anyone but its two members. A non-member is told

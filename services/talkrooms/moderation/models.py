@@ -61,3 +61,24 @@ class AuditEntry(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     details: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Sanction(Base):
+    """A mute or a ban (kicks are instant and only audited). The person is an account
+    (`account_id`) or a guest (`key_hash` of its client key); `author` is the token their
+    messages carry, refused while the sanction lasts. `until` NULL: until lifted."""
+
+    __tablename__ = "sanctions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    username: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key_hash: Mapped[str | None] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

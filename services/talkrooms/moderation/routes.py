@@ -15,7 +15,7 @@ from talkrooms.accounts.service import AccountError
 from talkrooms.moderation.service import ModerationService, clean_reason, moderated_room
 from talkrooms.protocol.http_api import API_PREFIX, API_SPEC, parse_body
 
-MODERATION = "talkrooms.moderation"
+MODERATION_EXTENSION = "talkrooms.moderation"
 TAGS = ["moderation"]
 
 moderation = Blueprint("moderation", __name__, url_prefix=f"{API_PREFIX}/rooms")
@@ -65,7 +65,7 @@ class AuditOut(BaseModel):
 
 
 def _service() -> ModerationService:
-    service: ModerationService = current_app.extensions[MODERATION]
+    service: ModerationService = current_app.extensions[MODERATION_EXTENSION]
     return service
 
 
@@ -165,3 +165,84 @@ def audit(room: str) -> tuple[Response, int]:
         name, bearer_account().id, int(raw_limit), int(raw_before) if raw_before else None
     )
     return _no_store({"room": name, "entries": entries})
+
+
+class SanctionBody(BaseModel):
+    action: str = Field(description="kick, mute or ban")
+    username: str = Field(max_length=200)
+    minutes: int | None = Field(default=None, description="mute: default 10; ban: none = for good")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class SanctionOut(BaseModel):
+    ok: bool
+    sanction: int | None
+    room: str
+    action: str
+    username: str
+    reason: str
+    until: str | None
+    by: str
+
+
+class SanctionEntryOut(BaseModel):
+    id: int
+    action: str
+    username: str
+    guest: bool
+    until: str | None
+    reason: str
+    at: str
+
+
+class SanctionsOut(BaseModel):
+    room: str
+    sanctions: list[SanctionEntryOut]
+
+
+@moderation.post("/<room>/sanctions")
+@API_SPEC.validate(
+    json=SanctionBody,
+    resp=Responses(HTTP_200=SanctionOut, **errors(400, 401, 403, 404)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def sanction(room: str) -> tuple[Response, int]:
+    """Kick, mute or ban someone (an account, or a guest present in the room); it takes
+    effect on every worker at once and the room is told."""
+    body = parse_body(SanctionBody, request.get_json(silent=True))
+    answer = _service().sanction(
+        moderated_room(room),
+        bearer_account().id,
+        body.action,
+        body.username,
+        body.minutes,
+        clean_reason(body.reason),
+    )
+    return jsonify(answer), 200
+
+
+@moderation.get("/<room>/sanctions")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=SanctionsOut, **errors(400, 401, 403, 404)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def sanctions(room: str) -> tuple[Response, int]:
+    """The mutes and bans in force."""
+    name = moderated_room(room)
+    return _no_store({"room": name, "sanctions": _service().sanctions(name, bearer_account().id)})
+
+
+@moderation.delete("/<room>/sanctions/<int:sanction_id>")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=OkOut, **errors(400, 401, 403, 404)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def lift(room: str, sanction_id: int) -> tuple[Response, int]:
+    """Unmute or unban."""
+    return jsonify(_service().lift(moderated_room(room), bearer_account().id, sanction_id)), 200

@@ -13,8 +13,9 @@ the audit log in the same transaction as its change.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -24,8 +25,20 @@ from sqlalchemy.orm import Session
 from talkrooms.accounts.models import Account
 from talkrooms.accounts.service import AccountError
 from talkrooms.chat.room_events import RoomEventPath
-from talkrooms.moderation.models import Administrator, AuditEntry, OwnedRoom, RoomModerator
+from talkrooms.moderation.models import (
+    Administrator,
+    AuditEntry,
+    OwnedRoom,
+    RoomModerator,
+    Sanction,
+)
 from talkrooms.protocol import (
+    BAN,
+    KICK,
+    MUTE,
+    SANCTIONS,
+    UNBAN,
+    UNMUTE,
     ProtocolError,
     is_private_room,
     parse_message_id,
@@ -34,8 +47,13 @@ from talkrooms.protocol import (
 )
 from talkrooms.settings import Settings
 from talkrooms.storage.database import Database, utcnow
+from talkrooms.storage.store import Store, author_token
 
 RANKS = {"moderator": 1, "owner": 2, "admin": 3}
+DEFAULT_MUTE_MINUTES = 10
+MAX_MINUTES = 366 * 24 * 60
+# Sends a room's `moderation` notice (every worker applies kicks and bans to its sockets).
+Notify = Callable[[str, dict[str, Any]], None]
 REASON_MAX = 500
 AUDIT_PAGE_MAX = 200
 
@@ -56,6 +74,10 @@ def _person(account: Account) -> Person:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment is not None else None
 
 
 def moderated_room(value: str) -> str:
@@ -80,13 +102,20 @@ def clean_reason(value: Any) -> str:
 
 class ModerationService:
     def __init__(
-        self, settings: Settings, database: Database, events: RoomEventPath | None = None
+        self,
+        settings: Settings,
+        database: Database,
+        events: RoomEventPath | None = None,
+        store: Store | None = None,
+        notify: Notify | None = None,
     ) -> None:
-        """`events` acts on the chat's messages (a worker's); the CLI manages
-        administrators without it."""
+        """`events`, `store` and `notify` act on the chat (a worker's); the CLI manages
+        administrators without them."""
         self.settings = settings
         self.database = database
         self.events = events
+        self.store = store
+        self.notify = notify
         self.admin_identities = frozenset(
             username_identity(name.strip())
             for name in settings.admin_usernames.split(",")
@@ -276,6 +305,190 @@ class ModerationService:
 
         self.database.run(record)
         return {"ok": True, "removed": outcome.event is not None, "by": actor_name}
+
+    # -- sanctions --------------------------------------------------------------------------
+
+    def sanction(
+        self,
+        room: str,
+        actor_id: int,
+        action: str,
+        username: str,
+        minutes: int | None,
+        reason: str,
+    ) -> dict[str, Any]:
+        """Kick (out now, may rejoin), mute (no messages for `minutes`, default 10) or ban
+        (out now, no rejoin for `minutes`, or for good) someone by name: an account, or a
+        guest present in the room. Nobody sanctions their equal or better."""
+        assert self.store is not None and self.notify is not None, "a worker's service"
+        if action not in SANCTIONS:
+            raise AccountError(400, "invalid_request", f"action is one of {', '.join(SANCTIONS)}")
+        if minutes is not None and not 1 <= minutes <= MAX_MINUTES:
+            raise AccountError(400, "invalid_request", f"minutes is 1 to {MAX_MINUTES}")
+        if action == MUTE and minutes is None:
+            minutes = DEFAULT_MUTE_MINUTES
+        identity = username_identity(username.strip()) if username.strip() else ""
+        store = self.store
+
+        def check(session: Session) -> tuple[str, int | None, str | None]:
+            """(the actor's role, the target account's id and name, or None: a guest)."""
+            actor_role = self._require(session, room, actor_id, "moderator")
+            target = session.scalar(select(Account).where(Account.username_identity == identity))
+            if target is None:
+                return actor_role, None, None
+            if target.id == actor_id:
+                raise AccountError(400, "invalid_request", "You cannot sanction yourself")
+            target_role = self._role(session, room, target.id)
+            if target_role is not None and RANKS[target_role] >= RANKS[actor_role]:
+                raise AccountError(403, "forbidden", f"You cannot sanction the {target_role}")
+            return actor_role, target.id, target.username
+
+        _role, target_id, target_name = self.database.run(check)
+        key_hash = None
+        if target_id is None:
+            # A guest: known by the client key it is present with (Redis, on this greenlet:
+            # never from the database's pool thread).
+            key_hash = store.present_key_hash(room, identity) if identity else None
+            if key_hash is None:
+                raise AccountError(404, "not_found", "Nobody by this name is in the room")
+            name, author = username.strip(), author_token(identity, key_hash)
+        else:
+            name, author = str(target_name), f"u:{target_id}"
+
+        def record(session: Session) -> tuple[dict[str, Any], Sanction | None]:
+            actor = session.get_one(Account, actor_id)
+            until = utcnow() + timedelta(minutes=minutes) if minutes else None
+            row = None
+            if action != KICK:
+                row = Sanction(
+                    room=room,
+                    kind=action,
+                    username=name,
+                    account_id=target_id,
+                    key_hash=key_hash,
+                    author=author,
+                    until=until,
+                    reason=reason,
+                    actor_id=actor_id,
+                    created_at=utcnow(),
+                )
+                session.add(row)
+                session.flush()
+            self._audit(
+                session,
+                room,
+                actor,
+                action,
+                name,
+                reason,
+                minutes=minutes,
+                sanction=row.id if row is not None else None,
+            )
+            notice = {
+                "room": room,
+                "action": action,
+                "username": name,
+                "reason": reason,
+                "until": _iso(until) if until else None,
+                "by": actor.username,
+            }
+            if row is not None:
+                session.expunge(row)
+            return notice, row
+
+        notice, row = self.database.run(record)
+        if row is not None:
+            self._enforce(row)
+        extra: dict[str, Any] = {}
+        if row is not None:
+            extra = {"sanction": row.id, "until_ms": _ms(row.until)}
+        self.notify(room, {**notice, **extra})
+        return {"ok": True, "sanction": row.id if row is not None else None, **notice}
+
+    def _enforce(self, row: Sanction) -> None:
+        """The Redis copy the message script and joins read."""
+        assert self.store is not None
+        until = _ms(row.until)
+        self.store.silence(row.room, row.author, "muted" if row.kind == MUTE else "banned", until)
+        if row.kind == BAN:
+            subject = f"u:{row.account_id}" if row.account_id else f"k:{row.key_hash}"
+            self.store.ban(row.room, [subject], until, row.id)
+
+    def lift(self, room: str, actor_id: int, sanction_id: int) -> dict[str, Any]:
+        """Unmute or unban."""
+        assert self.store is not None and self.notify is not None, "a worker's service"
+
+        def change(session: Session) -> tuple[Sanction, str]:
+            self._require(session, room, actor_id, "moderator")
+            row = session.get(Sanction, sanction_id)
+            if row is None or row.room != room or row.lifted_at is not None:
+                raise AccountError(404, "not_found", "No such sanction in force here")
+            row.lifted_at = utcnow()
+            actor = session.get_one(Account, actor_id)
+            action = UNMUTE if row.kind == MUTE else UNBAN
+            self._audit(session, room, actor, action, row.username, sanction=row.id)
+            session.flush()
+            session.expunge(row)
+            return row, actor.username
+
+        row, actor_name = self.database.run(change)
+        self.store.unsilence(room, row.author)
+        if row.kind == BAN:
+            self.store.unban(room, row.id)
+        action = UNMUTE if row.kind == MUTE else UNBAN
+        notice = {
+            "room": room,
+            "action": action,
+            "username": row.username,
+            "reason": "",
+            "until": None,
+            "by": actor_name,
+        }
+        self.notify(room, notice)
+        return {"ok": True, **notice}
+
+    def sanctions(self, room: str, actor_id: int) -> list[dict[str, Any]]:
+        """The mutes and bans in force, for the room's moderators."""
+
+        def read(session: Session) -> list[dict[str, Any]]:
+            self._require(session, room, actor_id, "moderator")
+            rows = session.scalars(
+                select(Sanction)
+                .where(Sanction.room == room, Sanction.lifted_at.is_(None))
+                .order_by(Sanction.id.desc())
+            ).all()
+            now = utcnow()
+            return [
+                {
+                    "id": r.id,
+                    "action": r.kind,
+                    "username": r.username,
+                    "guest": r.account_id is None,
+                    "until": _iso(r.until) if r.until else None,
+                    "reason": r.reason,
+                    "at": _iso(r.created_at),
+                }
+                for r in rows
+                if r.until is None or r.until > now
+            ]
+
+        return self.database.run(read)
+
+    def restore_sanctions(self) -> int:
+        """Write every sanction in force to Redis again (a worker does it at start: Redis
+        may have lost its copy)."""
+        now = utcnow()
+
+        def read(session: Session) -> list[Sanction]:
+            rows = session.scalars(select(Sanction).where(Sanction.lifted_at.is_(None))).all()
+            for row in rows:
+                session.expunge(row)
+            return [r for r in rows if r.until is None or r.until > now]
+
+        rows = self.database.run(read)
+        for row in rows:
+            self._enforce(row)
+        return len(rows)
 
     # -- the audit log ----------------------------------------------------------------------
 

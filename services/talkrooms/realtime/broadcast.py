@@ -75,9 +75,11 @@ class TalkroomsRedisManager(socketio.RedisManager):
         # The same for protocol 2's log rooms: the last event position (seq, counter).
         self.last_event: dict[str, tuple[int, int]] = {}
         self.on_remote_message: Callable[[str, str], None] | None = None
-        # Told of every emit to an account's room, on every worker (the origin included):
-        # (event, socket.io room, payload). The chat acts on what concerns a person.
-        self.on_account_emit: Callable[[str, str, Any], None] | None = None
+        # Told of every emit to an account's room, and of every emit of a `control_events`
+        # event, on every worker (the origin included): (event, socket.io room, payload).
+        # The chat acts on them: a profile changed, a sanction to apply to its sockets.
+        self.on_control_emit: Callable[[str, str, Any], None] | None = None
+        self.control_events: frozenset[str] = frozenset()
 
     # -- publishing ----------------------------------------------------------------------
 
@@ -184,14 +186,18 @@ class TalkroomsRedisManager(socketio.RedisManager):
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
         """python-socketio's local delivery of an emit (from this worker or another)."""
-        room = message.get("room")
-        if self.on_account_emit is not None and isinstance(room, str) and is_account_room(room):
+        room, event = message.get("room"), str(message.get("event"))
+        if (
+            self.on_control_emit is not None
+            and isinstance(room, str)
+            and (is_account_room(room) or event in self.control_events)
+        ):
             data = message.get("data")
             payload = data[0] if isinstance(data, list) and data else None
             try:
-                self.on_account_emit(str(message.get("event")), room, payload)
+                self.on_control_emit(event, room, payload)
             except Exception:
-                log.exception("handling an account's event failed")
+                log.exception("handling a control event failed", extra={"event": event})
         super()._handle_emit(message)
 
     # -- local delivery ------------------------------------------------------------------

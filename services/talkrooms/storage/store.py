@@ -18,7 +18,10 @@ Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.
                                       yet in a message (files/service.py)
     tr:room:{room}:files      hash    file id -> seq of its message     message retention
     tr:room:{room}:upbytes    string  bytes uploaded to the room (quota) message retention
-    tr:room:{room}:silenced   hash    author -> refusal code (a block)  message retention
+    tr:room:{room}:silenced   hash    author -> 'code[|until ms]' (a     message retention
+                                      block, a mute, a ban)
+    tr:room:{room}:bans       hash    u:<account>|k:<key hash>|a:<addr> the longest ban, or
+                                      -> 'until ms (0: for good)|id'    none (moderation)
                                       (a private conversation's join writes it again)
     tr:rooms                  zset    room -> last activity (ms)       room retention
     tr:workers                zset    worker id -> last heartbeat (ms) user retention
@@ -534,6 +537,64 @@ class Store:
         seq = self.redis.hget(self.keys.room(room, "files"), file_id)
         return int(seq) if seq is not None else None
 
+    def silence(self, room: str, author: str, code: str, until_ms: int | None) -> None:
+        """The message script refuses `author`'s messages with `code` until `until_ms`
+        (None: until lifted)."""
+        key = self.keys.room(room, "silenced")
+        value = code if until_ms is None else f"{code}|{until_ms}"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(key, author, value)
+        pipe.expire(key, self.settings.message_ttl_seconds)
+        pipe.execute()
+
+    def unsilence(self, room: str, author: str) -> None:
+        self.redis.hdel(self.keys.room(room, "silenced"), author)
+
+    def ban(self, room: str, subjects: list[str], until_ms: int | None, ban_id: int) -> None:
+        """Refuse joins by these subjects (`u:<account id>`, `k:<client key hash>`,
+        `a:<address>`) until `until_ms` (None: for good)."""
+        key = self.keys.room(room, "bans")
+        ttl_before = self.redis.ttl(key)  # -2: no hash yet, -1: it holds bans for good
+        pipe = self.redis.pipeline(transaction=True)
+        for subject in subjects:
+            pipe.hset(key, subject, f"{until_ms or 0}|{ban_id}")
+        # The hash lives as long as its longest ban.
+        if until_ms is None:
+            pipe.persist(key)
+        elif ttl_before == -2:
+            pipe.expireat(key, until_ms // 1000 + 1)
+        elif ttl_before != -1:
+            pipe.expireat(key, until_ms // 1000 + 1, gt=True)
+        pipe.execute()
+
+    def unban(self, room: str, ban_id: int) -> None:
+        key = self.keys.room(room, "bans")
+        suffix = f"|{ban_id}".encode()
+        stale = [s for s, v in self.redis.hgetall(key).items() if v.endswith(suffix)]
+        if stale:
+            self.redis.hdel(key, *stale)
+
+    def active_ban(self, room: str, subjects: list[str], now: int) -> int | None:
+        """The end (ms; 0 = never) of a ban on any of these subjects; None when none."""
+        values = self.redis.hmget(self.keys.room(room, "bans"), subjects)
+        ends = []
+        for value in values:
+            if value is None:
+                continue
+            until = int(value.split(b"|", 1)[0])
+            if until == 0 or until > now:
+                ends.append(until)
+        if not ends:
+            return None
+        return 0 if 0 in ends else max(ends)
+
+    def present_key_hash(self, room: str, identity: str) -> str | None:
+        """The client key hash of the person present under this name identity."""
+        raw = self.redis.hget(self.keys.room(room, "users"), identity)
+        if raw is None:
+            return None
+        return str(orjson.loads(raw).get("k", "")) or None
+
     def set_silenced(self, room: str, silenced: dict[str, str]) -> None:
         """Who may not write in a room, and why (author token -> error code); the message
         script refuses them. Replaces the whole set: the caller holds the truth (the
@@ -710,6 +771,8 @@ class Store:
                 return self.settings.user_ttl_seconds
             if part == "typing":
                 return TYPING_TTL_SECONDS
+            if part == "bans":
+                return None  # a ban lasts its own time (set when written), or for good
             return self.settings.message_ttl_seconds
         if key.startswith(f"{keys.prefix}:jobs:"):
             return JOB_STATE_TTL_SECONDS

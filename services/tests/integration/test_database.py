@@ -24,7 +24,7 @@ from talkrooms.storage import database
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0005_moderation"
+HEAD = "0006_sanctions"
 PROFILE_COLUMNS = {"display_name", "bio", "avatar_color"}
 TABLES = {
     "accounts",
@@ -37,6 +37,7 @@ TABLES = {
     "room_moderators",
     "administrators",
     "audit_log",
+    "sanctions",
 }
 
 

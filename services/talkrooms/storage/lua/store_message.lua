@@ -1,6 +1,7 @@
 -- Store one chat message and publish it to every worker, atomically.
 -- KEYS: 1 seq counter, 2 messages zset, 3 client-id zset, 4 rooms index, 5 stats hash,
---       6 users hash (presence: identity -> person), 7 silenced hash (author -> code),
+--       6 users hash (presence: identity -> person), 7 silenced hash (author -> 'code' or
+--       'code|until ms': a block, a mute, a ban),
 --       8 uploads hash (file id -> 'author|file JSON'), 9 files hash (file id -> seq)
 -- ARGV: 1 message JSON after the id, without its closing brace ('","username":...'),
 --       2 client_id or '', 3 history cap, 4 client-id window, 5 message ttl s,
@@ -22,9 +23,16 @@ if client_id ~= '' then
 end
 
 if ARGV[15] ~= '' then
+  -- 'code' for good, or 'code|until ms' (a mute or ban with an end).
   local silenced = redis.call('HGET', KEYS[7], ARGV[15])
   if silenced then
-    return {-2, silenced}
+    local code, ends = string.match(silenced, '^([^|]+)|(%d+)$')
+    if not code then
+      return {-2, silenced}
+    end
+    if tonumber(ends) > tonumber(ARGV[7]) then
+      return {-2, code}
+    end
   end
 end
 

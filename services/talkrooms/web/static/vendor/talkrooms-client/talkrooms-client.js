@@ -25,10 +25,12 @@ var EVENTS = {
     ROOM_EVENT: "room_event",
     READ_MARKER: "read_marker",
     CONVERSATION: "conversation",
-    PROFILE: "profile"
+    PROFILE: "profile",
+    MODERATION: "moderation",
+    SANCTIONED: "sanctioned"
   }
 };
-var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked"];
+var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked", "banned", "muted"];
 var LIMITS = {
   usernameMax: 32,
   roomMax: 32,

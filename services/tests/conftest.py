@@ -77,3 +77,12 @@ def connect(chat_worker: ChatWorker) -> Iterator[Callable[..., ChatClient]]:
     yield _connect
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def clients() -> Iterator[list[ChatClient]]:
+    """Clients a test opens (append them): closed after it, whatever happened."""
+    opened: list[ChatClient] = []
+    yield opened
+    for client in opened:
+        client.close()

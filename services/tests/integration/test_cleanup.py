@@ -72,14 +72,6 @@ def worker(work_dir: Path, redis_server: RedisServer) -> Iterator[ChatWorker]:
     worker.stop()
 
 
-@pytest.fixture
-def clients() -> Iterator[list[ChatClient]]:
-    opened: list[ChatClient] = []
-    yield opened
-    for client in opened:
-        client.close()
-
-
 def ghost(store: Store, room: str, username: str, worker: str) -> str:
     """A person in `room` held by `worker`, written the way a real join writes it."""
     conn = f"ghost-{uuid.uuid4().hex[:8]}"

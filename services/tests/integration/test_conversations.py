@@ -90,14 +90,6 @@ def stack(
         worker.stop()
 
 
-@pytest.fixture
-def clients() -> Iterator[list[ChatClient]]:
-    opened: list[ChatClient] = []
-    yield opened
-    for client in opened:
-        client.close()
-
-
 def join(client: ChatClient, room: str) -> dict[str, Any]:
     ack = client.call("join_room", {"room": room, "username": "ignored"})
     assert ack["ok"], ack

@@ -146,14 +146,6 @@ def stack(
         s3.stop()
 
 
-@pytest.fixture
-def clients() -> Iterator[list[ChatClient]]:
-    opened: list[ChatClient] = []
-    yield opened
-    for client in opened:
-        client.close()
-
-
 def joined_guest(stack: Stack, guest: Guest, room: str, worker: int = 0) -> ChatClient:
     client = ChatClient(stack.url(worker), auth={"protocol": 2}).connect()
     client.client_key = guest.key

@@ -88,14 +88,6 @@ def stack(
         worker.stop()
 
 
-@pytest.fixture
-def clients() -> Iterator[list[ChatClient]]:
-    opened: list[ChatClient] = []
-    yield opened
-    for client in opened:
-        client.close()
-
-
 def join(client: ChatClient, room: str, name: str = "x") -> dict[str, Any]:
     return dict(
         client.call("join_room", {"room": room, "username": name, "client_key": client.client_key})

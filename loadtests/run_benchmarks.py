@@ -24,6 +24,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -105,6 +106,7 @@ def stack(
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+    finished = False
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -120,6 +122,7 @@ def stack(
         time.sleep(2)  # every worker's first heartbeat and listener subscription
         stack.redis_port = redis_port  # type: ignore[attr-defined]
         yield url
+        finished = True
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)
@@ -127,6 +130,10 @@ def stack(
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+    if finished:
+        # Uploads and Redis data of a run fill the disk over a few runs; logs of a failed
+        # run stay for reading.
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def fanout(

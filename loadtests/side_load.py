@@ -55,16 +55,18 @@ def document() -> bytes:
 
 
 class Uploads:
-    """One upload per call, as a new guest of the benchmark room."""
+    """One upload per call, as a new guest (the per-person limit) of one of 100 rooms (one
+    room's quota, 1 GB by default, would end a run of documents)."""
 
     def __init__(self, url: str, body: bytes, name: str) -> None:
         self.url, self.body, self.name = url, body, name
 
     def __call__(self, session: requests.Session) -> str:
+        guest = uuid.uuid4().hex
         form = {
-            "room": ROOM,
-            "username": f"b{uuid.uuid4().hex[:8]}",
-            "client_key": uuid.uuid4().hex,
+            "room": f"{ROOM}-{int(guest[:4], 16) % 100}",
+            "username": f"b{guest[:8]}",
+            "client_key": guest,
         }
         answer = session.post(
             f"{self.url}/api/v1/uploads",
@@ -72,6 +74,10 @@ class Uploads:
             files={"file": (self.name, self.body)},
             timeout=60,
         )
+        if answer.status_code >= 400 and answer.headers.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            return f"{answer.status_code} {answer.json().get('code')}"
         return str(answer.status_code)
 
 

@@ -26,6 +26,20 @@ export type {
   ProfilePatch,
   RefreshStore,
 } from './accounts.js';
+export {
+  FILES_PER_MESSAGE,
+  fetchFile,
+  fileUrl,
+  filesError,
+  filesOf,
+  formatSize,
+  isAbortError,
+  isImage,
+  parseFileEntry,
+  uploadFile,
+  variantOf,
+} from './files.js';
+export type { FileEntry, FileVariant, NativeFile, UploadOptions } from './files.js';
 export { RoomSession } from './room.js';
 export { RoomLog, EXCERPT_LENGTH, excerpt, previewOf } from './roomlog.js';
 export { LogCursor, parsePosition, formatPosition, laterPosition } from './log.js';

@@ -4,6 +4,8 @@
  * (docs/protocol.md, "Delivery guarantee"). An optional store keeps them across reloads.
  */
 
+import type { FileEntry } from './files.js';
+
 export type OutboxState = 'queued' | 'inflight' | 'failed';
 
 export interface OutboxEntry {
@@ -21,6 +23,8 @@ export interface OutboxEntry {
   error?: string;
   /** Protocol 2: the message it answers. */
   replyTo?: string;
+  /** The uploads it shares (their ids go in every attempt). */
+  files?: FileEntry[];
 }
 
 /** What is kept of an entry across a reload. */
@@ -29,6 +33,7 @@ export interface SavedEntry {
   text: string;
   timestamp: string;
   reply_to?: string;
+  files?: FileEntry[];
 }
 
 /** Where the outbox survives a reload (the web UI uses sessionStorage). */
@@ -59,9 +64,10 @@ export class Outbox {
     return [...this.entries.values()];
   }
 
-  add(clientId: string, text: string, timestamp: string, replyTo?: string): OutboxEntry {
+  add(clientId: string, text: string, timestamp: string, replyTo?: string, files?: FileEntry[]): OutboxEntry {
     const entry: OutboxEntry = { clientId, text, timestamp, state: 'queued', attempts: 0, sends: 0, generation: -1, timer: null };
     if (replyTo) entry.replyTo = replyTo;
+    if (files && files.length > 0) entry.files = files.map((file) => ({ ...file }));
     this.entries.set(clientId, entry);
     this.save();
     return entry;
@@ -107,9 +113,10 @@ export class Outbox {
 
   private save(): void {
     if (!this.store) return;
-    const saved = this.values().map(({ clientId, text, timestamp, replyTo }) => {
+    const saved = this.values().map(({ clientId, text, timestamp, replyTo, files }) => {
       const entry: SavedEntry = { client_id: clientId, text, timestamp };
       if (replyTo) entry.reply_to = replyTo;
+      if (files) entry.files = files;
       return entry;
     });
     try {

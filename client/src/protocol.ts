@@ -6,6 +6,7 @@
 export { EVENTS, ERROR_CODES, LIMITS, TYPING } from './generated/protocol.js';
 export type { ErrorCode } from './generated/protocol.js';
 import type { ErrorCode } from './generated/protocol.js';
+import type { FileEntry } from './files.js';
 
 /** The protocol a connection speaks, chosen in the handshake (`auth: {protocol: 2}`). */
 export type ProtocolVersion = 1 | 2;
@@ -38,6 +39,8 @@ export interface Message {
   reactions?: Reaction[];
   /** In history and room_joined only, when reply_to is set. */
   reply_preview?: ReplyPreview;
+  /** The files it shares (issue 19); `message` may be "" then. */
+  files?: FileEntry[];
 }
 
 export interface Reaction {
@@ -113,6 +116,8 @@ export interface SendMessagePayload {
   /** Protocol 2. */
   room?: string;
   reply_to?: string;
+  /** Ids of this author's uploads waiting in this room (1..FILES_PER_MESSAGE). */
+  files?: string[];
 }
 export type SendMessageAck = Ack<{ message: Message; duplicate: boolean }>;
 

@@ -32,6 +32,7 @@ import type {
   RoomUser,
   RoomUsersPayload,
   SendMessageAck,
+  SendMessagePayload,
   UserPresencePayload,
   UserTypingPayload,
 } from './protocol.js';
@@ -41,7 +42,8 @@ import { RoomLog } from './roomlog.js';
 import { ReadState } from './unread.js';
 import { Timeline, formatId, parseId, type MessageEntry, type TimelineChange } from './timeline.js';
 import { TypingSender, TypingWatch } from './typing.js';
-import { validateMessage } from './validation.js';
+import { filesError, filesOf, type FileEntry } from './files.js';
+import { strip, validateMessage } from './validation.js';
 
 
 export interface SessionError {
@@ -232,7 +234,9 @@ export class RoomSession {
       if (this.outbox.has(saved.client_id)) continue;
       const timestamp = typeof saved.timestamp === 'string' ? saved.timestamp : new Date(this.host.now()).toISOString();
       const replyTo = typeof saved.reply_to === 'string' ? saved.reply_to : undefined;
-      this.queue(saved.client_id, saved.text, timestamp, replyTo);
+      const files = filesOf(saved.files);
+      if (saved.text === '' && files.length === 0) continue;
+      this.queue(saved.client_id, saved.text, timestamp, replyTo, files);
     }
   }
 
@@ -594,9 +598,17 @@ export class RoomSession {
 
   // ---- Sending ---------------------------------------------------------------------
 
-  /** Queue a message (it shows at once as pending) and send it when possible. */
-  send(text: string, replyTo?: string): { ok: true; value: string; clientId: string } | { ok: false; error: string } {
-    const check = validateMessage(text, this.host.messageMax);
+  /**
+   * Queue a message (it shows at once as pending) and send it when possible. With `files`
+   * (uploads for this room) the text may be empty.
+   */
+  send(text: string, replyTo?: string, files?: FileEntry[]): { ok: true; value: string; clientId: string } | { ok: false; error: string } {
+    const sharing = files !== undefined && files.length > 0;
+    if (sharing) {
+      const error = filesError(files);
+      if (error) return { ok: false, error };
+    }
+    const check = sharing && typeof text === 'string' && strip(text) === '' ? { ok: true as const, value: '' } : validateMessage(text, this.host.messageMax);
     if (!check.ok) return check;
     let reply: string | undefined;
     if (replyTo !== undefined) {
@@ -606,7 +618,7 @@ export class RoomSession {
     }
     this.typingSender.stop();
     const clientId = this.host.makeClientId();
-    const entry = this.queue(clientId, check.value, new Date(this.host.now()).toISOString(), reply);
+    const entry = this.queue(clientId, check.value, new Date(this.host.now()).toISOString(), reply, sharing ? files : undefined);
     this.transmit(entry);
     return { ok: true, value: check.value, clientId };
   }
@@ -634,9 +646,10 @@ export class RoomSession {
     if (!this.closed) this.typingSender.input(hasText);
   }
 
-  private queue(clientId: string, text: string, timestamp: string, replyTo?: string): OutboxEntry {
-    const entry = this.outbox.add(clientId, text, timestamp, replyTo);
+  private queue(clientId: string, text: string, timestamp: string, replyTo?: string, files?: FileEntry[]): OutboxEntry {
+    const entry = this.outbox.add(clientId, text, timestamp, replyTo, files);
     const pending: Parameters<Timeline['addPending']>[0] = { client_id: clientId, message: text, username: this.currentUsername, timestamp };
+    if (entry.files) pending.files = entry.files;
     if (replyTo) {
       pending.reply_to = replyTo;
       pending.quote = this.log.quote(replyTo);
@@ -659,7 +672,9 @@ export class RoomSession {
     const send = entry.sends;
     const generation = this.generation;
     entry.generation = generation;
-    const payload: { message: string; client_id: string; room?: string; reply_to?: string } = { message: entry.text, client_id: entry.clientId };
+    const payload: SendMessagePayload = { message: entry.text, client_id: entry.clientId };
+    // Every attempt carries the same ids: the server attaches them once, with the message.
+    if (entry.files) payload.files = entry.files.map((file) => file.id);
     if (this.host.protocol === 2) {
       payload.room = this.name;
       if (entry.replyTo) payload.reply_to = entry.replyTo;

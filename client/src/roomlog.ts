@@ -291,6 +291,7 @@ export class RoomLog {
         item.deleted = true;
         if (state.deletedAt) item.deleted_at = state.deletedAt;
         delete item.reactions;
+        delete item.files;
       } else {
         item.reactions = state.reactions.list();
       }

@@ -22,6 +22,7 @@
 import { isPrivateRoom, parseConversation, type Conversation } from './accounts.js';
 import { LIMITS } from './generated/protocol.js';
 import { newClientId } from './ids.js';
+import type { FileEntry } from './files.js';
 import type { Outbox, OutboxStore } from './outbox.js';
 import type {
   ErrorCode,
@@ -333,13 +334,15 @@ export class ChatSession {
 
   /**
    * Queue a message (it shows at once as pending) and send it when possible: to the active
-   * room, or `room`; `replyTo` (protocol 2) answers that message.
+   * room, or `room`; `replyTo` (protocol 2) answers that message; `files` (uploaded for
+   * that room with uploadFile) are shared with it, and the text may be empty then. The
+   * outbox keeps them: a re-send, even after a reload, shares the same files.
    */
-  send(text: string, options: { room?: string; replyTo?: string } = {}): SendResult {
+  send(text: string, options: { room?: string; replyTo?: string; files?: FileEntry[] } = {}): SendResult {
     const room = this.target(options.room);
     if (!room) return { ok: false, error: `Not in room ${options.room}` };
     if (options.replyTo !== undefined && this.protocol !== 2) return { ok: false, error: NOT_PROTOCOL_2 };
-    return room.send(text, options.replyTo);
+    return room.send(text, options.replyTo, options.files);
   }
 
   /** Send again a message the server refused (same client_id, fresh backoff). */

@@ -10,6 +10,7 @@
  */
 
 import type { Message, ReplyPreview } from './protocol.js';
+import { filesOf, type FileEntry } from './files.js';
 
 export const ID_DIGITS = 12;
 const ID_PATTERN = /^\d{12}$/;
@@ -56,6 +57,8 @@ export interface PendingEntry {
   /** Protocol 2: the id of the message this one answers, and its quote. */
   reply_to?: string;
   quote?: ReplyPreview | null;
+  /** The files it shares (as uploaded). */
+  files?: FileEntry[];
 }
 
 export interface NoticeEntry {
@@ -83,6 +86,9 @@ function copyProtocol2Fields(from: Partial<Message>, to: MessageEntry): void {
     if (typeof from.deleted_at === 'string') to.deleted_at = from.deleted_at;
   }
   if (Array.isArray(from.reactions) && !to.deleted) to.reactions = from.reactions;
+  // Files (protocol 1 and 2); a deleted message's files are detached on the server.
+  const files = to.deleted ? [] : filesOf(from.files);
+  if (files.length > 0) to.files = files;
 }
 
 export class Timeline {
@@ -259,6 +265,7 @@ export class Timeline {
     timestamp,
     reply_to,
     quote,
+    files,
   }: {
     client_id: string;
     message: string;
@@ -266,6 +273,7 @@ export class Timeline {
     timestamp: string;
     reply_to?: string;
     quote?: ReplyPreview | null;
+    files?: FileEntry[];
   }): TimelineChange[] {
     this.sentHere.add(client_id);
     this.localSeq += 1;
@@ -275,6 +283,7 @@ export class Timeline {
       item.reply_to = reply_to;
       item.quote = quote ?? null;
     }
+    if (files && files.length > 0) item.files = files;
     this.put(item);
     this.pending.set(client_id, key);
     return [{ op: 'upsert', item }];

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from talkrooms.storage import database
 from tests.support import images
 from tests.support.client import ChatClient
 from tests.support.stack import Cluster
@@ -22,11 +21,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     work_dir = tmp_path_factory.mktemp("files-nginx")
-    # One database for both workers (the files' rows), as on one machine.
-    shared = f"sqlite:///{work_dir / 'shared.db'}"
-    database.upgrade(shared)
-    env = {"UPLOAD_MAX_BYTES": "300000", "DATABASE_URL": shared}
-    started = Cluster(work_dir, workers=2, env=env).start()
+    started = Cluster(work_dir, workers=2, env={"UPLOAD_MAX_BYTES": "300000"}).start()
     yield started
     started.stop()
 

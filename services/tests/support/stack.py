@@ -26,6 +26,7 @@ import socketio
 
 from talkrooms.ops import stack
 from talkrooms.realtime.session_ids import route_of
+from talkrooms.storage import database
 from talkrooms.storage.store import Keys
 from tests.support.client import ChatClient
 from tests.support.processes import ChatWorker, ManagedProcess, RedisServer, free_port, wait_until
@@ -134,6 +135,11 @@ class Cluster:
     def __init__(self, work_dir: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
         self.work_dir = work_dir
         self.env = dict(env or {})
+        if "DATABASE_URL" not in self.env:
+            # As make run does: one database for every worker (accounts, files' rows), so
+            # what one worker wrote another reads.
+            self.env["DATABASE_URL"] = f"sqlite:///{work_dir / 'cluster.db'}"
+            database.upgrade(self.env["DATABASE_URL"])
         self.redis = RedisServer(work_dir, appendonly=True)
         ports = [free_port() for _ in range(workers)]
         # As make run does: each worker's session ids start with nginx's name for it.

@@ -44,12 +44,15 @@ export class ChatView {
     this.errorLink = $('chat-error-link');
     this.input = $('message-input');
     this.sendButton = $('send-button');
+    this.attachButton = $('attach-button');
     this.inputError = $('message-error');
     /** Called when the reader reached the newest message or the top (set by chat.js). */
     this.onBottom = () => {};
     this.onTop = () => {};
     /** A name was clicked (online list or a message's author): chat.js opens the profile card. */
     this.onProfile = () => {};
+    /** The FilesView that renders shared files (set by chat.js). */
+    this.files = null;
     /** How the header names a room ("#general"; a private conversation: the other person). */
     this.roomLabel = (room) => `#${room}`;
     /** Accounts' chosen colours and display names, by username (from the online lists). */
@@ -147,6 +150,7 @@ export class ChatView {
       tools: this.tools,
       isMe: this.isMe,
       colorOf: (name) => this.people.get(name)?.color,
+      files: this.files,
     });
     if (this.editing && item.id === this.editing.id) {
       if (item.deleted) this.editing = null;
@@ -313,5 +317,6 @@ export class ChatView {
   setComposerEnabled(enabled) {
     this.input.disabled = !enabled;
     this.sendButton.disabled = !enabled;
+    if (this.attachButton) this.attachButton.disabled = !enabled;
   }
 }

@@ -6,7 +6,9 @@
 
 import { isPrivateRoom } from '../vendor/talkrooms-client/talkrooms-client.js';
 import { accounts, apiErrorText, restoreAccount } from './account.js';
+import { Attachments } from './attachments.js';
 import { ChatView } from './chat-view.js';
+import { FilesView } from './files-view.js';
 import { loadStrings, t } from './i18n.js';
 import { MessageActions } from './message-actions.js';
 import { ProfileCard } from './profile-card.js';
@@ -67,6 +69,67 @@ const session = new ChatSession({
   },
 });
 const actions = new MessageActions(document, session, view, input);
+
+// ---- Files: the attach button, drag and drop, paste; thumbnails and the lightbox ------------
+
+const files = new FilesView(document, {
+  // A private conversation's files are read with the member's token.
+  token: () => (account ? accounts.accessToken() : Promise.resolve(null)),
+  roomOf: () => session.room,
+});
+files.onError = (text) => view.showError(text);
+view.files = files;
+view.list.addEventListener('click', (event) => files.handleClick(event));
+const attachments = new Attachments(document, {
+  room: () => session.room,
+  token: () => (account ? accounts.accessToken() : Promise.resolve(null)),
+  // A guest signs its uploads with exactly the name and client_key it joined with.
+  guest: (name) => (account ? null : { username: session.usernameIn(name), clientKey: clientKey() }),
+  files,
+  onChange: () => view.showInputError(''),
+});
+const fileInput = document.getElementById('file-input');
+const attachButton = document.getElementById('attach-button');
+attachButton.addEventListener('click', () => fileInput.click());
+fileInput.addEventListener('change', () => {
+  attachments.add(fileInput.files);
+  fileInput.value = '';
+  input.focus();
+});
+
+/** Files dragged over the page: the message list says where to drop them. */
+const dragHasFiles = (event) => Array.from(event.dataTransfer?.types ?? []).includes('Files');
+let dragDepth = 0;
+root.addEventListener('dragenter', (event) => {
+  if (!dragHasFiles(event) || input.disabled) return;
+  event.preventDefault();
+  dragDepth += 1;
+  root.classList.add('is-dropping');
+});
+root.addEventListener('dragover', (event) => {
+  if (!dragHasFiles(event) || input.disabled) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = 'copy';
+});
+root.addEventListener('dragleave', () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (dragDepth === 0) root.classList.remove('is-dropping');
+});
+root.addEventListener('drop', (event) => {
+  dragDepth = 0;
+  root.classList.remove('is-dropping');
+  const dropped = event.dataTransfer?.files;
+  if (!dropped?.length) return;
+  event.preventDefault();
+  if (!input.disabled) attachments.add(dropped);
+});
+// Paste (a screenshot): files on the clipboard become attachments; text pastes as text.
+document.addEventListener('paste', (event) => {
+  const pasted = Array.from(event.clipboardData?.files ?? []);
+  if (!pasted.length || input.disabled) return;
+  event.preventDefault();
+  attachments.add(pasted);
+});
 if (!account) write(LAST_USERNAME_KEY, username);
 
 let shownRoom = room;
@@ -87,6 +150,7 @@ function onRoomsChanged() {
       window.history.replaceState(null, '', url);
     }
     updateComposer();
+    attachments.render();
     seen();
   }
   rooms.setTitle(shownRoom, session.totalUnread);
@@ -119,12 +183,18 @@ function tooLong() {
 }
 
 function submit() {
-  if (!strip(input.value)) return;
-  const result = session.send(input.value, actions.replyTo);
-  if (!result.ok) {
-    view.showInputError(t('error_message', { max: messageMax }));
+  const shared = attachments.ready();
+  if (attachments.busy()) {
+    view.showInputError(t('file_wait_uploads'));
     return;
   }
+  if (!strip(input.value) && !shared.length) return;
+  const result = session.send(input.value, actions.replyTo, shared);
+  if (!result.ok) {
+    view.showInputError(shared.length && codePointLength(strip(input.value)) <= messageMax ? result.error : t('error_message', { max: messageMax }));
+    return;
+  }
+  if (shared.length) attachments.sent();
   input.value = '';
   actions.cancelReply();
   view.showInputError('');

@@ -117,7 +117,8 @@ function quoteElement(item) {
     node.classList.add('is-deleted');
     node.append(el('span', 'quote-text', t('reply_deleted')));
   } else {
-    node.append(el('span', 'quote-text', quote.excerpt));
+    // A message that only shared files has no text to quote.
+    node.append(el('span', 'quote-text', quote.excerpt || t('reply_files')));
   }
   return node;
 }
@@ -137,7 +138,8 @@ function reactionsElement(item) {
 
 /**
  * One chat message (stored or pending) as an <li>. `options.tools` adds the message menu
- * button (protocol 2, stored messages); `options.isMe(name)` tells our own name.
+ * button (protocol 2, stored messages); `options.isMe(name)` tells our own name;
+ * `options.files` (a FilesView) renders the files it shares.
  */
 export function messageElement(item, own, options = {}) {
   const isMe = options.isMe ?? (() => false);
@@ -174,7 +176,8 @@ export function messageElement(item, own, options = {}) {
   bubble.append(meta);
   if (item.reply_to) bubble.append(quoteElement(item));
   if (deleted) bubble.append(el('p', 'message-text message-deleted', t('message_deleted')));
-  else bubble.append(messageText(item.message, item.mentions, isMe));
+  else if (item.message || !item.files?.length) bubble.append(messageText(item.message, item.mentions, isMe));
+  if (!deleted && item.files?.length && options.files) bubble.append(options.files.element(item));
   if (item.reactions?.length) bubble.append(reactionsElement(item));
 
   if (item.status === 'failed') {

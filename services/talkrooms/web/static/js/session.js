@@ -181,9 +181,19 @@ export class ChatSession {
     this.core.start();
   }
 
-  /** Queue a message (to the active room; `replyTo` answers a message); it shows at once as pending. */
-  send(text, replyTo) {
-    return this.core.send(text, replyTo ? { replyTo } : {});
+  /**
+   * Queue a message (to the active room; `replyTo` answers a message; `files`: uploaded
+   * entries it shares, the text may be empty then); it shows at once as pending.
+   */
+  send(text, replyTo, files = []) {
+    const options = replyTo ? { replyTo } : {};
+    if (files.length) options.files = files;
+    return this.core.send(text, options);
+  }
+
+  /** The name this page joined `room` with (a guest's uploads are signed with it). */
+  usernameIn(room) {
+    return this.core.roomState(room)?.username ?? this.core.username;
   }
 
   /** The person pressed "Retry" on a refused message: same client_id, fresh attempt. */

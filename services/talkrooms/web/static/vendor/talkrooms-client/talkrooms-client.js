@@ -369,6 +369,177 @@ function newClientKey(length = 32, randomBytes = defaultRandomBytes) {
   return key;
 }
 
+// src/files.ts
+var FILES_PER_MESSAGE = 10;
+function trimBase(baseUrl) {
+  return baseUrl.replace(/\/+$/, "");
+}
+function fileUrl(baseUrl, id, variant) {
+  const base = `${trimBase(baseUrl)}/api/v1/files/${encodeURIComponent(id)}`;
+  return variant ? `${base}/${variant}` : base;
+}
+function isImage(entry) {
+  return !!entry && entry.kind === "image";
+}
+function variantOf(entry, variant) {
+  return entry.variants?.includes(variant) ? variant : void 0;
+}
+var SIZE_UNITS = ["B", "KB", "MB", "GB"];
+function formatSize(bytes, options = {}) {
+  const units = options.units && options.units.length >= 4 ? options.units : SIZE_UNITS;
+  let value = Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  let text;
+  if (unit === 0) text = String(Math.round(value));
+  else if (value < 10) text = (Math.round(value * 10) / 10).toFixed(1).replace(/\.0$/, "");
+  else text = String(Math.round(value));
+  if (options.decimal) text = text.replace(".", options.decimal);
+  return `${text} ${units[unit]}`;
+}
+function parseFileEntry(raw) {
+  if (!raw || typeof raw !== "object") return null;
+  const json = raw;
+  if (typeof json.id !== "string" || !PATTERNS.fileId.test(json.id)) return null;
+  const entry = {
+    id: json.id,
+    name: typeof json.name === "string" ? json.name : "file",
+    size: Number.isFinite(Number(json.size)) ? Number(json.size) : 0,
+    type: typeof json.type === "string" ? json.type : "application/octet-stream",
+    kind: json.kind === "image" ? "image" : "file"
+  };
+  if (Number.isFinite(json.width) && Number(json.width) > 0) entry.width = Number(json.width);
+  if (Number.isFinite(json.height) && Number(json.height) > 0) entry.height = Number(json.height);
+  if (Array.isArray(json.variants)) entry.variants = json.variants.filter((v) => typeof v === "string");
+  return entry;
+}
+function filesOf(raw) {
+  if (!Array.isArray(raw)) return [];
+  return raw.map(parseFileEntry).filter((entry) => entry !== null);
+}
+function filesError(files) {
+  const ok = files.length >= 1 && files.length <= FILES_PER_MESSAGE && files.every((f) => f && typeof f.id === "string" && PATTERNS.fileId.test(f.id));
+  return ok ? null : ERRORS.files.replace("{max}", String(FILES_PER_MESSAGE));
+}
+function isNativeFile(file) {
+  return !!file && typeof file === "object" && typeof file.uri === "string";
+}
+function fileSize(file) {
+  return isNativeFile(file) ? 0 : file.size;
+}
+function errorOf(status, body, retryAfterHeader) {
+  let json = {};
+  if (typeof body === "string" && body) {
+    try {
+      const parsed = JSON.parse(body);
+      if (parsed && typeof parsed === "object") json = parsed;
+    } catch {
+      json = {};
+    }
+  } else if (body && typeof body === "object") json = body;
+  const retryAfter = retryAfterHeader != null && retryAfterHeader !== "" && Number.isFinite(Number(retryAfterHeader)) ? Number(retryAfterHeader) : void 0;
+  const fallbackCode = status === 413 ? "too_large" : status === 415 ? "unsupported_type" : status === 429 ? "rate_limited" : status >= 500 ? "unavailable" : "http_error";
+  const message = typeof json.error === "string" ? json.error : `The server answered ${status}`;
+  const code = typeof json.code === "string" ? json.code : fallbackCode;
+  return new ApiError(status, code, message, retryAfter, Array.isArray(json.details) ? json.details : void 0);
+}
+function isAbortError(error) {
+  return error instanceof ApiError && error.code === "aborted";
+}
+function uploadFile(options) {
+  return new Promise((resolve, reject) => {
+    const { signal } = options;
+    const aborted = () => new ApiError(0, "aborted", "The upload was cancelled");
+    if (signal?.aborted) {
+      reject(aborted());
+      return;
+    }
+    const make = options.xhr ?? (() => new XMLHttpRequest());
+    const xhr = make();
+    const form = new FormData();
+    form.append("room", options.room);
+    if (options.guest) {
+      form.append("username", options.guest.username);
+      form.append("client_key", options.guest.clientKey);
+    }
+    const file = options.file;
+    if (isNativeFile(file)) {
+      form.append("file", { uri: file.uri, name: options.name ?? file.name, type: file.type });
+    } else {
+      const own = file.name;
+      form.append("file", file, options.name ?? (typeof own === "string" && own ? own : "file"));
+    }
+    let settled = false;
+    const onAbort = () => xhr.abort();
+    const finish = (action) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      action();
+    };
+    xhr.open("POST", `${trimBase(options.baseUrl)}/api/v1/uploads`);
+    xhr.setRequestHeader("Accept", "application/json");
+    if (options.token) xhr.setRequestHeader("Authorization", `Bearer ${options.token}`);
+    const total = fileSize(file);
+    if (options.onProgress && xhr.upload) {
+      const onProgress = options.onProgress;
+      xhr.upload.onprogress = (event) => {
+        onProgress(event.loaded, event.lengthComputable && event.total > 0 ? event.total : total);
+      };
+    }
+    xhr.onload = () => {
+      const body = xhr.responseType === "json" ? xhr.response : xhr.responseText;
+      if (xhr.status >= 200 && xhr.status < 300) {
+        let parsed = body;
+        if (typeof body === "string") {
+          try {
+            parsed = JSON.parse(body);
+          } catch {
+            parsed = null;
+          }
+        }
+        const entry = parseFileEntry(parsed);
+        finish(() => entry ? resolve(entry) : reject(new ApiError(502, "unavailable", "The server sent no file")));
+        return;
+      }
+      finish(() => reject(errorOf(xhr.status, body, xhr.getResponseHeader("Retry-After"))));
+    };
+    xhr.onerror = () => finish(() => reject(new ApiError(0, "network_error", "Could not reach the server")));
+    xhr.ontimeout = xhr.onerror;
+    xhr.onabort = () => finish(() => reject(aborted()));
+    signal?.addEventListener("abort", onAbort);
+    xhr.send(form);
+  });
+}
+async function fetchFile(options) {
+  const fetcher = options.fetch ?? globalThis.fetch?.bind(globalThis);
+  if (!fetcher) throw new Error("fetchFile needs fetch (pass the `fetch` option)");
+  const headers = {};
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  const init = { headers };
+  if (options.signal) init.signal = options.signal;
+  let response;
+  try {
+    response = await fetcher(fileUrl(options.baseUrl, options.id, options.variant), init);
+  } catch {
+    if (options.signal?.aborted) throw new ApiError(0, "aborted", "The download was cancelled");
+    throw new ApiError(0, "network_error", "Could not reach the server");
+  }
+  if (!response.ok) {
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    throw errorOf(response.status, body, response.headers?.get?.("Retry-After") ?? null);
+  }
+  return response.blob();
+}
+
 // src/timeline.ts
 var ID_DIGITS = 12;
 var ID_PATTERN = /^\d{12}$/;
@@ -388,6 +559,8 @@ function copyProtocol2Fields(from, to) {
     if (typeof from.deleted_at === "string") to.deleted_at = from.deleted_at;
   }
   if (Array.isArray(from.reactions) && !to.deleted) to.reactions = from.reactions;
+  const files = to.deleted ? [] : filesOf(from.files);
+  if (files.length > 0) to.files = files;
 }
 var Timeline = class {
   constructor() {
@@ -547,7 +720,8 @@ var Timeline = class {
     username,
     timestamp,
     reply_to,
-    quote
+    quote,
+    files
   }) {
     this.sentHere.add(client_id);
     this.localSeq += 1;
@@ -557,6 +731,7 @@ var Timeline = class {
       item.reply_to = reply_to;
       item.quote = quote ?? null;
     }
+    if (files && files.length > 0) item.files = files;
     this.put(item);
     this.pending.set(client_id, key);
     return [{ op: "upsert", item }];
@@ -874,9 +1049,10 @@ var Outbox = class {
   values() {
     return [...this.entries.values()];
   }
-  add(clientId, text, timestamp, replyTo) {
+  add(clientId, text, timestamp, replyTo, files) {
     const entry = { clientId, text, timestamp, state: "queued", attempts: 0, sends: 0, generation: -1, timer: null };
     if (replyTo) entry.replyTo = replyTo;
+    if (files && files.length > 0) entry.files = files.map((file) => ({ ...file }));
     this.entries.set(clientId, entry);
     this.save();
     return entry;
@@ -917,9 +1093,10 @@ var Outbox = class {
   }
   save() {
     if (!this.store) return;
-    const saved = this.values().map(({ clientId, text, timestamp, replyTo }) => {
+    const saved = this.values().map(({ clientId, text, timestamp, replyTo, files }) => {
       const entry = { client_id: clientId, text, timestamp };
       if (replyTo) entry.reply_to = replyTo;
+      if (files) entry.files = files;
       return entry;
     });
     try {
@@ -1274,6 +1451,7 @@ var RoomLog = class {
         item.deleted = true;
         if (state.deletedAt) item.deleted_at = state.deletedAt;
         delete item.reactions;
+        delete item.files;
       } else {
         item.reactions = state.reactions.list();
       }
@@ -1806,7 +1984,9 @@ var RoomSession = class {
       if (this.outbox.has(saved.client_id)) continue;
       const timestamp = typeof saved.timestamp === "string" ? saved.timestamp : new Date(this.host.now()).toISOString();
       const replyTo = typeof saved.reply_to === "string" ? saved.reply_to : void 0;
-      this.queue(saved.client_id, saved.text, timestamp, replyTo);
+      const files = filesOf(saved.files);
+      if (saved.text === "" && files.length === 0) continue;
+      this.queue(saved.client_id, saved.text, timestamp, replyTo, files);
     }
   }
   /** The socket (re)connected: join again. */
@@ -2116,9 +2296,17 @@ var RoomSession = class {
     if (answered && this.reads.behind) void this.sendMarkRead();
   }
   // ---- Sending ---------------------------------------------------------------------
-  /** Queue a message (it shows at once as pending) and send it when possible. */
-  send(text, replyTo) {
-    const check = validateMessage(text, this.host.messageMax);
+  /**
+   * Queue a message (it shows at once as pending) and send it when possible. With `files`
+   * (uploads for this room) the text may be empty.
+   */
+  send(text, replyTo, files) {
+    const sharing = files !== void 0 && files.length > 0;
+    if (sharing) {
+      const error = filesError(files);
+      if (error) return { ok: false, error };
+    }
+    const check = sharing && typeof text === "string" && strip(text) === "" ? { ok: true, value: "" } : validateMessage(text, this.host.messageMax);
     if (!check.ok) return check;
     let reply;
     if (replyTo !== void 0) {
@@ -2128,7 +2316,7 @@ var RoomSession = class {
     }
     this.typingSender.stop();
     const clientId = this.host.makeClientId();
-    const entry = this.queue(clientId, check.value, new Date(this.host.now()).toISOString(), reply);
+    const entry = this.queue(clientId, check.value, new Date(this.host.now()).toISOString(), reply, sharing ? files : void 0);
     this.transmit(entry);
     return { ok: true, value: check.value, clientId };
   }
@@ -2152,9 +2340,10 @@ var RoomSession = class {
   typing(hasText) {
     if (!this.closed) this.typingSender.input(hasText);
   }
-  queue(clientId, text, timestamp, replyTo) {
-    const entry = this.outbox.add(clientId, text, timestamp, replyTo);
+  queue(clientId, text, timestamp, replyTo, files) {
+    const entry = this.outbox.add(clientId, text, timestamp, replyTo, files);
     const pending = { client_id: clientId, message: text, username: this.currentUsername, timestamp };
+    if (entry.files) pending.files = entry.files;
     if (replyTo) {
       pending.reply_to = replyTo;
       pending.quote = this.log.quote(replyTo);
@@ -2175,6 +2364,7 @@ var RoomSession = class {
     const generation = this.generation;
     entry.generation = generation;
     const payload = { message: entry.text, client_id: entry.clientId };
+    if (entry.files) payload.files = entry.files.map((file) => file.id);
     if (this.host.protocol === 2) {
       payload.room = this.name;
       if (entry.replyTo) payload.reply_to = entry.replyTo;
@@ -2394,13 +2584,15 @@ var ChatSession = class {
   }
   /**
    * Queue a message (it shows at once as pending) and send it when possible: to the active
-   * room, or `room`; `replyTo` (protocol 2) answers that message.
+   * room, or `room`; `replyTo` (protocol 2) answers that message; `files` (uploaded for
+   * that room with uploadFile) are shared with it, and the text may be empty then. The
+   * outbox keeps them: a re-send, even after a reload, shares the same files.
    */
   send(text, options = {}) {
     const room = this.target(options.room);
     if (!room) return { ok: false, error: `Not in room ${options.room}` };
     if (options.replyTo !== void 0 && this.protocol !== 2) return { ok: false, error: NOT_PROTOCOL_2 };
-    return room.send(text, options.replyTo);
+    return room.send(text, options.replyTo, options.files);
   }
   /** Send again a message the server refused (same client_id, fresh backoff). */
   retry(clientId) {
@@ -2814,6 +3006,7 @@ export {
   ERROR_CODES,
   EVENTS,
   EXCERPT_LENGTH,
+  FILES_PER_MESSAGE,
   ID_DIGITS,
   LIMITS,
   LogCursor,
@@ -2836,12 +3029,19 @@ export {
   codePointLength,
   defaultRandomBytes,
   excerpt,
+  fetchFile,
+  fileUrl,
+  filesError,
+  filesOf,
   fnv1a32,
   formatId,
   formatPosition,
+  formatSize,
+  isAbortError,
   isClientId,
   isClientKey,
   isCombining,
+  isImage,
   isPrivateRoom,
   laterPosition,
   mentionParts,
@@ -2850,14 +3050,17 @@ export {
   newClientId,
   newClientKey,
   parseConversation,
+  parseFileEntry,
   parseId,
   parsePosition,
   previewOf,
   sameName,
   splitWords,
   strip,
+  uploadFile,
   usernameIdentity,
   validateMessage,
   validateRoom,
-  validateUsername
+  validateUsername,
+  variantOf
 };

@@ -33,3 +33,12 @@ jest.mock('expo-secure-store', () => {
     isAvailableAsync: jest.fn(async () => true),
   };
 });
+
+// expo-image-picker opens the system's library and camera: tests say what the person picks
+// (`jest.mocked(launchImageLibraryAsync).mockResolvedValueOnce(...)`); by default nothing.
+jest.mock('expo-image-picker', () => ({
+  launchImageLibraryAsync: jest.fn(async () => ({ canceled: true, assets: null })),
+  launchCameraAsync: jest.fn(async () => ({ canceled: true, assets: null })),
+  requestCameraPermissionsAsync: jest.fn(async () => ({ granted: true, status: 'granted', canAskAgain: true, expires: 'never' })),
+  requestMediaLibraryPermissionsAsync: jest.fn(async () => ({ granted: true, status: 'granted', canAskAgain: true, expires: 'never' })),
+}));

@@ -1,11 +1,12 @@
 import { memo } from 'react';
 import { Pressable, StyleSheet, Text, View, type AccessibilityActionEvent } from 'react-native';
 
-import { format, strings } from '../i18n';
+import { format, plural, strings } from '../i18n';
 import type { ChatItem, MessageItem, Reaction, ReplyPreview } from '../services/socket/ChatService';
 import { radius, spacing, type ThemeColors } from '../theme';
 import { Avatar } from './Avatar';
 import { formatTime } from './formatTime';
+import { MessageFiles, type FilesHandlers } from './MessageFiles';
 import { MessageText } from './MessageText';
 import { ReactionChips } from './ReactionChips';
 
@@ -29,6 +30,8 @@ interface ChatItemViewProps {
   divider?: boolean;
   /** The original of a reply the person just asked to see. */
   highlighted?: boolean;
+  /** How shared files are read and opened. */
+  files?: FilesHandlers;
 }
 
 /**
@@ -36,7 +39,7 @@ interface ChatItemViewProps {
  * Protocol 2 adds a reply's quote, highlighted mentions, "edited", the tombstone of a deleted
  * message, reaction chips, and a long press for the message's menu. All user text is Text.
  */
-export const ChatItemView = memo(function ChatItemView({ item, colors, handlers, divider, highlighted }: ChatItemViewProps) {
+export const ChatItemView = memo(function ChatItemView({ item, colors, handlers, divider, highlighted, files: filesHandlers }: ChatItemViewProps) {
   const t = strings().chat;
   const tm = strings().message;
 
@@ -66,6 +69,9 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
   const replyTo = item.kind === 'pending' ? item.replyTo : message?.reply_to;
   const quote = item.kind === 'pending' ? item.quote : stored?.quote;
   const reactions = deleted ? [] : (message?.reactions ?? []);
+  const files = deleted ? [] : ((item.kind === 'pending' ? item.files : message?.files) ?? []);
+  // A message may share files without a word.
+  const silent = !deleted && files.length > 0 && body.trim() === '';
   let status = '✓';
   if (item.kind === 'pending') status = failed ? '!' : '🕓';
   const textColor = own ? colors.ownText : colors.otherText;
@@ -73,7 +79,8 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
   // One accessible element per bubble, read as a sentence; its actions stand in for the
   // long press and the quote's tap.
   const label = [
-    `${username}: ${deleted ? tm.deleted : body}`,
+    silent ? username : `${username}: ${deleted ? tm.deleted : body}`,
+    files.length > 0 ? plural(strings().files.attachments, files.length) : null,
     formatTime(timestamp),
     edited ? tm.edited : null,
     mentionsMe ? tm.mentionsYou : null,
@@ -122,7 +129,7 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
           onPress={showOriginal}
         />
       ) : null}
-      {deleted ? (
+      {silent ? null : deleted ? (
         <Text testID={`message-deleted-${message?.id}`} style={[styles.body, styles.deleted, { color: textColor }]}>
           {tm.deleted}
         </Text>
@@ -205,6 +212,9 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
               {content}
             </View>
           )}
+          {files.length > 0 && filesHandlers ? (
+            <MessageFiles files={files} own={own} pending={item.kind === 'pending'} colors={colors} handlers={filesHandlers} />
+          ) : null}
           {stored && reactions.length > 0 && handlers ? (
             <ReactionChips
               messageId={stored.message.id}

@@ -25,4 +25,8 @@ export const Config = {
   quickEmoji: ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀'],
   /** How long the original of a reply stays highlighted after a tap on its quote. */
   highlightMs: 2000,
+  /** Files one message may share (the server's FILES_PER_MESSAGE default). */
+  filesPerMessage: 10,
+  /** The largest side (px) of a picture's thumbnail in a message. */
+  thumbnailMax: 220,
 } as const;

@@ -15,11 +15,14 @@ import {
 } from 'react-native';
 import { useSafeAreaInsets } from 'react-native-safe-area-context';
 import { StatusBar } from 'expo-status-bar';
-import { excerpt, isPrivateRoom, type RoomUser } from '@talkrooms/client';
+import { excerpt, isPrivateRoom, uploadFile, type FileEntry, type RoomUser } from '@talkrooms/client';
 
+import { AttachMenu, AttachmentTray } from '../components/Attachments';
 import { ChatItemView, type MessageHandlers } from '../components/ChatItemView';
 import { ComposerBar, type ComposerMode } from '../components/ComposerBar';
 import { ConnectionBadge } from '../components/ConnectionBadge';
+import { ImageViewer } from '../components/ImageViewer';
+import type { FilesHandlers } from '../components/MessageFiles';
 import { MessageMenu } from '../components/MessageMenu';
 import { ProfileSheet } from '../components/ProfileSheet';
 import { ReactionUsers } from '../components/ReactionChips';
@@ -31,6 +34,8 @@ import { getLanguage, plural, strings } from '../i18n';
 import type { ChatScreenProps } from '../navigation/types';
 import { useAccount } from '../services/accounts/AccountContext';
 import { accountErrorText } from '../services/accounts/errors';
+import { pickPictures, type PickSource } from '../services/files/pickers';
+import { useAttachments, type Uploader } from '../services/files/useAttachments';
 import type { ChatError, ChatItem, Conversation, MessageItem, SessionAuth } from '../services/socket/ChatService';
 import { useChatService } from '../services/socket/ChatServiceContext';
 import type { Reaction } from '../services/socket/protocol';
@@ -112,6 +117,9 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const [highlightId, setHighlightId] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [profileOf, setProfileOf] = useState<{ username: string; isAccount?: boolean } | null>(null);
+  const [showAttach, setShowAttach] = useState(false);
+  const [viewing, setViewing] = useState<FileEntry | null>(null);
+  const [imageToken, setImageToken] = useState<string | null>(null);
   const listRef = useRef<FlatList<ChatItem>>(null);
   const atBottom = useRef(true);
   const inFront = useRef(AppState.currentState !== 'background' && AppState.currentState !== 'inactive');
@@ -129,6 +137,67 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const conversations = useMemo(() => state?.conversations ?? [], [state?.conversations]);
   const conversation = isPrivateRoom(shownRoom) ? conversations.find((c) => c.room === shownRoom) : undefined;
   const readOnly = conversation?.canWrite === false;
+  const privateShown = isPrivateRoom(shownRoom);
+
+  // Files are uploaded for the room shown as soon as they are picked: a signed-in person
+  // with the access token, a guest with exactly the name and client_key of its join.
+  const upload: Uploader = useCallback(
+    async (file, onProgress, signal) => {
+      const token = auth && accounts ? await accounts.accessToken() : null;
+      const guest = !auth && service?.clientKey ? { username: service.getState().username, clientKey: service.clientKey } : undefined;
+      return uploadFile({
+        baseUrl: serverUrl,
+        room: shownRoom,
+        file: file.blob ?? { uri: file.uri, name: file.name, type: file.type },
+        name: file.name,
+        token,
+        ...(guest ? { guest } : {}),
+        signal,
+        onProgress: (sent, total) => {
+          const whole = total || file.size || 0;
+          onProgress(whole > 0 ? sent / whole : 0);
+        },
+      });
+    },
+    [auth, accounts, service, serverUrl, shownRoom],
+  );
+  const {
+    attachments,
+    add: addAttachments,
+    remove: removeAttachment,
+    clear: clearAttachments,
+    ready: readyFiles,
+    uploading,
+  } = useAttachments(upload);
+
+  // A private conversation's files are read with the access token (fetched again now and
+  // then: it is renewed before it expires).
+  useEffect(() => {
+    if (!privateShown || !auth || !accounts) return undefined;
+    let cancelled = false;
+    const load = () =>
+      accounts.accessToken().then(
+        (token) => {
+          if (!cancelled) setImageToken(token);
+        },
+        () => undefined,
+      );
+    void load();
+    const timer = setInterval(() => void load(), 60_000);
+    return () => {
+      cancelled = true;
+      clearInterval(timer);
+    };
+  }, [privateShown, auth, accounts]);
+  const fileToken = privateShown ? imageToken : null;
+  const filesHandlers: FilesHandlers = useMemo(
+    () => ({
+      access: { baseUrl: serverUrl, token: fileToken },
+      onOpenImage: (entry) => setViewing(entry),
+      onOpenFailed: () => setNotice(strings().files.openFailed),
+    }),
+    [serverUrl, fileToken, setViewing, setNotice],
+  );
 
   // Signed in: the private conversations, each joined so its unread count shows; new ones
   // arrive as `conversation` events (the service merges them).
@@ -178,11 +247,15 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
     setMenuFor(null);
     setReactors(null);
     setHighlightId(null);
+    setShowAttach(false);
+    setViewing(null);
   }
   useEffect(() => {
     scrollTarget.current = null;
     atBottom.current = true;
-  }, [shownRoom]);
+    // Uploads were made for the room that was shown: they cannot be shared elsewhere.
+    clearAttachments();
+  }, [shownRoom, clearAttachments]);
 
   // A reply's original now in the list: scroll to it.
   useEffect(() => {
@@ -219,14 +292,35 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
       void saveEdit(mode);
       return;
     }
-    const result = service.send(text, mode?.kind === 'reply' ? { replyTo: mode.id } : {});
+    if (uploading) {
+      setInputError(strings().files.waitUploads);
+      return;
+    }
+    const result = service.send(text, {
+      ...(mode?.kind === 'reply' ? { replyTo: mode.id } : {}),
+      ...(readyFiles.length ? { files: readyFiles } : {}),
+    });
     if (!result.ok) {
-      setInputError(strings().errors.message);
+      setInputError(readyFiles.length && strip(text) === '' ? result.error : strings().errors.message);
       return;
     }
     setText('');
     setMode(null);
+    clearAttachments();
     atBottom.current = true;
+  };
+
+  const pick = async (source: PickSource) => {
+    setShowAttach(false);
+    const room = Config.filesPerMessage - attachments.length;
+    if (room <= 0) return;
+    try {
+      const outcome = await pickPictures(source, room);
+      if (outcome.kind === 'denied') setNotice(source === 'camera' ? strings().files.cameraDenied : strings().files.libraryDenied);
+      if (outcome.kind === 'picked') addAttachments(outcome.files);
+    } catch {
+      setNotice(strings().files.pickFailed);
+    }
   };
 
   const saveEdit = async (edit: Extract<ComposerMode, { kind: 'edit' }>) => {
@@ -389,9 +483,10 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
         handlers={handlers}
         divider={firstUnreadId !== null && item.kind === 'message' && item.message.id === firstUnreadId}
         highlighted={highlightId !== null && item.kind === 'message' && item.message.id === highlightId}
+        files={filesHandlers}
       />
     ),
-    [colors, handlers, firstUnreadId, highlightId],
+    [colors, handlers, firstUnreadId, highlightId, filesHandlers],
   );
 
   // The original is not laid out yet (far above): get near it, then try once more.
@@ -409,8 +504,11 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   };
 
   // Blank as the server sees it (Python's strip set): nothing to send.
-  const canSend =
-    strip(text).length > 0 && !!service && connection !== 'left' && connection !== 'offline' && !readOnly;
+  const editing = mode?.kind === 'edit';
+  const sharing = !editing && readyFiles.length > 0;
+  const canWrite = !!service && connection !== 'left' && connection !== 'offline' && !readOnly;
+  const canSend = (strip(text).length > 0 || sharing) && !(uploading && !editing) && canWrite;
+  const canAttach = canWrite && !editing && attachments.length < Config.filesPerMessage;
   const title = roomTitle(shownRoom, conversations);
 
   return (
@@ -546,6 +644,9 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
             {strings().conversations.readOnly}
           </Text>
         ) : null}
+        {attachments.length > 0 && !editing ? (
+          <AttachmentTray attachments={attachments} colors={colors} onRemove={removeAttachment} />
+        ) : null}
         {inputError ? (
           <Text testID="chat-input-error" style={[styles.inputError, { color: colors.error }]}>
             {inputError}
@@ -561,6 +662,21 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
             },
           ]}
         >
+          {editing ? null : (
+            <Pressable
+              testID="chat-attach"
+              accessibilityRole="button"
+              accessibilityLabel={strings().files.attach}
+              accessibilityHint={strings().files.attachHint}
+              accessibilityState={{ disabled: !canAttach }}
+              disabled={!canAttach}
+              onPress={() => setShowAttach(true)}
+              hitSlop={6}
+              style={[styles.attach, { opacity: canAttach ? 1 : 0.4 }]}
+            >
+              <Text style={[styles.attachText, { color: colors.accent }]}>+</Text>
+            </Pressable>
+          )}
           <TextInput
             testID="chat-input"
             value={text}
@@ -602,6 +718,8 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           onClose={() => setMenuFor(null)}
         />
       ) : null}
+      {showAttach ? <AttachMenu colors={colors} onPick={(source) => void pick(source)} onClose={() => setShowAttach(false)} /> : null}
+      {viewing ? <ImageViewer entry={viewing} access={filesHandlers.access} onClose={() => setViewing(null)} /> : null}
       {reactors ? <ReactionUsers reaction={reactors} colors={colors} onClose={() => setReactors(null)} /> : null}
       {profileOf ? (
         <ProfileSheet
@@ -674,6 +792,8 @@ const styles = StyleSheet.create({
     fontSize: 16,
     minHeight: 42,
   },
+  attach: { paddingHorizontal: spacing.xs, paddingVertical: spacing.xs },
+  attachText: { fontSize: 30, fontWeight: '500', lineHeight: 32 },
   send: { borderRadius: radius.round, paddingHorizontal: spacing.lg, paddingVertical: spacing.md },
   sendText: { fontSize: 15, fontWeight: '700' },
 });

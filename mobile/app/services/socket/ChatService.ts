@@ -18,6 +18,7 @@ import {
   type ActionResult,
   type ConnectionState as CoreConnectionState,
   type ErrorCode,
+  type FileEntry,
   type Message,
   type ProtocolVersion,
   type ReplyPreview,
@@ -31,7 +32,7 @@ import {
 
 import { strip } from './validation';
 
-export type { Conversation, ProtocolVersion, Reaction, ReplyPreview, RoomSummary, SocketFactory, SocketLike } from '@talkrooms/client';
+export type { Conversation, FileEntry, ProtocolVersion, Reaction, ReplyPreview, RoomSummary, SocketFactory, SocketLike } from '@talkrooms/client';
 
 /** What the header shows: joining, in the room, trying to get back, or given up. */
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'left';
@@ -59,6 +60,8 @@ export interface PendingItem {
   /** Protocol 2: the message it answers, and that message's quote. */
   replyTo?: string;
   quote?: ReplyPreview | null;
+  /** The uploads it shares. */
+  files?: FileEntry[];
 }
 export interface NotificationItem {
   kind: 'notification';
@@ -156,6 +159,8 @@ export class ChatService {
   /** The first room (the route's); `getState().room` is the one shown. */
   readonly room: string;
   readonly protocol: ProtocolVersion;
+  /** The device's client_key: a guest's uploads are signed with it and the name joined with. */
+  readonly clientKey: string | undefined;
 
   private readonly core: ChatSession;
   private readonly listeners = new Set<() => void>();
@@ -168,6 +173,7 @@ export class ChatService {
     this.serverUrl = options.serverUrl;
     this.room = options.room;
     this.protocol = options.protocol === 2 ? 2 : 1;
+    this.clientKey = options.clientKey;
     this.core = new ChatSession({
       url: options.serverUrl,
       username: options.username,
@@ -252,10 +258,14 @@ export class ChatService {
 
   /**
    * Queue a message to the room shown and send it when possible. The text is validated
-   * first; `replyTo` (protocol 2) is the id of the message it answers.
+   * first; `replyTo` (protocol 2) is the id of the message it answers; `files` are uploads
+   * made for the room shown (uploadFile), shared with it: the text may be empty then.
    */
-  send(text: string, options: { replyTo?: string } = {}): SendResult {
-    const result = this.core.send(text, options.replyTo === undefined ? {} : { replyTo: options.replyTo });
+  send(text: string, options: { replyTo?: string; files?: FileEntry[] } = {}): SendResult {
+    const sendOptions: { replyTo?: string; files?: FileEntry[] } = {};
+    if (options.replyTo !== undefined) sendOptions.replyTo = options.replyTo;
+    if (options.files?.length) sendOptions.files = options.files;
+    const result = this.core.send(text, sendOptions);
     return result.ok ? { ok: true, clientId: result.clientId } : result;
   }
 
@@ -449,6 +459,7 @@ export class ChatService {
         timestamp: entry.timestamp,
         error: entry.status === 'failed' ? (entry.error ?? undefined) : undefined,
         ...(entry.reply_to ? { replyTo: entry.reply_to, quote: entry.quote ?? null } : {}),
+        ...(entry.files?.length ? { files: entry.files } : {}),
       };
     }
     const known = this.shown.get(entry);
@@ -464,7 +475,7 @@ export class ChatService {
         type: entry.type,
       };
       if (entry.client_id) message.client_id = entry.client_id;
-      copyProtocol2(entry, message);
+      copyMessageState(entry, message);
       const own = entry.status === 'sent' || sameName(entry.username, this.state.username);
       const stored: MessageItem = { kind: 'message', key: `m-${entry.id}`, message, own };
       if (entry.reply_to) stored.quote = entry.quote ?? null;
@@ -490,8 +501,8 @@ export class ChatService {
   }
 }
 
-/** The protocol 2 state of a stored message, as the core holds it now. */
-function copyProtocol2(from: Message, to: Message): void {
+/** The state of a stored message beyond its text (protocol 2, files), as the core holds it now. */
+function copyMessageState(from: Message, to: Message): void {
   if (from.reply_to) to.reply_to = from.reply_to;
   if (from.mentions?.length) to.mentions = from.mentions;
   if (from.edited_at) to.edited_at = from.edited_at;
@@ -500,4 +511,6 @@ function copyProtocol2(from: Message, to: Message): void {
     if (from.deleted_at) to.deleted_at = from.deleted_at;
   }
   if (from.reactions?.length) to.reactions = from.reactions;
+  // Shared files are a fact of the message in both protocols (a deleted one has none left).
+  if (from.files?.length && !from.deleted) to.files = from.files;
 }

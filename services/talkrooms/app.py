@@ -27,10 +27,11 @@ from talkrooms.chat.service import CONTROL_EVENTS, ChatService
 from talkrooms.files.backends import ensure_bucket, make_blobs
 from talkrooms.files.routes import FILES, files
 from talkrooms.files.service import FileService
-from talkrooms.moderation.routes import MODERATION_EXTENSION, moderation
+from talkrooms.moderation.room_settings import RoomSettings
+from talkrooms.moderation.routes import MODERATION_EXTENSION, SETTINGS_EXTENSION, moderation
 from talkrooms.moderation.service import ModerationService
 from talkrooms.ops.observability import install_observability
-from talkrooms.protocol import CONVERSATION, MODERATION, PROFILE
+from talkrooms.protocol import CONVERSATION, PROFILE
 from talkrooms.realtime import fastjson
 from talkrooms.realtime.broadcast import TalkroomsRedisManager
 from talkrooms.realtime.connections import ConnectionRegistry, account_room, socket_room
@@ -170,14 +171,17 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     blobs = make_blobs(settings)
     app.extensions[FILES] = FileService(settings, accounts.database, store, blobs, private.members)
 
-    def notify_room(room: str, notice: dict[str, Any]) -> None:
-        sio.emit(MODERATION, notice, to=socket_room(room), namespace="/")
+    def notify_room(event: str, room: str, payload: dict[str, Any]) -> None:
+        sio.emit(event, payload, to=socket_room(room), namespace="/")
 
     moderation_service = ModerationService(
         settings, accounts.database, event_path, store, notify_room
     )
     app.extensions[MODERATION_EXTENSION] = moderation_service
     chat.on_room_created = moderation_service.claim
+    room_settings = RoomSettings(moderation_service, store)
+    app.extensions[SETTINGS_EXTENSION] = room_settings
+    chat.admission = room_settings.admit
     # Uploads are the only large bodies (Socket.IO's own limit is max_http_buffer_size).
     app.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes + 1024 * 1024
     install_observability(app, settings, store, manager)
@@ -204,6 +208,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         gevent.spawn(accounts.sync_reserved_names_at_start)
         gevent.spawn(_log_failure, ensure_bucket, blobs)
         gevent.spawn(_log_failure, moderation_service.restore_sanctions)
+        gevent.spawn(_log_failure, room_settings.restore)
         # The manager's listener normally starts with the first connection; start it now so
         # this worker relays messages (and the cleanup job's emits) from its first second.
         manager.server = sio

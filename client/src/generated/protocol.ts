@@ -28,10 +28,11 @@ export const EVENTS = {
     PROFILE: "profile",
     MODERATION: "moderation",
     SANCTIONED: "sanctioned",
+    ROOM_SETTINGS: "room_settings",
   },
 } as const;
 
-export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked", "banned", "muted"] as const;
+export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked", "banned", "muted", "invite_only", "posting_closed", "slow_mode"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const LIMITS = {

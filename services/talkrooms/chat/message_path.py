@@ -35,8 +35,10 @@ from talkrooms.protocol import (
     MUTED,
     NOT_FOUND,
     NOT_IN_ROOM,
+    POSTING_CLOSED,
     RATE_LIMITED,
     SEND_MESSAGE,
+    SLOW_MODE,
     UNAVAILABLE,
     ProtocolError,
     format_message_id,
@@ -58,6 +60,7 @@ log = logging.getLogger("talkrooms.messages")
 
 UNAVAILABLE_ERROR = "Messages cannot be stored right now; retry with the same client_id"
 REPLY_NOT_FOUND = "reply_to names no message kept in this room"
+POSTING_CLOSED_TEXT = "Only some people may post in this room (its settings)"
 FILE_NOT_FOUND = "A file of this message is not an upload of yours waiting in this room"
 # Why an author may not write in a room (the value of its `silenced` hash) -> the error.
 SILENCED: dict[str, tuple[str, str]] = {
@@ -103,6 +106,7 @@ class Pending:
         "received",
         "reply_to",
         "room",
+        "slow_ms",
         "tail",
     )
 
@@ -119,6 +123,7 @@ class Pending:
         mentions: str,
         author: str,
         files: str = "",
+        slow_ms: int = 0,
     ) -> None:
         self.connection = connection
         self.ack_id = ack_id
@@ -131,6 +136,7 @@ class Pending:
         self.mentions = mentions
         self.author = author
         self.files = files
+        self.slow_ms = slow_ms
 
 
 class MessagePath:
@@ -166,6 +172,8 @@ class MessagePath:
         try:
             data = require_object(payload, SEND_MESSAGE)
             membership = joined_membership(connection, data)
+            if not membership.may_post:
+                raise ProtocolError(POSTING_CLOSED_TEXT, POSTING_CLOSED)
             files = None
             if data.get("files") is not None:
                 files = validate_file_ids(data["files"], self.files_per_message)
@@ -206,6 +214,7 @@ class MessagePath:
                 mentions,
                 membership.author,
                 _dumps(files) if files else "",
+                membership.slow_ms,
             )
         )
 
@@ -255,6 +264,7 @@ class MessagePath:
                 item.mentions,
                 item.author,
                 item.files,
+                item.slow_ms,
             )
             for item in batch
         ]
@@ -275,6 +285,12 @@ class MessagePath:
         if result[0] == -1:
             metrics.MESSAGES_REJECTED.labels(reason=NOT_FOUND).inc()
             self._answer_error(connection, item.ack_id, NOT_FOUND, REPLY_NOT_FOUND)
+            return
+        if result[0] == -4:
+            metrics.MESSAGES_REJECTED.labels(reason=SLOW_MODE).inc()
+            wait = max(1, -(-int(result[1]) // 1000))
+            text = f"Slow mode: wait {wait} s before your next message here"
+            self._answer_error(connection, item.ack_id, SLOW_MODE, text)
             return
         if result[0] == -3:
             metrics.MESSAGES_REJECTED.labels(reason=NOT_FOUND).inc()

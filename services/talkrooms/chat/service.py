@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import socketio
 
 from talkrooms.chat.identities import GuestsOnly, Identities
@@ -41,6 +42,7 @@ from talkrooms.protocol import (
     RATE_LIMITED,
     REMOVING,
     ROOM_JOINED,
+    ROOM_SETTINGS,
     ROOM_USERS,
     SANCTIONED,
     TYPING,
@@ -83,7 +85,10 @@ from talkrooms.telemetry import metrics
 log = logging.getLogger("talkrooms.chat.service")
 
 # The emits every worker acts on besides delivering them (see on_control_emit).
-CONTROL_EVENTS = frozenset({MODERATION})
+CONTROL_EVENTS = frozenset({MODERATION, ROOM_SETTINGS})
+# (room, account id or None, invite code or None, the room's settings, already in the
+# room) -> (may post, slow mode ms); raises ProtocolError (invite_only) to refuse a join.
+Admission = Callable[[str, int | None, str | None, dict[str, str], bool], tuple[bool, int]]
 TYPING_REFRESH_SECONDS = 2.0
 TYPING_VISIBLE_MS = 6000
 # Events in one protocol 2 get_history answer; a longer gap takes several calls.
@@ -112,6 +117,9 @@ class ChatService:
         # Told when an account's join created a public room (moderation makes it the
         # owner); None: rooms have no owners (the chat alone).
         self.on_room_created: Callable[[str, int], object] | None = None
+        # Who may enter and post in a room with settings (moderation answers); None: no
+        # room has settings.
+        self.admission: Admission | None = None
         self.connections = connections
         self.sio = sio
         self.worker_id = settings.instance_id
@@ -197,10 +205,13 @@ class ChatService:
         data = require_object(payload, JOIN_ROOM)
         room = validate_room(data.get("room"))
         account = connection.account
+        rules: dict[str, str] = {}
         if is_private_room(room):
             self.check_private(connection, room)
         else:
             self.check_not_banned(connection, room, account, data)
+            rules = self.store.room_rules(room)
+        may_post, slow_ms = self._admit(room, account, data.get("invite"), rules, False)
         if account is not None:
             # Signed in: the account says who this is, whatever name the payload carries;
             # every connection of the account is one person.
@@ -265,6 +276,7 @@ class ChatService:
             key_hash=key_hash,
             author=account.author if account is not None else author_token(identity, key_hash),
         )
+        membership.may_post, membership.slow_ms = may_post, slow_ms
         if current is not None and same_person:
             membership.typing, membership.typing_sent_at = current.typing, current.typing_sent_at
         connection.rooms[room] = membership
@@ -275,12 +287,10 @@ class ChatService:
                 reader = reader_room(room, membership.author)
                 self.sio.enter_room(connection.sid, reader, namespace=NAMESPACE)
         metrics.JOINED.set(sum(1 for c in self.connections if c.rooms))
-        self.sio.emit(
-            ROOM_JOINED,
-            self._room_joined_payload(connection, membership),
-            to=connection.sid,
-            namespace=NAMESPACE,
-        )
+        joined = self._room_joined_payload(connection, membership)
+        if rules and connection.protocol >= 2:
+            joined["settings"] = settings_view(room, rules)
+        self.sio.emit(ROOM_JOINED, joined, to=connection.sid, namespace=NAMESPACE)
         if result.first_connection:
             self.sio.emit(
                 USER_JOINED,
@@ -369,6 +379,8 @@ class ChatService:
                 self.sio.start_background_task(self.apply_profile, account_id, name, color)
         elif event == MODERATION and payload.get("action") in REMOVING:
             self.sio.start_background_task(self.apply_removal, payload)
+        elif event == ROOM_SETTINGS and isinstance(payload.get("room"), str):
+            self.sio.start_background_task(self.apply_room_rules, payload["room"])
 
     def apply_removal(self, notice: dict[str, Any]) -> None:
         """A kick or a ban: this worker's connections of that person leave the room now,
@@ -437,6 +449,34 @@ class ChatService:
                 )
         for room in rooms:
             self.emit_room_users(room, self.store.room_users(room))
+
+    def _admit(
+        self,
+        room: str,
+        account: SignedIn | None,
+        invite: Any,
+        rules: dict[str, str],
+        already_in: bool,
+    ) -> tuple[bool, int]:
+        """May post, slow mode ms: what the room's settings say for this person (no
+        settings, no question asked)."""
+        if not rules or self.admission is None:
+            return True, 0
+        code = invite if isinstance(invite, str) and 0 < len(invite) <= 64 else None
+        return self.admission(
+            room, account.account_id if account else None, code, rules, already_in
+        )
+
+    def apply_room_rules(self, room: str) -> None:
+        """The room's settings changed: this worker's connections in it get what the new
+        settings say for them (without being asked for an invite again)."""
+        rules = self.store.room_rules(room)
+        for connection in self.connections:
+            membership = connection.rooms.get(room)
+            if membership is not None:
+                membership.may_post, membership.slow_ms = self._admit(
+                    room, connection.account, None, rules, True
+                )
 
     def check_not_banned(
         self,
@@ -604,6 +644,18 @@ def _shown(account: SignedIn | None) -> PresentUser | None:
     if account is None:
         return None
     return PresentUser(account.username, account.display_name, account.color, account=True)
+
+
+def settings_view(room: str, rules: dict[str, str]) -> dict[str, Any]:
+    """A room's settings as clients get them (room_joined, room_settings)."""
+    return {
+        "room": room,
+        "topic": rules.get("topic", ""),
+        "post": rules.get("post", "everyone"),
+        "slow_mode": int(rules.get("slow", "0")),
+        "invite_only": rules.get("invite") == "1",
+        "pins": orjson.loads(rules.get("pins", "[]")),
+    }
 
 
 def named_room(connection: Connection, data: dict[str, Any]) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from talkrooms.storage.database import Base, UTCDateTime
@@ -19,6 +19,29 @@ class OwnedRoom(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The room's settings (moderation/settings.py; 0007_room_settings).
+    topic: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    post_policy: Mapped[str] = mapped_column(
+        String(16), default="everyone", server_default=text("'everyone'")
+    )
+    slow_mode_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    invite_only: Mapped[bool] = mapped_column(default=False, server_default=false())
+    invite_code: Mapped[str | None] = mapped_column(String(32))
+    # JSON list of pinned message ids, newest first.
+    pins: Mapped[str] = mapped_column(Text, default="[]", server_default=text("'[]'"))
+
+
+class RoomMember(Base):
+    """An account that joined a room with its invite (members-only posting and
+    invite-only rooms let them in)."""
+
+    __tablename__ = "room_members"
+
+    room: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class RoomModerator(Base):

@@ -12,6 +12,7 @@ from spectree import Response as Responses
 
 from talkrooms.accounts.routes import BEARER, OkOut, answer_errors_as_json, bearer_account, errors
 from talkrooms.accounts.service import AccountError
+from talkrooms.moderation.room_settings import RoomSettings
 from talkrooms.moderation.service import ModerationService, clean_reason, moderated_room
 from talkrooms.protocol.http_api import API_PREFIX, API_SPEC, parse_body
 
@@ -246,3 +247,96 @@ def sanctions(room: str) -> tuple[Response, int]:
 def lift(room: str, sanction_id: int) -> tuple[Response, int]:
     """Unmute or unban."""
     return jsonify(_service().lift(moderated_room(room), bearer_account().id, sanction_id)), 200
+
+
+SETTINGS_EXTENSION = "talkrooms.room_settings"
+
+
+class SettingsOut(BaseModel):
+    room: str
+    topic: str
+    post: str = Field(description="everyone, registered or members")
+    slow_mode: int = Field(description="seconds between one person's messages; 0 = off")
+    invite_only: bool
+    pins: list[str]
+    invite_code: str | None = Field(default=None, description="staff only, invite-only rooms")
+
+
+class SettingsPatch(BaseModel):
+    topic: str | None = Field(default=None, max_length=2000)
+    post: str | None = None
+    slow_mode: int | None = None
+    invite_only: bool | None = None
+
+
+class InviteOut(BaseModel):
+    room: str
+    invite_code: str
+
+
+def _settings() -> RoomSettings:
+    service: RoomSettings = current_app.extensions[SETTINGS_EXTENSION]
+    return service
+
+
+@moderation.get("/<room>/settings")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=SettingsOut, **errors(400, 404)), tags=TAGS, skip_validation=True
+)
+def get_settings(room: str) -> tuple[Response, int]:
+    """The room's settings (the invite code only for its staff)."""
+    return _no_store(_settings().get(moderated_room(room), _viewer_id()))
+
+
+@moderation.patch("/<room>/settings")
+@API_SPEC.validate(
+    json=SettingsPatch,
+    resp=Responses(HTTP_200=SettingsOut, **errors(400, 401, 403, 404, 409)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def update_settings(room: str) -> tuple[Response, int]:
+    """Change some of topic, post, slow_mode, invite_only; everyone in the room hears it."""
+    body = parse_body(SettingsPatch, request.get_json(silent=True))
+    changes = {field: getattr(body, field) for field in body.model_fields_set}
+    return _no_store(_settings().update(moderated_room(room), bearer_account().id, changes))
+
+
+@moderation.post("/<room>/invite")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=InviteOut, **errors(401, 403, 404, 409)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def renew_invite(room: str) -> tuple[Response, int]:
+    """A new invite code for the room (links with the old one stop working)."""
+    name = moderated_room(room)
+    return _no_store(
+        {"room": name, "invite_code": _settings().renew_invite(name, bearer_account().id)}
+    )
+
+
+@moderation.put("/<room>/pins/<message_id>")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=SettingsOut, **errors(400, 401, 403, 404, 409)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def pin(room: str, message_id: str) -> tuple[Response, int]:
+    """Pin a message (newest first)."""
+    return _no_store(_settings().pin(moderated_room(room), bearer_account().id, message_id, True))
+
+
+@moderation.delete("/<room>/pins/<message_id>")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=SettingsOut, **errors(400, 401, 403, 404, 409)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def unpin(room: str, message_id: str) -> tuple[Response, int]:
+    """Unpin a message."""
+    return _no_store(_settings().pin(moderated_room(room), bearer_account().id, message_id, False))

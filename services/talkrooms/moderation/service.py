@@ -35,6 +35,7 @@ from talkrooms.moderation.models import (
 from talkrooms.protocol import (
     BAN,
     KICK,
+    MODERATION,
     MUTE,
     SANCTIONS,
     UNBAN,
@@ -52,8 +53,9 @@ from talkrooms.storage.store import Store, author_token
 RANKS = {"moderator": 1, "owner": 2, "admin": 3}
 DEFAULT_MUTE_MINUTES = 10
 MAX_MINUTES = 366 * 24 * 60
-# Sends a room's `moderation` notice (every worker applies kicks and bans to its sockets).
-Notify = Callable[[str, dict[str, Any]], None]
+# Sends an event to a room (every worker acts on `moderation` and `room_settings` too):
+# (event, room, payload).
+Notify = Callable[[str, str, dict[str, Any]], None]
 REASON_MAX = 500
 AUDIT_PAGE_MAX = 200
 
@@ -402,7 +404,7 @@ class ModerationService:
         extra: dict[str, Any] = {}
         if row is not None:
             extra = {"sanction": row.id, "until_ms": _ms(row.until)}
-        self.notify(room, {**notice, **extra})
+        self.notify(MODERATION, room, {**notice, **extra})
         return {"ok": True, "sanction": row.id if row is not None else None, **notice}
 
     def _enforce(self, row: Sanction) -> None:
@@ -444,7 +446,7 @@ class ModerationService:
             "until": None,
             "by": actor_name,
         }
-        self.notify(room, notice)
+        self.notify(MODERATION, room, notice)
         return {"ok": True, **notice}
 
     def sanctions(self, room: str, actor_id: int) -> list[dict[str, Any]]:

@@ -67,6 +67,10 @@ class Membership:
     author: str
     typing: bool = False
     typing_sent_at: float = 0.0
+    # From the room's settings when joining (and when they change): whether this person
+    # may post, and the slow mode they are held to (ms, 0 = none).
+    may_post: bool = True
+    slow_ms: int = 0
 
 
 @dataclass

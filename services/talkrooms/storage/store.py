@@ -20,6 +20,8 @@ Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.
     tr:room:{room}:upbytes    string  bytes uploaded to the room (quota) message retention
     tr:room:{room}:silenced   hash    author -> 'code[|until ms]' (a     message retention
                                       block, a mute, a ban)
+    tr:room:{room}:settings   hash    topic, post, slow, invite, pins   none (the database's copy)
+    tr:room:{room}:slow       zset    author -> next message allowed (ms) the slow mode
     tr:room:{room}:bans       hash    u:<account>|k:<key hash>|a:<addr> the longest ban, or
                                       -> 'until ms (0: for good)|id'    none (moderation)
                                       (a private conversation's join writes it again)
@@ -335,6 +337,7 @@ class Store:
         mentions: str,
         author: str,
         files: str = "",
+        slow_ms: int = 0,
     ) -> tuple[list[str], list[Any]]:
         """KEYS and ARGV of one store_message call, for a pipeline of many."""
         keys = self.keys
@@ -349,6 +352,7 @@ class Store:
                 keys.room(room, "silenced"),
                 keys.room(room, "uploads"),
                 keys.room(room, "files"),
+                keys.room(room, "slow"),
             ],
             [
                 tail,
@@ -367,6 +371,7 @@ class Store:
                 mentions,
                 author,
                 files,
+                slow_ms,
             ],
         )
 
@@ -536,6 +541,19 @@ class Store:
         """The seq of the message that shares a file; None when none (any more) does."""
         seq = self.redis.hget(self.keys.room(room, "files"), file_id)
         return int(seq) if seq is not None else None
+
+    def room_rules(self, room: str) -> dict[str, str]:
+        """The room's settings (empty for the many rooms without any)."""
+        raw = self.redis.hgetall(self.keys.room(room, "settings"))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def set_room_rules(self, room: str, rules: dict[str, str]) -> None:
+        key = self.keys.room(room, "settings")
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(key)
+        if rules:
+            pipe.hset(key, mapping=rules)
+        pipe.execute()
 
     def silence(self, room: str, author: str, code: str, until_ms: int | None) -> None:
         """The message script refuses `author`'s messages with `code` until `until_ms`
@@ -771,8 +789,10 @@ class Store:
                 return self.settings.user_ttl_seconds
             if part == "typing":
                 return TYPING_TTL_SECONDS
-            if part == "bans":
-                return None  # a ban lasts its own time (set when written), or for good
+            if part in ("bans", "settings"):
+                # A ban lasts its own time (set when written), or for good; settings stay
+                # while the room has them (the database holds both).
+                return None
             return self.settings.message_ttl_seconds
         if key.startswith(f"{keys.prefix}:jobs:"):
             return JOB_STATE_TTL_SECONDS

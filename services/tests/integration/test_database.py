@@ -24,7 +24,7 @@ from talkrooms.storage import database
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0006_sanctions"
+HEAD = "0007_room_settings"
 PROFILE_COLUMNS = {"display_name", "bio", "avatar_color"}
 TABLES = {
     "accounts",
@@ -38,6 +38,7 @@ TABLES = {
     "administrators",
     "audit_log",
     "sanctions",
+    "room_members",
 }
 
 

@@ -2,17 +2,19 @@
 -- KEYS: 1 seq counter, 2 messages zset, 3 client-id zset, 4 rooms index, 5 stats hash,
 --       6 users hash (presence: identity -> person), 7 silenced hash (author -> 'code' or
 --       'code|until ms': a block, a mute, a ban),
---       8 uploads hash (file id -> 'author|file JSON'), 9 files hash (file id -> seq)
+--       8 uploads hash (file id -> 'author|file JSON'), 9 files hash (file id -> seq),
+--       10 slow-mode zset (author -> next message allowed, ms)
 -- ARGV: 1 message JSON after the id, without its closing brace ('","username":...'),
 --       2 client_id or '', 3 history cap, 4 client-id window, 5 message ttl s,
 --       6 room ttl s, 7 now ms, 8 room, 9 pub/sub channel, 10 publish prefix,
 --       11 publish suffix, 12 private fields stored but never sent (',"_a":...'),
 --       13 reply_to seq or '', 14 mention candidates '[[identity, name], ...]' or '',
---       15 author token or '', 16 file ids '["id", ...]' or ''
+--       15 author token or '', 16 file ids '["id", ...]' or '', 17 slow mode ms or 0
 -- Returns {1, message} when stored, {0, message or '', seq} for a known client_id,
 -- {-1, 'not_found'} when reply_to names no message kept in the room,
 -- {-2, code} when the author may not write here (a block in a private conversation),
--- {-3, 'not_found'} when a file id names no upload of this author waiting in this room.
+-- {-3, 'not_found'} when a file id names no upload of this author waiting in this room,
+-- {-4, ms to wait} when slow mode allows this author no message yet.
 local client_id = ARGV[2]
 if client_id ~= '' then
   local known = redis.call('ZSCORE', KEYS[3], client_id)
@@ -70,6 +72,18 @@ if ARGV[14] ~= '' then
   if #present > 0 then
     extra = extra .. ',"mentions":' .. cjson.encode(present)
   end
+end
+
+local slow = tonumber(ARGV[17])
+if slow > 0 and ARGV[15] ~= '' then
+  local now = tonumber(ARGV[7])
+  local next_allowed = tonumber(redis.call('ZSCORE', KEYS[10], ARGV[15]) or '0')
+  if next_allowed > now then
+    return {-4, next_allowed - now}
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now)
+  redis.call('ZADD', KEYS[10], now + slow, ARGV[15])
+  redis.call('PEXPIRE', KEYS[10], slow)
 end
 
 local seq = redis.call('INCR', KEYS[1])

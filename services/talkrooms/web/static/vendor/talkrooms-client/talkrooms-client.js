@@ -27,10 +27,11 @@ var EVENTS = {
     CONVERSATION: "conversation",
     PROFILE: "profile",
     MODERATION: "moderation",
-    SANCTIONED: "sanctioned"
+    SANCTIONED: "sanctioned",
+    ROOM_SETTINGS: "room_settings"
   }
 };
-var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked", "banned", "muted"];
+var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked", "banned", "muted", "invite_only", "posting_closed", "slow_mode"];
 var LIMITS = {
   usernameMax: 32,
   roomMax: 32,

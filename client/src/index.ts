@@ -26,6 +26,21 @@ export type {
   ProfilePatch,
   RefreshStore,
 } from './accounts.js';
+export { ModerationClient, canNameModerators, isStaff, parseRoles, parseSanctionNotice, roleIn } from './moderation.js';
+export type {
+  AuditEntry,
+  ModerationClientOptions,
+  NoticeAction,
+  Role,
+  RolePerson,
+  RoomRoles,
+  SanctionAction,
+  SanctionEntry,
+  SanctionNotice,
+  SanctionRequest,
+  SanctionResult,
+  TokenSource,
+} from './moderation.js';
 export {
   FILES_PER_MESSAGE,
   fetchFile,

@@ -35,6 +35,8 @@ export interface Message {
   /** A tombstone: message "" and no reactions. */
   deleted?: true;
   deleted_at?: string;
+  /** A tombstone of a moderator's removal (docs/moderation.md): show "removed by a moderator". */
+  removed?: true;
   /** In history and room_joined only (live: room_event). */
   reactions?: Reaction[];
   /** In history and room_joined only, when reply_to is set. */

@@ -38,6 +38,7 @@ import type {
 } from './protocol.js';
 import { EVENTS } from './protocol.js';
 import { RoomHistory } from './history.js';
+import type { SanctionNotice } from './moderation.js';
 import { RoomLog } from './roomlog.js';
 import { ReadState } from './unread.js';
 import { Timeline, formatId, parseId, type MessageEntry, type TimelineChange } from './timeline.js';
@@ -94,6 +95,10 @@ export interface RoomHost {
   refused(room: RoomSession, error: SessionError): void;
   /** Unread counts, read marker or joined state changed. */
   summaryChanged(room: RoomSession): void;
+  /** A `moderation` notice of this room. */
+  moderation(room: RoomSession, notice: SanctionNotice): void;
+  /** We were sanctioned in this room (a kick or ban: the session leaves it). */
+  sanctioned(room: RoomSession, notice: SanctionNotice): void;
 }
 
 export interface RoomOptions {
@@ -448,6 +453,22 @@ export class RoomSession {
         timestamp: new Date(this.host.now()).toISOString(),
       }),
     );
+  }
+
+  /** A moderator acted on someone here: a `moderation` notice in the timeline (the view words it). */
+  onModeration(notice: SanctionNotice): void {
+    if (this.closed) return;
+    // Our own kick or ban: the `sanctioned` that follows says it, once.
+    const removesUs = (notice.action === 'kick' || notice.action === 'ban') && sameName(notice.username, this.currentUsername);
+    if (!removesUs) this.apply(this.timeline.addNotice('moderation', { ...notice, timestamp: new Date(this.host.now()).toISOString() }));
+    this.host.moderation(this, notice);
+  }
+
+  /** We were sanctioned here: a `sanctioned` notice in the timeline, then the session decides. */
+  onSanctioned(notice: SanctionNotice): void {
+    if (this.closed) return;
+    this.apply(this.timeline.addNotice('sanctioned', { ...notice, timestamp: new Date(this.host.now()).toISOString() }), true);
+    this.host.sanctioned(this, notice);
   }
 
   onRoomUsers(payload: RoomUsersPayload): void {

@@ -32,6 +32,8 @@ interface MessageState {
   editedAt: string;
   deleted: boolean;
   deletedAt?: string;
+  /** Deleted by a moderator. */
+  removed?: boolean;
   reactions: ReactionState;
 }
 
@@ -274,6 +276,7 @@ export class RoomLog {
     state.text = '';
     delete state.mentions;
     if (typeof message.deleted_at === 'string') state.deletedAt = message.deleted_at;
+    if (message.removed === true) state.removed = true;
     state.reactions.clear();
     return true;
   }
@@ -290,6 +293,7 @@ export class RoomLog {
       if (state.deleted) {
         item.deleted = true;
         if (state.deletedAt) item.deleted_at = state.deletedAt;
+        if (state.removed) item.removed = true;
         delete item.reactions;
         delete item.files;
       } else {

@@ -40,6 +40,7 @@ import type {
   UserTypingPayload,
 } from './protocol.js';
 import { EVENTS } from './protocol.js';
+import { parseSanctionNotice, type SanctionNotice } from './moderation.js';
 import { RoomSession, type ActionResult, type RoomHost, type SessionError } from './room.js';
 import { DEFAULT_SOCKET_OPTIONS, type SocketFactory, type SocketLike, type SocketOptions } from './socket.js';
 import { Timeline, type MessageEntry, type TimelineChange } from './timeline.js';
@@ -88,6 +89,13 @@ export interface SessionEvents {
   roomEvent: (event: RoomEvent) => void;
   /** Signed in: a private conversation was opened, or a block changed whether it can be written to. */
   conversation: (conversation: Conversation) => void;
+  /** A moderator kicked, muted, banned, unmuted or unbanned someone in a room (a notice is in its timeline too). */
+  moderation: (notice: SanctionNotice) => void;
+  /**
+   * We were sanctioned. A kick or a ban took us out of `notice.room`: fired once the room is
+   * left here too (never joined again by itself; a kicked person may `joinRoom` it).
+   */
+  sanctioned: (notice: SanctionNotice) => void;
 }
 
 /**
@@ -226,6 +234,16 @@ export class ChatSession {
       [server.CONVERSATION]: (p: unknown) => {
         const conversation = parseConversation(p);
         if (conversation) this.fire('conversation', conversation);
+      },
+      [server.MODERATION]: (p: unknown) => {
+        const notice = parseSanctionNotice(p);
+        const room = notice ? this.roomFor(notice.room, false) : undefined;
+        if (notice && room) room.onModeration(notice);
+      },
+      [server.SANCTIONED]: (p: unknown) => {
+        const notice = parseSanctionNotice(p);
+        const room = notice ? this.roomFor(notice.room, false) : undefined;
+        if (notice && room) room.onSanctioned(notice);
       },
     };
   }
@@ -577,6 +595,8 @@ export class ChatSession {
       },
       refused: (room, error) => this.onRefused(room, error),
       summaryChanged: () => this.fireRooms(),
+      moderation: (_room, notice) => this.fire('moderation', notice),
+      sanctioned: (room, notice) => this.onSanctioned(room, notice),
     };
   }
 
@@ -591,6 +611,32 @@ export class ChatSession {
     if (this.active === room) this.setActiveRoom(others[0].name);
     this.fire('error', error);
     this.fireRooms();
+  }
+
+  /**
+   * A moderator sanctioned us. A kick or ban already took us out on the server: leave the
+   * room here too so no reconnection joins it again (protocol 1: the session stops, without
+   * an error: the `sanctioned` listener words it).
+   */
+  private onSanctioned(room: RoomSession, notice: SanctionNotice): void {
+    if (notice.action !== 'kick' && notice.action !== 'ban') {
+      this.fire('sanctioned', notice);
+      return;
+    }
+    room.close();
+    room.outbox.clear();
+    if (this.protocol === 1) {
+      this.closeSocket();
+      this.fire('sanctioned', notice);
+      this.setConnection('stopped');
+      return;
+    }
+    // Protocol 2: the connection stays (like leaveRoom), so `joinRoom` can come back after a kick.
+    this.roomMap.delete(room.name);
+    const next = this.roomMap.values().next().value;
+    if (this.active === room && next) this.setActiveRoom(next.name);
+    this.fireRooms();
+    this.fire('sanctioned', notice);
   }
 
   // ---- Connection ------------------------------------------------------------------

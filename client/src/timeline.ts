@@ -84,6 +84,7 @@ function copyProtocol2Fields(from: Partial<Message>, to: MessageEntry): void {
     to.deleted = true;
     to.message = '';
     if (typeof from.deleted_at === 'string') to.deleted_at = from.deleted_at;
+    if (from.removed === true) to.removed = true;
   }
   if (Array.isArray(from.reactions) && !to.deleted) to.reactions = from.reactions;
   // Files (protocol 1 and 2); a deleted message's files are detached on the server.

@@ -18,6 +18,8 @@ interface Stored {
   edited_at?: string;
   deleted_at?: string;
   deleted: boolean;
+  /** Deleted by a moderator (the tombstone says `removed`). */
+  removed?: boolean;
   /** emoji → usernames, in the order added. */
   reactions: Map<string, string[]>;
 }
@@ -121,10 +123,11 @@ export class FakeServer {
     return this.event(room, { type: 'edit', message_id: pad(stored.id), message: this.wire(room, stored, null, false) });
   }
 
-  remove(roomName: string, id: string): RoomEvent {
+  remove(roomName: string, id: string, options: { byModerator?: boolean } = {}): RoomEvent {
     const room = this.room(roomName);
     const stored = room.find(id)!;
     stored.deleted = true;
+    if (options.byModerator) stored.removed = true;
     stored.text = '';
     stored.deleted_at = room.time();
     stored.reactions.clear();
@@ -264,6 +267,7 @@ export class FakeServer {
     if (m.deleted) {
       message.deleted = true;
       if (m.deleted_at) message.deleted_at = m.deleted_at;
+      if (m.removed) message.removed = true;
     }
     if (viewer !== null && withState) {
       const reactions: Reaction[] = [...m.reactions].map(([emoji, users]) => ({

@@ -57,8 +57,12 @@ export class ChatView {
     this.roomLabel = (room) => `#${room}`;
     /** Accounts' chosen colours and display names, by username (from the online lists). */
     this.people = new Map();
-    /** The shown room's online list, as the server sent it. */
+    /** The shown room's online list, as the server sent it, and its count. */
     this.roomUsers = [];
+    this.roomUserCount = 0;
+    /** Moderation (set by moderation.js): a person's role badge, and the staff's tools for them. */
+    this.roleOf = () => null;
+    this.userTools = () => null;
     this.errorLinkText = this.errorLink.textContent;
 
     const onName = (event) => {
@@ -145,7 +149,7 @@ export class ChatView {
   }
 
   _render(item) {
-    if (item.kind === 'notice') return noticeElement(item);
+    if (item.kind === 'notice') return noticeElement(item, { isMe: this.isMe, roomLabel: this.roomLabel });
     const node = messageElement(item, item.username === this.username, {
       tools: this.tools,
       isMe: this.isMe,
@@ -272,14 +276,23 @@ export class ChatView {
 
   setUsers(users, count) {
     this.roomUsers = users;
+    this.roomUserCount = count;
     for (const user of users) this.rememberPerson(user);
     // The server sorts by code point; people expect "Élodie" next to "Eve", not after "Zoë".
     const collator = new Intl.Collator(language(), { sensitivity: 'base' });
     const sorted = [...users].sort((a, b) => collator.compare(a.username, b.username));
-    const items = sorted.map((user) => userElement(user, user.username === this.username));
+    const items = sorted.map((user) => {
+      const isMe = user.username === this.username;
+      return userElement(user, isMe, { role: this.roleOf(user.username), tools: this.userTools(user, isMe) });
+    });
     this.users.replaceChildren(...items);
     this.userCount.textContent = t('users_count', { count });
     this.usersPanelCount.textContent = String(count);
+  }
+
+  /** Render the online list again (the roles or one's own rank changed). */
+  refreshUsers() {
+    this.setUsers(this.roomUsers, this.roomUserCount);
   }
 
   /** Others typing (names sorted). */

@@ -11,6 +11,7 @@ import { ChatView } from './chat-view.js';
 import { FilesView } from './files-view.js';
 import { loadStrings, t } from './i18n.js';
 import { MessageActions } from './message-actions.js';
+import { ModerationUI } from './moderation.js';
 import { ProfileCard } from './profile-card.js';
 import { ProfileEditor } from './profile-editor.js';
 import { paintAvatar } from './render.js';
@@ -69,6 +70,8 @@ const session = new ChatSession({
   },
 });
 const actions = new MessageActions(document, session, view, input);
+// Roles, badges and the staff's tools; before start(), so the first join asks for the roles.
+new ModerationUI(document, { session, view, actions, accounts: account ? accounts : null });
 
 // ---- Files: the attach button, drag and drop, paste; thumbnails and the lightbox ------------
 

@@ -22,6 +22,9 @@ export class MessageActions {
     this.replyTo = null;
     this.menuFor = null; // id of the message whose menu is open
     this.shownError = null; // the text of the last refusal shown here
+    /** Moderation (set by moderation.js): whether this person may remove `message`, and how. */
+    this.canRemove = () => false;
+    this.onRemove = () => {};
     this.replyBar = doc.getElementById('reply-bar');
     this.replyAuthor = doc.getElementById('reply-bar-author');
     this.replyText = doc.getElementById('reply-bar-text');
@@ -65,6 +68,7 @@ export class MessageActions {
       this._menuItem(t('reply'), 'reply'),
       this._menuItem(t('edit'), 'edit'),
       this._menuItem(t('delete'), 'delete', 'danger'),
+      this._menuItem(t('remove_message'), 'remove', 'danger'),
     );
     menu.addEventListener('click', (event) => {
       const item = event.target.closest('button[data-menu]');
@@ -91,6 +95,8 @@ export class MessageActions {
     remove.hidden = !own;
     remove.textContent = t('delete');
     delete remove.dataset.confirm;
+    // A moderator removes other people's messages (their own: Delete).
+    this.menu.querySelector('[data-menu="remove"]').hidden = own || !this.canRemove(message);
     this.menu.hidden = false;
     // Next to the button, inside the pane, flipped up near the bottom.
     const pane = this.menu.parentElement.getBoundingClientRect();
@@ -128,6 +134,7 @@ export class MessageActions {
     else if (action === 'reply') this.startReply(id);
     else if (action === 'edit') this.startEdit(id);
     else if (action === 'delete') await this._report(this.session.deleteMessage(id));
+    else if (action === 'remove') this.onRemove(id);
   }
 
   // ---- Clicks in the list ------------------------------------------------------------------

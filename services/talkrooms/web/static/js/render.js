@@ -4,12 +4,14 @@
  */
 
 import { avatarColor, avatarInitial } from './colors.js';
-import { formatDateTime, formatTime, t } from './i18n.js';
+import { formatDate, formatDateTime, formatTime, t } from './i18n.js';
 import { linkParts } from './linkify.js';
 import { mentionParts } from '../vendor/talkrooms-client/talkrooms-client.js';
 
 const IMG_BASE = new URL('../img/', import.meta.url);
-const NOTICE_ICONS = { welcome: 'wave.svg', join: 'join.svg', leave: 'leave.svg', error: 'alert.svg', empty: 'chat.svg' };
+const NOTICE_ICONS = { welcome: 'wave.svg', join: 'join.svg', leave: 'leave.svg', error: 'alert.svg', empty: 'chat.svg', moderation: 'alert.svg', sanctioned: 'alert.svg' };
+/** A moderator's reason in a notice is cut here: notices stay one line or two. */
+const REASON_SHOWN = 140;
 
 /** createElement with an optional class list and text. */
 export function el(tag, className = '', text = null) {
@@ -175,7 +177,7 @@ export function messageElement(item, own, options = {}) {
   }
   bubble.append(meta);
   if (item.reply_to) bubble.append(quoteElement(item));
-  if (deleted) bubble.append(el('p', 'message-text message-deleted', t('message_deleted')));
+  if (deleted) bubble.append(el('p', 'message-text message-deleted', t(item.removed ? 'message_removed' : 'message_deleted')));
   else if (item.message || !item.files?.length) bubble.append(messageText(item.message, item.mentions, isMe));
   if (!deleted && item.files?.length && options.files) bubble.append(options.files.element(item));
   if (item.reactions?.length) bubble.append(reactionsElement(item));
@@ -210,11 +212,46 @@ export function messageElement(item, own, options = {}) {
 
 const NOTICE_TEXT = { welcome: 'welcome', join: 'user_joined', leave: 'user_left', empty: 'history_empty' };
 
-/** A local notice (welcome, join, leave, empty room, error) as an <li>. */
-export function noticeElement(item) {
+/** "12:10" today, else "7 Dec 2026 12:10": when a sanction ends. */
+export function untilText(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return date.toDateString() === new Date().toDateString() ? formatTime(iso) : `${formatDate(iso)} ${formatTime(iso)}`;
+}
+
+/** A moderator's reason, short. */
+export function shortReason(reason) {
+  const chars = [...(typeof reason === 'string' ? reason.trim() : '')];
+  return chars.length <= REASON_SHOWN ? chars.join('') : `${chars.slice(0, REASON_SHOWN - 1).join('')}…`;
+}
+
+/**
+ * The words of a `moderation` notice (to the room) or a `sanctioned` one (to us):
+ * `{action, username, by, reason, until, room}`; `isMe(name)` words our own mute as "you".
+ */
+export function sanctionText(variant, params, isMe = () => false, roomLabel = (room) => `#${room}`) {
+  const action = params.action;
+  const values = { name: params.username, by: params.by || t('a_moderator'), room: roomLabel(params.room ?? ''), time: params.until ? untilText(params.until) : '' };
+  let key;
+  if (variant === 'sanctioned' || isMe(params.username)) {
+    key = `you_${action}${params.until && (action === 'ban' || action === 'mute') ? '_until' : ''}`;
+  } else {
+    key = `mod_${action}${params.until && (action === 'ban' || action === 'mute') ? '_until' : ''}`;
+  }
+  const text = t(key, values);
+  const reason = shortReason(params.reason);
+  return reason ? t('with_reason', { text, reason }) : text;
+}
+
+/** A local notice (welcome, join, leave, empty room, error, moderation) as an <li>. */
+export function noticeElement(item, options = {}) {
   const li = el('li', `notice notice-${item.variant}`);
   li.dataset.key = item.key;
-  const text = item.params?.text ?? t(NOTICE_TEXT[item.variant] ?? item.variant, item.params ?? {});
+  const moderation = item.variant === 'moderation' || item.variant === 'sanctioned';
+  const text = moderation
+    ? sanctionText(item.variant, item.params ?? {}, options.isMe, options.roomLabel)
+    : item.params?.text ?? t(NOTICE_TEXT[item.variant] ?? item.variant, item.params ?? {});
+  if (moderation) li.dataset.action = item.params?.action ?? '';
   li.append(icon(NOTICE_ICONS[item.variant] ?? 'chat.svg', 'notice-icon'), el('span', 'notice-text', text));
   return li;
 }
@@ -223,7 +260,7 @@ export function noticeElement(item) {
  * One person in the online list: an account shows its display name with the username
  * next to it, in its chosen colour; a click opens the profile card.
  */
-export function userElement(user, isMe) {
+export function userElement(user, isMe, extras = {}) {
   const li = el('li', `user${isMe ? ' me' : ''}${user.account ? ' is-account' : ''}`);
   li.dataset.username = user.username;
   const shown = user.account && user.display_name ? user.display_name : user.username;
@@ -235,5 +272,11 @@ export function userElement(user, isMe) {
   if (user.account && shown !== user.username) button.append(el('span', 'user-handle', `@${user.username}`));
   if (isMe) button.append(el('span', 'user-you', `(${t('you')})`));
   li.append(button);
+  if (extras.role === 'owner' || extras.role === 'moderator') {
+    const badge = el('span', `role-badge role-${extras.role}`, t(`role_${extras.role}`));
+    li.dataset.role = extras.role;
+    button.append(badge);
+  }
+  if (extras.tools) li.append(extras.tools);
   return li;
 }

@@ -133,6 +133,10 @@ export class ChatSession {
         // The account's session ended (logged out elsewhere, password changed): log in again.
         view.showError(error.message, { link: true, linkText: t('log_in_again') });
         view.setComposerEnabled(false);
+      } else if (error.fatal && !roomGone && error.code === 'banned') {
+        // A moderator banned this person (the server's text says until when).
+        view.showError(error.message, { link: true, linkText: t('choose_other_room') });
+        view.setComposerEnabled(false);
       } else if (error.fatal && !roomGone) {
         // name_taken or invalid: waiting will not help; the person must pick again.
         view.showError(error.message, { link: true });

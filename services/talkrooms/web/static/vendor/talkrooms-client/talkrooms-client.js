@@ -370,6 +370,183 @@ function newClientKey(length = 32, randomBytes = defaultRandomBytes) {
   return key;
 }
 
+// src/moderation.ts
+var ROLES = ["admin", "owner", "moderator"];
+var NOTICE_ACTIONS = ["kick", "mute", "ban", "unmute", "unban"];
+function isStaff(role) {
+  return role === "admin" || role === "owner" || role === "moderator";
+}
+function canNameModerators(role) {
+  return role === "admin" || role === "owner";
+}
+function roleOf(raw) {
+  return typeof raw === "string" && ROLES.includes(raw) ? raw : null;
+}
+function personOf(raw) {
+  return { username: String(raw.username), displayName: String(raw.display_name ?? raw.username) };
+}
+function parseRoles(raw) {
+  return {
+    room: String(raw.room ?? ""),
+    owner: raw.owner && typeof raw.owner === "object" ? personOf(raw.owner) : null,
+    moderators: Array.isArray(raw.moderators) ? raw.moderators.filter((m) => m && typeof m === "object").map(personOf) : [],
+    you: roleOf(raw.you)
+  };
+}
+function roleIn(roles, username) {
+  if (!roles) return null;
+  if (roles.owner && roles.owner.username === username) return "owner";
+  if (roles.moderators.some((m) => m.username === username)) return "moderator";
+  return null;
+}
+function parseSanctionNotice(raw) {
+  if (!raw || typeof raw !== "object") return null;
+  const json = raw;
+  if (typeof json.room !== "string" || typeof json.username !== "string") return null;
+  if (!NOTICE_ACTIONS.includes(json.action)) return null;
+  return {
+    room: json.room,
+    action: json.action,
+    username: json.username,
+    reason: typeof json.reason === "string" ? json.reason : "",
+    until: typeof json.until === "string" && json.until ? json.until : null,
+    by: typeof json.by === "string" ? json.by : ""
+  };
+}
+function sanctionEntryOf(raw) {
+  return {
+    id: Number(raw.id),
+    action: raw.action === "ban" ? "ban" : "mute",
+    username: String(raw.username ?? ""),
+    guest: raw.guest === true,
+    until: typeof raw.until === "string" && raw.until ? raw.until : null,
+    reason: String(raw.reason ?? ""),
+    at: String(raw.at ?? "")
+  };
+}
+function auditEntryOf(raw) {
+  return {
+    id: Number(raw.id),
+    actor: String(raw.actor ?? ""),
+    action: String(raw.action ?? ""),
+    target: String(raw.target ?? ""),
+    reason: String(raw.reason ?? ""),
+    details: raw.details && typeof raw.details === "object" ? raw.details : {},
+    at: String(raw.at ?? "")
+  };
+}
+function withReason(reason) {
+  const trimmed = typeof reason === "string" ? reason.trim() : "";
+  return trimmed ? { reason: trimmed } : {};
+}
+var ModerationClient = class {
+  constructor(options) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    const fetcher = options.fetch ?? globalThis.fetch;
+    if (!fetcher) throw new Error("ModerationClient needs fetch (pass the `fetch` option)");
+    this.fetcher = options.fetch ? fetcher : fetcher.bind(globalThis);
+    this.tokens = options.tokens ?? null;
+  }
+  /** The room's owner and moderators; signed in, `you` is one's own role. Anyone may ask. */
+  async roles(room) {
+    const token = this.tokens ? await this.tokens.accessToken().catch(() => null) : null;
+    return parseRoles(await this.call("GET", `${this.path(room)}/roles`, void 0, token ?? void 0));
+  }
+  /** Name a moderator (owner, administrator; 409 no_owner in an ownerless room). */
+  async addModerator(room, username) {
+    await this.authed("PUT", `${this.path(room)}/moderators/${encodeURIComponent(username)}`);
+  }
+  /** Un-name a moderator (owner, administrator). */
+  async removeModerator(room, username) {
+    await this.authed("DELETE", `${this.path(room)}/moderators/${encodeURIComponent(username)}`);
+  }
+  /** Hand the room to an account (administrators). */
+  async handOver(room, username, reason) {
+    await this.authed("PUT", `${this.path(room)}/owner`, { username, ...withReason(reason) });
+  }
+  /** Remove any message: every client sees it deleted, "removed by a moderator". */
+  async removeMessage(room, id, reason) {
+    const answer = await this.authed("POST", `${this.path(room)}/messages/${encodeURIComponent(id)}/remove`, withReason(reason));
+    return { removed: answer.removed !== false, by: String(answer.by ?? "") };
+  }
+  /** Kick, mute or ban an account, or a guest present in the room. */
+  async sanction(room, request) {
+    const body = { action: request.action, username: request.username, ...withReason(request.reason) };
+    if (request.minutes !== void 0 && request.minutes !== null) body.minutes = request.minutes;
+    const answer = await this.authed("POST", `${this.path(room)}/sanctions`, body);
+    return {
+      sanction: typeof answer.sanction === "number" ? answer.sanction : null,
+      room: String(answer.room ?? room),
+      action: answer.action ?? request.action,
+      username: String(answer.username ?? request.username),
+      reason: String(answer.reason ?? ""),
+      until: typeof answer.until === "string" && answer.until ? answer.until : null,
+      by: String(answer.by ?? "")
+    };
+  }
+  /** The mutes and bans in force. */
+  async sanctions(room) {
+    const answer = await this.authed("GET", `${this.path(room)}/sanctions`);
+    return Array.isArray(answer.sanctions) ? answer.sanctions.map(sanctionEntryOf) : [];
+  }
+  /** Unmute or unban (the sanction's id from `sanctions`). */
+  async lift(room, id) {
+    await this.authed("DELETE", `${this.path(room)}/sanctions/${encodeURIComponent(String(id))}`);
+  }
+  /** The audit log, newest first; `before` (an entry id) pages back. */
+  async audit(room, options = {}) {
+    const query = new URLSearchParams();
+    if (options.limit !== void 0) query.set("limit", String(options.limit));
+    if (options.before !== void 0) query.set("before", String(options.before));
+    const suffix = query.toString() ? `?${query.toString()}` : "";
+    const answer = await this.authed("GET", `${this.path(room)}/audit${suffix}`);
+    return Array.isArray(answer.entries) ? answer.entries.map(auditEntryOf) : [];
+  }
+  // ---- HTTP ------------------------------------------------------------------------
+  path(room) {
+    return `/rooms/${encodeURIComponent(room)}`;
+  }
+  /** A request with the access token; a 401 refreshes once and tries again. */
+  async authed(method, path, body) {
+    const token = this.tokens ? await this.tokens.accessToken() : null;
+    if (!token) throw new ApiError(401, "unauthenticated", "Log in first");
+    try {
+      return await this.call(method, path, body, token);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 401 || !this.tokens?.refreshNow) throw error;
+      const fresh = await this.tokens.refreshNow();
+      if (!fresh) throw error;
+      return this.call(method, path, body, fresh);
+    }
+  }
+  async call(method, path, body, token) {
+    const headers = { Accept: "application/json" };
+    if (body !== void 0) headers["Content-Type"] = "application/json";
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const init = { method, headers, credentials: "same-origin" };
+    if (body !== void 0) init.body = JSON.stringify(body);
+    let response;
+    try {
+      response = await this.fetcher(`${this.baseUrl}/api/v1${path}`, init);
+    } catch {
+      throw new ApiError(0, "network_error", "Could not reach the server");
+    }
+    let answer = null;
+    try {
+      answer = await response.json();
+    } catch {
+      answer = null;
+    }
+    const json = answer && typeof answer === "object" ? answer : {};
+    if (response.ok) return json;
+    const header = response.headers?.get?.("Retry-After");
+    const retryAfter = header != null && header !== "" && Number.isFinite(Number(header)) ? Number(header) : void 0;
+    const message = typeof json.error === "string" ? json.error : `The server answered ${response.status}`;
+    const code = typeof json.code === "string" ? json.code : response.status >= 500 ? "unavailable" : "http_error";
+    throw new ApiError(response.status, code, message, retryAfter);
+  }
+};
+
 // src/files.ts
 var FILES_PER_MESSAGE = 10;
 function trimBase(baseUrl) {
@@ -558,6 +735,7 @@ function copyProtocol2Fields(from, to) {
     to.deleted = true;
     to.message = "";
     if (typeof from.deleted_at === "string") to.deleted_at = from.deleted_at;
+    if (from.removed === true) to.removed = true;
   }
   if (Array.isArray(from.reactions) && !to.deleted) to.reactions = from.reactions;
   const files = to.deleted ? [] : filesOf(from.files);
@@ -1436,6 +1614,7 @@ var RoomLog = class {
     state.text = "";
     delete state.mentions;
     if (typeof message.deleted_at === "string") state.deletedAt = message.deleted_at;
+    if (message.removed === true) state.removed = true;
     state.reactions.clear();
     return true;
   }
@@ -1451,6 +1630,7 @@ var RoomLog = class {
       if (state.deleted) {
         item.deleted = true;
         if (state.deletedAt) item.deleted_at = state.deletedAt;
+        if (state.removed) item.removed = true;
         delete item.reactions;
         delete item.files;
       } else {
@@ -2172,6 +2352,19 @@ var RoomSession = class {
       })
     );
   }
+  /** A moderator acted on someone here: a `moderation` notice in the timeline (the view words it). */
+  onModeration(notice) {
+    if (this.closed) return;
+    const removesUs = (notice.action === "kick" || notice.action === "ban") && sameName(notice.username, this.currentUsername);
+    if (!removesUs) this.apply(this.timeline.addNotice("moderation", { ...notice, timestamp: new Date(this.host.now()).toISOString() }));
+    this.host.moderation(this, notice);
+  }
+  /** We were sanctioned here: a `sanctioned` notice in the timeline, then the session decides. */
+  onSanctioned(notice) {
+    if (this.closed) return;
+    this.apply(this.timeline.addNotice("sanctioned", { ...notice, timestamp: new Date(this.host.now()).toISOString() }), true);
+    this.host.sanctioned(this, notice);
+  }
   onRoomUsers(payload) {
     if (this.closed || !Array.isArray(payload.users)) return;
     this.roomUsers = payload.users;
@@ -2498,6 +2691,16 @@ var ChatSession = class {
       [server.CONVERSATION]: (p) => {
         const conversation = parseConversation(p);
         if (conversation) this.fire("conversation", conversation);
+      },
+      [server.MODERATION]: (p) => {
+        const notice = parseSanctionNotice(p);
+        const room = notice ? this.roomFor(notice.room, false) : void 0;
+        if (notice && room) room.onModeration(notice);
+      },
+      [server.SANCTIONED]: (p) => {
+        const notice = parseSanctionNotice(p);
+        const room = notice ? this.roomFor(notice.room, false) : void 0;
+        if (notice && room) room.onSanctioned(notice);
       }
     };
   }
@@ -2798,7 +3001,9 @@ var ChatSession = class {
         this.fire("errorCleared");
       },
       refused: (room, error) => this.onRefused(room, error),
-      summaryChanged: () => this.fireRooms()
+      summaryChanged: () => this.fireRooms(),
+      moderation: (_room, notice) => this.fire("moderation", notice),
+      sanctioned: (room, notice) => this.onSanctioned(room, notice)
     };
   }
   /** A room's join was refused for good: with no other room left, the session stops. */
@@ -2812,6 +3017,30 @@ var ChatSession = class {
     if (this.active === room) this.setActiveRoom(others[0].name);
     this.fire("error", error);
     this.fireRooms();
+  }
+  /**
+   * A moderator sanctioned us. A kick or ban already took us out on the server: leave the
+   * room here too so no reconnection joins it again (protocol 1: the session stops, without
+   * an error: the `sanctioned` listener words it).
+   */
+  onSanctioned(room, notice) {
+    if (notice.action !== "kick" && notice.action !== "ban") {
+      this.fire("sanctioned", notice);
+      return;
+    }
+    room.close();
+    room.outbox.clear();
+    if (this.protocol === 1) {
+      this.closeSocket();
+      this.fire("sanctioned", notice);
+      this.setConnection("stopped");
+      return;
+    }
+    this.roomMap.delete(room.name);
+    const next = this.roomMap.values().next().value;
+    if (this.active === room && next) this.setActiveRoom(next.name);
+    this.fireRooms();
+    this.fire("sanctioned", notice);
   }
   // ---- Connection ------------------------------------------------------------------
   onConnect() {
@@ -3012,6 +3241,7 @@ export {
   LIMITS,
   LogCursor,
   MAX_NOTICES,
+  ModerationClient,
   Outbox,
   PATTERNS,
   PY_WHITESPACE,
@@ -3027,6 +3257,7 @@ export {
   USERNAME_ERROR,
   avatarColor,
   avatarInitial,
+  canNameModerators,
   codePointLength,
   defaultRandomBytes,
   excerpt,
@@ -3044,6 +3275,7 @@ export {
   isCombining,
   isImage,
   isPrivateRoom,
+  isStaff,
   laterPosition,
   mentionParts,
   mentionsMe,
@@ -3054,7 +3286,10 @@ export {
   parseFileEntry,
   parseId,
   parsePosition,
+  parseRoles,
+  parseSanctionNotice,
   previewOf,
+  roleIn,
   sameName,
   splitWords,
   strip,

@@ -2,6 +2,7 @@ import { memo } from 'react';
 import { Pressable, StyleSheet, Text, View, type AccessibilityActionEvent } from 'react-native';
 
 import { format, plural, strings } from '../i18n';
+import { isRemoved, noticeText } from '../services/moderation/words';
 import type { ChatItem, MessageItem, Reaction, ReplyPreview } from '../services/socket/ChatService';
 import { radius, spacing, type ThemeColors } from '../theme';
 import { Avatar } from './Avatar';
@@ -55,6 +56,17 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
     );
   }
 
+  if (item.kind === 'moderation') {
+    const text = noticeText(item.notice, item.self);
+    return (
+      <View testID={`moderation-${item.key}`} accessibilityRole="text" accessibilityLabel={text} style={styles.notification}>
+        <Text style={[styles.notificationText, { color: colors.textMuted }]}>
+          ⚑ {text} · {formatTime(item.timestamp)}
+        </Text>
+      </View>
+    );
+  }
+
   const own = item.kind === 'pending' || item.own;
   const stored = item.kind === 'message' ? item : null;
   const message = stored?.message;
@@ -64,6 +76,8 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
   const testID = item.kind === 'pending' ? `message-pending-${item.clientId}` : `message-${item.message.id}`;
   const failed = item.kind === 'pending' ? item.error : undefined;
   const deleted = message?.deleted === true;
+  const removed = deleted && isRemoved(message);
+  const tombstone = removed ? strings().moderation.removed : tm.deleted;
   const edited = !deleted && !!message?.edited_at;
   const mentionsMe = !deleted && stored?.mentionsMe === true;
   const replyTo = item.kind === 'pending' ? item.replyTo : message?.reply_to;
@@ -79,7 +93,7 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
   // One accessible element per bubble, read as a sentence; its actions stand in for the
   // long press and the quote's tap.
   const label = [
-    silent ? username : `${username}: ${deleted ? tm.deleted : body}`,
+    silent ? username : `${username}: ${deleted ? tombstone : body}`,
     files.length > 0 ? plural(strings().files.attachments, files.length) : null,
     formatTime(timestamp),
     edited ? tm.edited : null,
@@ -130,8 +144,11 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
         />
       ) : null}
       {silent ? null : deleted ? (
-        <Text testID={`message-deleted-${message?.id}`} style={[styles.body, styles.deleted, { color: textColor }]}>
-          {tm.deleted}
+        <Text
+          testID={removed ? `message-removed-${message?.id}` : `message-deleted-${message?.id}`}
+          style={[styles.body, styles.deleted, { color: textColor }]}
+        >
+          {tombstone}
         </Text>
       ) : (
         <MessageText

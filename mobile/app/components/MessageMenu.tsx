@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Pressable, StyleSheet, Text, View } from 'react-native';
+import { Pressable, StyleSheet, Text, TextInput, View } from 'react-native';
 
 import { Config } from '../config';
 import { format, strings } from '../i18n';
@@ -15,20 +15,41 @@ interface MessageMenuProps {
   onEdit: () => void;
   onDelete: () => void;
   onClose: () => void;
+  /** Staff (moderator, owner, administrator): "Remove" any message, with an optional reason. */
+  onRemove?: (reason: string) => void;
 }
 
 /**
  * What a long press on a message offers: a row of common emoji, reply, and for our own
  * messages edit and delete (delete asks once more). Each choice closes the menu.
  */
-export function MessageMenu({ item, colors, onReact, onReply, onEdit, onDelete, onClose }: MessageMenuProps) {
+export function MessageMenu({ item, colors, onReact, onReply, onEdit, onDelete, onClose, onRemove }: MessageMenuProps) {
   const t = strings().message;
+  const tm = strings().moderation;
   const [confirming, setConfirming] = useState(false);
+  const [removing, setRemoving] = useState(false);
+  const [reason, setReason] = useState('');
   const { own } = item;
 
   return (
     <Sheet testID="message-menu" label={t.actions} colors={colors} onClose={onClose}>
-      {confirming ? (
+      {removing && onRemove ? (
+        <>
+          <Text style={[styles.question, { color: colors.text }]}>{tm.removeConfirm}</Text>
+          <TextInput
+            testID="message-menu-remove-reason"
+            value={reason}
+            onChangeText={setReason}
+            placeholder={tm.reason}
+            placeholderTextColor={colors.textMuted}
+            accessibilityLabel={tm.reasonLabel}
+            maxLength={500}
+            style={[styles.reason, { color: colors.text, borderColor: colors.border, backgroundColor: colors.background }]}
+          />
+          <MenuItem testID="message-menu-remove-confirm" label={tm.remove} color={colors.error} onPress={() => onRemove(reason.trim())} />
+          <MenuItem testID="message-menu-close" label={t.cancel} color={colors.textMuted} onPress={onClose} />
+        </>
+      ) : confirming ? (
         <>
           <Text style={[styles.question, { color: colors.text }]}>{t.deleteConfirm}</Text>
           <MenuItem testID="message-menu-delete-confirm" label={t.delete} color={colors.error} onPress={onDelete} />
@@ -60,6 +81,9 @@ export function MessageMenu({ item, colors, onReact, onReply, onEdit, onDelete, 
           {own ? (
             <MenuItem testID="message-menu-delete" label={t.delete} color={colors.error} onPress={() => setConfirming(true)} />
           ) : null}
+          {onRemove ? (
+            <MenuItem testID="message-menu-remove" label={tm.remove} color={colors.error} onPress={() => setRemoving(true)} />
+          ) : null}
           <MenuItem testID="message-menu-close" label={t.cancel} color={colors.textMuted} onPress={onClose} />
         </>
       )}
@@ -82,4 +106,5 @@ const styles = StyleSheet.create({
   item: { paddingVertical: spacing.md },
   itemText: { fontSize: 16, fontWeight: '600' },
   question: { fontSize: 16, paddingVertical: spacing.sm },
+  reason: { borderWidth: 1, borderRadius: radius.md, paddingHorizontal: spacing.md, paddingVertical: spacing.sm, fontSize: 15 },
 });

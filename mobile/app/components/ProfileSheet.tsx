@@ -8,6 +8,8 @@ import { sameName } from '../services/socket/names';
 import { radius, spacing, type ThemeColors } from '../theme';
 import { Avatar } from './Avatar';
 import { Sheet } from './Sheet';
+import { StaffActions } from './StaffActions';
+import type { ModerationClient, Role } from '../services/moderation/api';
 
 interface ProfileSheetProps {
   username: string;
@@ -23,6 +25,14 @@ interface ProfileSheetProps {
   /** Our own profile changed (display name, colour). */
   onSaved?: (profile: Profile) => void;
   onClose: () => void;
+  /** We moderate the room shown: the person's kick, mute, ban (and moderator naming). */
+  staff?: {
+    room: string;
+    role: Role;
+    targetRole: Role;
+    client: ModerationClient;
+    onDone: (notice: string, rolesChanged: boolean) => void;
+  };
 }
 
 type Loaded = { status: 'loading' } | { status: 'guest' } | { status: 'failed'; error: string } | { status: 'loaded'; profile: Profile };
@@ -32,7 +42,7 @@ type Loaded = { status: 'loading' } | { status: 'guest' } | { status: 'failed'; 
  * "Block"/"Unblock"; our own with "Edit your profile". A guest has no profile, and a guest
  * who taps "Message" is told private messages need an account.
  */
-export function ProfileSheet({ username, isAccount, accounts, me, colors, onMessage, onSaved, onClose }: ProfileSheetProps) {
+export function ProfileSheet({ username, isAccount, accounts, me, colors, onMessage, onSaved, onClose, staff }: ProfileSheetProps) {
   const t = strings().profile;
   const own = me !== null && sameName(me.username, username);
   // The account object is new after every token refresh: the sheet follows who it is.
@@ -168,6 +178,21 @@ export function ProfileSheet({ username, isAccount, accounts, me, colors, onMess
           color={blocked ? colors.text : colors.error}
           disabled={busy}
           onPress={() => void toggleBlock()}
+        />
+      ) : null}
+      {staff && !own && loaded.status !== 'loading' ? (
+        <StaffActions
+          room={staff.room}
+          username={profile?.username ?? username}
+          role={staff.role}
+          targetRole={staff.targetRole}
+          isAccount={loaded.status === 'loaded'}
+          client={staff.client}
+          colors={colors}
+          onDone={(done, rolesChanged) => {
+            setNotice(done);
+            staff.onDone(done, rolesChanged);
+          }}
         />
       ) : null}
       <Action testID="profile-close" label={t.close} color={colors.textMuted} onPress={onClose} />

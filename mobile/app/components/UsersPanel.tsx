@@ -1,7 +1,9 @@
 import { useMemo } from 'react';
 import { FlatList, Pressable, StyleSheet, Text, View } from 'react-native';
 
-import { getLanguage, strings } from '../i18n';
+import { format, getLanguage, strings } from '../i18n';
+import type { RoomRoles } from '../services/moderation/api';
+import { roleBadge } from '../services/moderation/words';
 import { sameName } from '../services/socket/names';
 import type { RoomUser } from '../services/socket/protocol';
 import { spacing, type ThemeColors } from '../theme';
@@ -13,6 +15,8 @@ interface UsersPanelProps {
   colors: ThemeColors;
   /** A tap on a person: their profile. */
   onShowProfile?: (user: RoomUser) => void;
+  /** The room's owner and moderators: a badge beside their names. */
+  roles?: RoomRoles | null;
 }
 
 /**
@@ -26,7 +30,7 @@ export function sortUsers(users: RoomUser[], language: string): RoomUser[] {
 }
 
 /** Who is in the room now, as the server last told us; "me" in whatever spelling. */
-export function UsersPanel({ users, me, colors, onShowProfile }: UsersPanelProps) {
+export function UsersPanel({ users, me, colors, onShowProfile, roles }: UsersPanelProps) {
   const t = strings().chat;
   const language = getLanguage();
   const sorted = useMemo(() => sortUsers(users, language), [users, language]);
@@ -45,11 +49,13 @@ export function UsersPanel({ users, me, colors, onShowProfile }: UsersPanelProps
           const shown = item.display_name && item.display_name !== item.username
             ? `${item.display_name} (@${item.username})`
             : item.username;
+          const badge = roleBadge(roles, item.username);
           return (
             <Pressable
               testID={`chat-user-${item.username}`}
               accessibilityRole="button"
               accessibilityHint={t.profileHint}
+              accessibilityLabel={badge ? format(strings().moderation.roleLabel, { name: shown, role: badge }) : undefined}
               onPress={onShowProfile ? () => onShowProfile(item) : undefined}
               disabled={!onShowProfile}
               style={styles.user}
@@ -59,6 +65,11 @@ export function UsersPanel({ users, me, colors, onShowProfile }: UsersPanelProps
                 {shown}
                 {sameName(item.username, me) ? ` (${t.you})` : ''}
               </Text>
+              {badge ? (
+                <Text testID={`chat-user-role-${item.username}`} style={[styles.badge, { color: colors.accentText, backgroundColor: colors.accent }]}>
+                  {badge}
+                </Text>
+              ) : null}
             </Pressable>
           );
         }}
@@ -78,4 +89,5 @@ const styles = StyleSheet.create({
   list: { flexGrow: 0 },
   user: { flexDirection: 'row', alignItems: 'center', gap: spacing.sm, paddingVertical: spacing.xs },
   name: { fontSize: 15 },
+  badge: { fontSize: 11, fontWeight: '700', paddingHorizontal: 6, paddingVertical: 1, borderRadius: 8, overflow: 'hidden' },
 });

@@ -24,6 +24,7 @@ import { ConnectionBadge } from '../components/ConnectionBadge';
 import { ImageViewer } from '../components/ImageViewer';
 import type { FilesHandlers } from '../components/MessageFiles';
 import { MessageMenu } from '../components/MessageMenu';
+import { ModerationSheet } from '../components/ModerationSheet';
 import { ProfileSheet } from '../components/ProfileSheet';
 import { ReactionUsers } from '../components/ReactionChips';
 import { RoomsPanel } from '../components/RoomsPanel';
@@ -36,6 +37,8 @@ import { useAccount } from '../services/accounts/AccountContext';
 import { accountErrorText } from '../services/accounts/errors';
 import { pickPictures, type PickSource } from '../services/files/pickers';
 import { useAttachments, type Uploader } from '../services/files/useAttachments';
+import { isStaff, moderationClient, roleIn, type RoomRoles } from '../services/moderation/api';
+import { moderationErrorText, sanctionedText } from '../services/moderation/words';
 import type { ChatError, ChatItem, Conversation, MessageItem, SessionAuth } from '../services/socket/ChatService';
 import { useChatService } from '../services/socket/ChatServiceContext';
 import type { Reaction } from '../services/socket/protocol';
@@ -72,6 +75,8 @@ function errorWords(error: ChatError): string {
     case 'blocked':
     case 'account_required':
     case 'name_reserved':
+    case 'banned':
+    case 'muted':
       return t[error.code];
     case 'invalid_token':
       return strings().accountErrors.sessionEnded;
@@ -120,6 +125,9 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const [showAttach, setShowAttach] = useState(false);
   const [viewing, setViewing] = useState<FileEntry | null>(null);
   const [imageToken, setImageToken] = useState<string | null>(null);
+  const [roles, setRoles] = useState<RoomRoles | null>(null);
+  const [rolesVersion, setRolesVersion] = useState(0);
+  const [showModeration, setShowModeration] = useState(false);
   const listRef = useRef<FlatList<ChatItem>>(null);
   const atBottom = useRef(true);
   const inFront = useRef(AppState.currentState !== 'background' && AppState.currentState !== 'inactive');
@@ -138,7 +146,31 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const conversation = isPrivateRoom(shownRoom) ? conversations.find((c) => c.room === shownRoom) : undefined;
   const readOnly = conversation?.canWrite === false;
   const privateShown = isPrivateRoom(shownRoom);
+  const sanction = state?.sanction ?? null;
+  // A kick or ban took us out of the room shown (the last one): nothing can be written there.
+  const inShownRoom = !protocol2 || (state?.rooms ?? []).some((r) => r.room === shownRoom);
 
+  // Moderation: signed in, the roles of the room shown (at join, and after a change made here).
+  const moderation = useMemo(() => (signedIn && accounts ? moderationClient(serverUrl, accounts) : null), [signedIn, accounts, serverUrl]);
+  const rolesApply = moderation !== null && protocol2 && !privateShown && inShownRoom;
+  useEffect(() => {
+    if (!moderation || !rolesApply) return undefined;
+    let cancelled = false;
+    moderation.roles(shownRoom).then(
+      (answer) => {
+        if (!cancelled) setRoles({ ...answer, room: answer.room || shownRoom });
+      },
+      () => {
+        if (!cancelled) setRoles(null);
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [moderation, rolesApply, shownRoom, rolesVersion]);
+  const shownRoles = rolesApply && roles && roles.room === shownRoom ? roles : null;
+  const myRole = shownRoles?.you ?? null;
+  const staff = moderation !== null && isStaff(myRole);
   // Files are uploaded for the room shown as soon as they are picked: a signed-in person
   // with the access token, a guest with exactly the name and client_key of its join.
   const upload: Uploader = useCallback(
@@ -249,6 +281,7 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
     setHighlightId(null);
     setShowAttach(false);
     setViewing(null);
+    setShowModeration(false);
   }
   useEffect(() => {
     scrollTarget.current = null;
@@ -429,7 +462,7 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
       scrollTarget.current = id;
       setHighlightId(id);
     },
-    [service],
+    [service, setNotice],
   );
 
   const handlers: MessageHandlers | undefined = useMemo(
@@ -472,6 +505,13 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           if (mode?.id === menuFor.message.id) cancelMode();
           void service?.deleteMessage(menuFor.message.id);
         },
+        // Staff: the server removes it for everyone (the tombstone comes as a room event).
+        moderate: (reason: string) => {
+          setMenuFor(null);
+          if (!moderation) return;
+          if (mode?.id === menuFor.message.id) cancelMode();
+          moderation.removeMessage(shownRoom, menuFor.message.id, reason).catch((error: unknown) => setNotice(moderationErrorText(error)));
+        },
       }
     : null;
 
@@ -506,7 +546,7 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   // Blank as the server sees it (Python's strip set): nothing to send.
   const editing = mode?.kind === 'edit';
   const sharing = !editing && readyFiles.length > 0;
-  const canWrite = !!service && connection !== 'left' && connection !== 'offline' && !readOnly;
+  const canWrite = !!service && connection !== 'left' && connection !== 'offline' && !readOnly && inShownRoom;
   const canSend = (strip(text).length > 0 || sharing) && !(uploading && !editing) && canWrite;
   const canAttach = canWrite && !editing && attachments.length < Config.filesPerMessage;
   const title = roomTitle(shownRoom, conversations);
@@ -559,6 +599,18 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           )}
           <ConnectionBadge state={connection} colors={colors} />
         </View>
+        {staff ? (
+          <Pressable
+            testID="chat-moderation"
+            accessibilityRole="button"
+            accessibilityLabel={strings().moderation.open}
+            accessibilityHint={strings().moderation.openHint}
+            onPress={() => setShowModeration(true)}
+            hitSlop={8}
+          >
+            <Text style={[styles.moderation, { color: colors.accent }]}>⚑</Text>
+          </Pressable>
+        ) : null}
         <Pressable
           testID="chat-users-toggle"
           accessibilityRole="button"
@@ -597,9 +649,44 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           me={state?.username ?? username}
           colors={colors}
           onShowProfile={(user: RoomUser) => showProfile(user.username, user.account === true ? true : undefined)}
+          roles={shownRoles}
         />
       ) : null}
 
+      {sanction ? (
+        <View
+          testID="chat-sanction"
+          accessibilityRole="alert"
+          style={[styles.sanction, { backgroundColor: colors.errorBackground }]}
+        >
+          <Text testID="chat-sanction-text" style={[styles.bannerText, styles.flex, { color: colors.error }]}>
+            {sanctionedText(sanction, roomTitle(sanction.room, conversations))}
+          </Text>
+          {sanction.action === 'kick' && !(state?.rooms ?? []).some((r) => r.room === sanction.room) ? (
+            <Pressable
+              testID="chat-sanction-rejoin"
+              accessibilityRole="button"
+              accessibilityLabel={strings().moderation.rejoin}
+              onPress={() => {
+                const result = service?.rejoin(sanction.room);
+                if (result && !result.ok) setNotice(result.error);
+              }}
+              hitSlop={6}
+            >
+              <Text style={[styles.sanctionAction, { color: colors.accent }]}>{strings().moderation.rejoin}</Text>
+            </Pressable>
+          ) : null}
+          <Pressable
+            testID="chat-sanction-dismiss"
+            accessibilityRole="button"
+            accessibilityLabel={strings().moderation.dismiss}
+            onPress={() => service?.dismissSanction()}
+            hitSlop={6}
+          >
+            <Text style={[styles.sanctionAction, { color: colors.textMuted }]}>×</Text>
+          </Pressable>
+        </View>
+      ) : null}
       {banner ? (
         <Pressable
           testID="chat-error"
@@ -716,10 +803,14 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           onEdit={menu.edit}
           onDelete={menu.remove}
           onClose={() => setMenuFor(null)}
+          {...(staff ? { onRemove: menu.moderate } : {})}
         />
       ) : null}
       {showAttach ? <AttachMenu colors={colors} onPick={(source) => void pick(source)} onClose={() => setShowAttach(false)} /> : null}
       {viewing ? <ImageViewer entry={viewing} access={filesHandlers.access} onClose={() => setViewing(null)} /> : null}
+      {showModeration && moderation && staff ? (
+        <ModerationSheet room={shownRoom} title={title} client={moderation} colors={colors} onClose={() => setShowModeration(false)} />
+      ) : null}
       {reactors ? <ReactionUsers reaction={reactors} colors={colors} onClose={() => setReactors(null)} /> : null}
       {profileOf ? (
         <ProfileSheet
@@ -730,6 +821,19 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           colors={colors}
           onMessage={messageFromProfile}
           onClose={() => setProfileOf(null)}
+          {...(staff && moderation
+            ? {
+                staff: {
+                  room: shownRoom,
+                  role: myRole,
+                  targetRole: roleIn(shownRoles, profileOf.username),
+                  client: moderation,
+                  onDone: (_done: string, rolesChanged: boolean) => {
+                    if (rolesChanged) setRolesVersion((v) => v + 1);
+                  },
+                },
+              }
+            : {})}
         />
       ) : null}
     </View>
@@ -770,6 +874,9 @@ const styles = StyleSheet.create({
   },
   countText: { fontSize: 13, fontWeight: '600' },
   banner: { paddingHorizontal: spacing.lg, paddingVertical: spacing.sm },
+  sanction: { flexDirection: 'row', alignItems: 'center', gap: spacing.md, paddingHorizontal: spacing.lg, paddingVertical: spacing.sm },
+  sanctionAction: { fontSize: 15, fontWeight: '700' },
+  moderation: { fontSize: 20, fontWeight: '700' },
   bannerText: { fontSize: 14 },
   listContent: { paddingVertical: spacing.sm, flexGrow: 1 },
   empty: { textAlign: 'center', marginTop: spacing.xxl, fontSize: 14 },

@@ -30,6 +30,7 @@ function shape(items: ChatItem[]): string[] {
   return items.map((item) => {
     if (item.kind === 'message') return item.message.id.replace(/^0+/, '');
     if (item.kind === 'pending') return `p:${item.clientId}`;
+    if (item.kind === 'moderation') return `${item.notice.action}:${item.notice.username}`;
     return `${item.event}:${item.username}`;
   });
 }

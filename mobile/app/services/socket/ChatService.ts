@@ -11,6 +11,7 @@
 import {
   ChatSession,
   formatId,
+  parseSanctionNotice,
   isPrivateRoom,
   type Conversation,
   parseId,
@@ -27,9 +28,11 @@ import {
   type RoomUser,
   type SessionError,
   type SocketFactory,
+  type SocketLike,
   type TimelineItem,
 } from '@talkrooms/client';
 
+import type { SanctionNotice } from '../moderation/api';
 import { strip } from './validation';
 
 export type { Conversation, FileEntry, ProtocolVersion, Reaction, ReplyPreview, RoomSummary, SocketFactory, SocketLike } from '@talkrooms/client';
@@ -72,7 +75,17 @@ export interface NotificationItem {
   text: string;
   timestamp: string;
 }
-export type ChatItem = MessageItem | PendingItem | NotificationItem;
+/** A moderation action in the room (the `moderation` event), where it happened in the list. */
+export interface ModerationItem {
+  kind: 'moderation';
+  key: string;
+  notice: SanctionNotice;
+  /** When it reached us (the event has no time of its own). */
+  timestamp: string;
+  /** `sanctioned`: it is about us. */
+  self: boolean;
+}
+export type ChatItem = MessageItem | PendingItem | NotificationItem | ModerationItem;
 
 export interface ChatError {
   message: string;
@@ -104,6 +117,11 @@ export interface ChatState {
   firstUnreadId: string | null;
   /** Signed in: the private conversations (dm:… rooms), newest first. */
   conversations: Conversation[];
+  /**
+   * The last sanction addressed to us (`sanctioned`, or a `moderation` event naming us):
+   * the screen shows it until dismissed. A kick or ban took us out of its room.
+   */
+  sanction: SanctionNotice | null;
 }
 
 /** How a signed-in session gets its access token (an AccountClient fits). */
@@ -168,6 +186,8 @@ export class ChatService {
   private fatal = false;
   /** The app's item for each stored message or notice of the core (same object each time). */
   private readonly shown = new WeakMap<TimelineItem, ChatItem | null>();
+  /** Ids of messages a moderator removed, per room (tombstones with `removed: true`). */
+  private readonly removed = new Map<string, Set<string>>();
 
   constructor(options: ChatServiceOptions) {
     this.serverUrl = options.serverUrl;
@@ -182,7 +202,8 @@ export class ChatService {
       // Sent in the handshake as auth: {protocol: 2} by the core.
       protocol: this.protocol,
       rooms: options.rooms,
-      connect: options.socketFactory,
+      // Removals are read off the socket too: the core keeps no `removed` on its tombstones yet.
+      connect: (url, socketOptions) => this.watchRemovals(options.socketFactory(url, socketOptions)),
       // WebSocket only: no sticky sessions needed, and React Native avoids polling quirks.
       socketOptions: { transports: ['websocket'] },
       makeClientId: options.makeClientId,
@@ -206,6 +227,7 @@ export class ChatService {
       totalUnread: 0,
       firstUnreadId: null,
       conversations: [],
+      sanction: null,
     };
     const { core } = this;
     // Events of rooms not shown only move the room list's counts ('rooms').
@@ -236,6 +258,10 @@ export class ChatService {
     core.on('activeRoom', () => this.showActiveRoom());
     // Opened by either member (on any device), or a block changed whether it can be written to.
     core.on('conversation', (conversation) => this.addConversations([conversation]));
+    // Moderation: the notices are in the timeline (the core's); what concerns us is held apart.
+    core.on('moderation', (notice) => this.onModeration(notice));
+    // A kick or ban: the core has left the room (it is not joined again by itself).
+    core.on('sanctioned', (notice) => this.setState({ sanction: notice }));
   }
 
   // ---- Public API ----------------------------------------------------------------
@@ -391,6 +417,41 @@ export class ChatService {
     return this.core.loadHistoryTo(id);
   }
 
+  // ---- Moderation ---------------------------------------------------------------------
+
+  /** The sanction notice was read: it goes away. */
+  dismissSanction(): void {
+    this.setState({ sanction: null });
+  }
+
+  /** A kicked room may be joined again (a ban refuses the join with `banned`). */
+  rejoin(room: string): JoinRoomResult {
+    this.setState({ sanction: null });
+    return this.joinRoom(room);
+  }
+
+  /** Tombstones a moderator made (`removed: true`) are remembered by id. */
+  private watchRemovals(socket: SocketLike): SocketLike {
+    socket.on('room_event', (payload: unknown) => {
+      const event = payload as { type?: unknown; room?: unknown; message_id?: unknown; message?: { removed?: unknown } } | null;
+      if (event?.type === 'delete' && event.message?.removed === true && typeof event.room === 'string' && typeof event.message_id === 'string') {
+        let ids = this.removed.get(event.room);
+        if (!ids) {
+          ids = new Set();
+          this.removed.set(event.room, ids);
+        }
+        ids.add(event.message_id);
+      }
+    });
+    return socket;
+  }
+
+  /** A moderation notice naming us: a mute (or its end) explains the composer's refusals. */
+  private onModeration(notice: SanctionNotice): void {
+    if (!sameName(notice.username, this.core.username)) return;
+    if (notice.action === 'mute' || notice.action === 'unmute' || notice.action === 'unban') this.setState({ sanction: notice });
+  }
+
   /** True once the server refused us for good (name taken, invalid). */
   get isFatal(): boolean {
     return this.fatal;
@@ -476,11 +537,18 @@ export class ChatService {
       };
       if (entry.client_id) message.client_id = entry.client_id;
       copyMessageState(entry, message);
+      if (message.deleted && ((entry as { removed?: unknown }).removed === true || this.removed.get(entry.room)?.has(entry.id))) {
+        (message as Message & { removed?: true }).removed = true;
+      }
       const own = entry.status === 'sent' || sameName(entry.username, this.state.username);
       const stored: MessageItem = { kind: 'message', key: `m-${entry.id}`, message, own };
       if (entry.reply_to) stored.quote = entry.quote ?? null;
       if (entry.mentionsMe) stored.mentionsMe = true;
       item = stored;
+    } else if (entry.variant === 'moderation' || entry.variant === 'sanctioned') {
+      const notice = parseSanctionNotice(entry.params);
+      const timestamp = typeof entry.params.timestamp === 'string' ? entry.params.timestamp : '';
+      if (notice) item = { kind: 'moderation', key: `n-${entry.key}`, notice, timestamp, self: entry.variant === 'sanctioned' };
     } else if (entry.variant === 'join' || entry.variant === 'leave') {
       const { name, text, timestamp } = entry.params as { name: string; text: string; timestamp: string };
       item = {

@@ -1,0 +1,64 @@
+/** The words of moderation: notices in the timeline, the sanctioned person's notice, roles. */
+import { ApiError } from '@talkrooms/client';
+
+import { format, getLanguage, strings } from '../../i18n';
+import { formatTime } from '../../components/formatTime';
+import { accountErrorText } from '../accounts/errors';
+import type { Message } from '../socket/protocol';
+import type { RoomRoles, SanctionNotice } from './api';
+import { sameName } from '../socket/names';
+
+/** "until 14:05" / "until lifted" for a sanction's end (ISO time or null). */
+export function untilText(until: string | null, now: Date = new Date()): string {
+  const t = strings().moderation;
+  if (!until) return t.forever;
+  const end = new Date(until);
+  if (Number.isNaN(end.getTime())) return t.forever;
+  const sameDay = end.toDateString() === now.toDateString();
+  const time = sameDay ? formatTime(until) : `${end.toLocaleDateString()} ${formatTime(until)}`;
+  return format(t.until, { time });
+}
+
+/** A moderation event as one short line of the timeline (`self`: the sanctioned person's own). */
+export function noticeText(notice: SanctionNotice, self = false): string {
+  if (self) return sanctionedText(notice, `#${notice.room}`);
+  const t = strings().moderation;
+  const line = format(t.notice[notice.action], { name: notice.username, by: notice.by, until: untilText(notice.until) }).trim();
+  return notice.reason ? `${line}. ${format(t.because, { reason: notice.reason })}` : line;
+}
+
+/** What the sanctioned person reads about their own sanction. */
+export function sanctionedText(notice: SanctionNotice, roomName: string): string {
+  const t = strings().moderation;
+  const values = { room: roomName, by: notice.by, until: untilText(notice.until) };
+  const words = {
+    kick: t.youKicked,
+    ban: t.youBanned,
+    mute: t.youMuted,
+    unmute: t.youUnmuted,
+    unban: t.youUnbanned,
+  }[notice.action];
+  const line = format(words, values);
+  return notice.reason ? `${line} ${format(t.because, { reason: notice.reason })}` : line;
+}
+
+/** A tombstone a moderator made (`removed: true`), not one its author deleted. */
+export function isRemoved(message: Message | undefined): boolean {
+  return (message as (Message & { removed?: unknown }) | undefined)?.removed === true;
+}
+
+/** The badge of a person in a room: owner, moderator, or none. */
+export function roleBadge(roles: RoomRoles | null | undefined, username: string): string | null {
+  if (!roles) return null;
+  const t = strings().moderation;
+  if (roles.owner && sameName(roles.owner.username, username)) return t.badgeOwner;
+  if (roles.moderators.some((m) => sameName(m.username, username))) return t.badgeModerator;
+  return null;
+}
+
+/** A refused moderation request: the server's words in English, a translation in French. */
+export function moderationErrorText(error: unknown): string {
+  const t = strings().moderation.errors;
+  if (error instanceof ApiError && getLanguage() !== 'en' && error.code in t) return t[error.code as keyof typeof t];
+  return accountErrorText(error);
+}

@@ -393,31 +393,50 @@ export class AccountClient {
     }
   }
 
-  private async call(method: string, path: string, body?: Json, token?: string): Promise<Json> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (token) headers.Authorization = `Bearer ${token}`;
-    const init: RequestInit = { method, headers };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    if (!this.store) init.credentials = 'same-origin';
-    let response: Response;
-    try {
-      response = await this.fetcher(`${this.baseUrl}/api/v1${path}`, init);
-    } catch {
-      throw new ApiError(0, 'network_error', 'Could not reach the server');
-    }
-    let answer: unknown = null;
-    try {
-      answer = await response.json();
-    } catch {
-      answer = null;
-    }
-    const json: Json = answer && typeof answer === 'object' ? (answer as Json) : {};
-    if (response.ok) return json;
-    const header = response.headers?.get?.('Retry-After');
-    const retryAfter = header != null && header !== '' && Number.isFinite(Number(header)) ? Number(header) : undefined;
-    const message = typeof json.error === 'string' ? json.error : `The server answered ${response.status}`;
-    const code = typeof json.code === 'string' ? json.code : response.status >= 500 ? 'unavailable' : 'http_error';
-    throw new ApiError(response.status, code, message, retryAfter, Array.isArray(json.details) ? json.details : undefined);
+  private call(method: string, path: string, body?: Json, token?: string): Promise<Json> {
+    // Cookie mode (the web): the refresh cookie goes with the auth routes.
+    const credentials = this.store ? undefined : 'same-origin';
+    return apiRequest(this.fetcher, this.baseUrl, method, path, { body, token, credentials });
   }
+
+}
+
+/**
+ * One call of the versioned API (`/api/v1`): JSON in and out, the Bearer token when given.
+ * A refusal rejects with ApiError (the server's status, code, text, Retry-After and
+ * details); no answer at all with status 0, code `network_error`.
+ */
+export async function apiRequest(
+  fetcher: typeof fetch,
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { body?: Json; token?: string | null; credentials?: RequestCredentials } = {},
+): Promise<Json> {
+  const { body, token, credentials } = options;
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const init: RequestInit = { method, headers };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  if (credentials) init.credentials = credentials;
+  let response: Response;
+  try {
+    response = await fetcher(`${baseUrl}/api/v1${path}`, init);
+  } catch {
+    throw new ApiError(0, 'network_error', 'Could not reach the server');
+  }
+  let answer: unknown = null;
+  try {
+    answer = await response.json();
+  } catch {
+    answer = null;
+  }
+  const json: Json = answer && typeof answer === 'object' ? (answer as Json) : {};
+  if (response.ok) return json;
+  const header = response.headers?.get?.('Retry-After');
+  const retryAfter = header != null && header !== '' && Number.isFinite(Number(header)) ? Number(header) : undefined;
+  const message = typeof json.error === 'string' ? json.error : `The server answered ${response.status}`;
+  const code = typeof json.code === 'string' ? json.code : response.status >= 500 ? 'unavailable' : 'http_error';
+  throw new ApiError(response.status, code, message, retryAfter, Array.isArray(json.details) ? json.details : undefined);
 }

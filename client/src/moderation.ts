@@ -8,7 +8,7 @@
  * ChatSession's: see `parseSanctionNotice` and the session events of the same names.
  */
 
-import { ApiError } from './accounts.js';
+import { ApiError, apiRequest } from './accounts.js';
 
 /** One's rank in a room: an instance administrator, its owner, a moderator, or nobody special. */
 export type Role = 'admin' | 'owner' | 'moderator' | null;
@@ -291,30 +291,12 @@ export class ModerationClient {
     }
   }
 
-  private async call(method: string, path: string, body?: Json, token?: string): Promise<Json> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (token) headers.Authorization = `Bearer ${token}`;
-    const init: RequestInit = { method, headers, credentials: 'same-origin' };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    let response: Response;
-    try {
-      response = await this.fetcher(`${this.baseUrl}/api/v1${path}`, init);
-    } catch {
-      throw new ApiError(0, 'network_error', 'Could not reach the server');
-    }
-    let answer: unknown = null;
-    try {
-      answer = await response.json();
-    } catch {
-      answer = null;
-    }
-    const json: Json = answer && typeof answer === 'object' ? (answer as Json) : {};
-    if (response.ok) return json;
-    const header = response.headers?.get?.('Retry-After');
-    const retryAfter = header != null && header !== '' && Number.isFinite(Number(header)) ? Number(header) : undefined;
-    const message = typeof json.error === 'string' ? json.error : `The server answered ${response.status}`;
-    const code = typeof json.code === 'string' ? json.code : response.status >= 500 ? 'unavailable' : 'http_error';
-    throw new ApiError(response.status, code, message, retryAfter);
+  private call(method: string, path: string, body?: Json, token?: string): Promise<Json> {
+    return apiRequest(this.fetcher, this.baseUrl, method, path, {
+      body,
+      token,
+      credentials: 'same-origin',
+    });
   }
+
 }

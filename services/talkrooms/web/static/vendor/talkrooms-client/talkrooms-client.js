@@ -317,34 +317,39 @@ var AccountClient = class {
       return this.call(method, path, body, fresh);
     }
   }
-  async call(method, path, body, token) {
-    const headers = { Accept: "application/json" };
-    if (body !== void 0) headers["Content-Type"] = "application/json";
-    if (token) headers.Authorization = `Bearer ${token}`;
-    const init = { method, headers };
-    if (body !== void 0) init.body = JSON.stringify(body);
-    if (!this.store) init.credentials = "same-origin";
-    let response;
-    try {
-      response = await this.fetcher(`${this.baseUrl}/api/v1${path}`, init);
-    } catch {
-      throw new ApiError(0, "network_error", "Could not reach the server");
-    }
-    let answer = null;
-    try {
-      answer = await response.json();
-    } catch {
-      answer = null;
-    }
-    const json = answer && typeof answer === "object" ? answer : {};
-    if (response.ok) return json;
-    const header = response.headers?.get?.("Retry-After");
-    const retryAfter = header != null && header !== "" && Number.isFinite(Number(header)) ? Number(header) : void 0;
-    const message = typeof json.error === "string" ? json.error : `The server answered ${response.status}`;
-    const code = typeof json.code === "string" ? json.code : response.status >= 500 ? "unavailable" : "http_error";
-    throw new ApiError(response.status, code, message, retryAfter, Array.isArray(json.details) ? json.details : void 0);
+  call(method, path, body, token) {
+    const credentials = this.store ? void 0 : "same-origin";
+    return apiRequest(this.fetcher, this.baseUrl, method, path, { body, token, credentials });
   }
 };
+async function apiRequest(fetcher, baseUrl, method, path, options = {}) {
+  const { body, token, credentials } = options;
+  const headers = { Accept: "application/json" };
+  if (body !== void 0) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const init = { method, headers };
+  if (body !== void 0) init.body = JSON.stringify(body);
+  if (credentials) init.credentials = credentials;
+  let response;
+  try {
+    response = await fetcher(`${baseUrl}/api/v1${path}`, init);
+  } catch {
+    throw new ApiError(0, "network_error", "Could not reach the server");
+  }
+  let answer = null;
+  try {
+    answer = await response.json();
+  } catch {
+    answer = null;
+  }
+  const json = answer && typeof answer === "object" ? answer : {};
+  if (response.ok) return json;
+  const header = response.headers?.get?.("Retry-After");
+  const retryAfter = header != null && header !== "" && Number.isFinite(Number(header)) ? Number(header) : void 0;
+  const message = typeof json.error === "string" ? json.error : `The server answered ${response.status}`;
+  const code = typeof json.code === "string" ? json.code : response.status >= 500 ? "unavailable" : "http_error";
+  throw new ApiError(response.status, code, message, retryAfter, Array.isArray(json.details) ? json.details : void 0);
+}
 
 // src/ids.ts
 var KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
@@ -519,31 +524,12 @@ var ModerationClient = class {
       return this.call(method, path, body, fresh);
     }
   }
-  async call(method, path, body, token) {
-    const headers = { Accept: "application/json" };
-    if (body !== void 0) headers["Content-Type"] = "application/json";
-    if (token) headers.Authorization = `Bearer ${token}`;
-    const init = { method, headers, credentials: "same-origin" };
-    if (body !== void 0) init.body = JSON.stringify(body);
-    let response;
-    try {
-      response = await this.fetcher(`${this.baseUrl}/api/v1${path}`, init);
-    } catch {
-      throw new ApiError(0, "network_error", "Could not reach the server");
-    }
-    let answer = null;
-    try {
-      answer = await response.json();
-    } catch {
-      answer = null;
-    }
-    const json = answer && typeof answer === "object" ? answer : {};
-    if (response.ok) return json;
-    const header = response.headers?.get?.("Retry-After");
-    const retryAfter = header != null && header !== "" && Number.isFinite(Number(header)) ? Number(header) : void 0;
-    const message = typeof json.error === "string" ? json.error : `The server answered ${response.status}`;
-    const code = typeof json.code === "string" ? json.code : response.status >= 500 ? "unavailable" : "http_error";
-    throw new ApiError(response.status, code, message, retryAfter);
+  call(method, path, body, token) {
+    return apiRequest(this.fetcher, this.baseUrl, method, path, {
+      body,
+      token,
+      credentials: "same-origin"
+    });
   }
 };
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.accounts import assert_error, migrated_workers
+from tests.support.accounts import assert_error
 from tests.support.client import ChatClient
 from tests.support.moderation import Person, Stack, join, room_with_staff
 from tests.support.processes import RedisServer, wait_until
@@ -25,12 +25,9 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory,
     redis_server: RedisServer,
 ) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("room-settings")
-    env = {"AUTH_ADDRESS_RATE_LIMIT": "0", "AUTH_ACCOUNT_RATE_LIMIT": "0"}
-    workers = migrated_workers(request, folder, redis_server.url, env, count=2, kind="sqlite")
-    yield Stack(workers, redis_server.url)
-    for worker in workers:
-        worker.stop()
+    started = Stack.start(request, tmp_path_factory.mktemp("room-settings"), redis_server.url)
+    yield started
+    started.stop()
 
 
 @pytest.fixture

@@ -4,12 +4,14 @@ database to act on, joins, and a room with an owner and a moderator."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 import requests
 
-from tests.support.accounts import PASSWORD
+from tests.support.accounts import PASSWORD, migrated_workers
 from tests.support.client import ChatClient
 from tests.support.processes import ChatWorker
 
@@ -28,6 +30,17 @@ class Stack:
         self.workers = workers
         self.redis = redis.Redis.from_url(redis_url)
         self.prefix = workers[0].extra_env["KEY_PREFIX"]
+
+    @classmethod
+    def start(cls, request: pytest.FixtureRequest, folder: Path, redis_url: str) -> Stack:
+        """Two workers on one new, migrated SQLite database, login limits off."""
+        env = {"AUTH_ADDRESS_RATE_LIMIT": "0", "AUTH_ACCOUNT_RATE_LIMIT": "0"}
+        workers = migrated_workers(request, folder, redis_url, env, count=2, kind="sqlite")
+        return cls(workers, redis_url)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
 
     def api(self, worker: int = 0) -> str:
         return f"{self.workers[worker].url}/api/v1"

@@ -27,14 +27,27 @@ from talkrooms.chat.service import CONTROL_EVENTS, ChatService
 from talkrooms.files.backends import ensure_bucket, make_blobs
 from talkrooms.files.routes import FILES, files
 from talkrooms.files.service import FileService
+from talkrooms.moderation.automod import AutoModerator
+from talkrooms.moderation.review import ReviewQueue
+from talkrooms.moderation.room_guard import RoomGuard
 from talkrooms.moderation.room_settings import RoomSettings
-from talkrooms.moderation.routes import MODERATION_EXTENSION, SETTINGS_EXTENSION, moderation
+from talkrooms.moderation.routes import (
+    MODERATION_EXTENSION,
+    REVIEW_EXTENSION,
+    SETTINGS_EXTENSION,
+    moderation,
+)
 from talkrooms.moderation.service import ModerationService
 from talkrooms.ops.observability import install_observability
-from talkrooms.protocol import CONVERSATION, PROFILE
+from talkrooms.protocol import CONVERSATION, PROFILE, REVIEW
 from talkrooms.realtime import fastjson
 from talkrooms.realtime.broadcast import TalkroomsRedisManager
-from talkrooms.realtime.connections import ConnectionRegistry, account_room, socket_room
+from talkrooms.realtime.connections import (
+    ConnectionRegistry,
+    account_room,
+    socket_room,
+    staff_room,
+)
 from talkrooms.realtime.polling_guard import install_polling_guard
 from talkrooms.realtime.session_ids import install_routed_ids
 from talkrooms.realtime.transport import install_frame_guard, install_pinger, origin_policy
@@ -179,9 +192,21 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     )
     app.extensions[MODERATION_EXTENSION] = moderation_service
     chat.on_room_created = moderation_service.claim
-    room_settings = RoomSettings(moderation_service, store)
+    automod = AutoModerator(settings)
+    chat.automod_defaults = dict(automod.defaults)
+    room_settings = RoomSettings(moderation_service, store, chat.automod_defaults)
     app.extensions[SETTINGS_EXTENSION] = room_settings
     chat.admission = room_settings.admit
+
+    def tell_staff(room: str, payload: dict[str, Any]) -> None:
+        sio.emit(REVIEW, payload, to=staff_room(room), namespace="/")
+
+    review = ReviewQueue(moderation_service, message_path.publish, tell_staff)
+    app.extensions[REVIEW_EXTENSION] = review
+    guard = RoomGuard(moderation_service, automod, review, sio.start_background_task)
+    chat.guard = guard
+    message_path.automod = automod.check
+    message_path.on_flagged = guard.on_flagged
     # Uploads are the only large bodies (Socket.IO's own limit is max_http_buffer_size).
     app.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes + 1024 * 1024
     install_observability(app, settings, store, manager)

@@ -135,6 +135,22 @@ class Settings(BaseSettings):
     # Moderation (docs/moderation.md): instance administrators by account name, besides
     # those named with `talkrooms admin grant`.
     admin_usernames: str = ""
+    # Automatic moderation (docs/moderation.md "Automatic moderation"): on or off for the
+    # instance, each rule's default action (a room's settings override it), the word list
+    # ("better-profanity" or "none"), words added to it and everyday words taken out.
+    automod: bool = True
+    automod_rules: str = "words=refuse,flood=mute,links=hold,mentions=refuse"
+    automod_word_list: Literal["better-profanity", "none"] = "better-profanity"
+    automod_extra_words: str = ""
+    automod_allowed_words: str = ""
+    # flood: this many identical messages in a row, or more messages than this rate.
+    automod_flood_repeats: int = Field(3, ge=2)
+    automod_flood_rate_limit: str = "15/20"
+    # links: from someone first seen in the room less than this long ago.
+    automod_newcomer_seconds: float = Field(60, ge=0)
+    # mentions: a message naming this many people or more.
+    automod_mentions_max: int = Field(6, ge=2)
+    automod_mute_minutes: int = Field(5, ge=1)
 
     # Files (docs/files.md): limits, where the bytes live, images.
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
@@ -192,6 +208,7 @@ class Settings(BaseSettings):
         "auth_account_rate_limit",
         "upload_rate_limit",
         "upload_address_rate_limit",
+        "automod_flood_rate_limit",
     )
     @classmethod
     def _check_rate(cls, value: str) -> str:
@@ -253,6 +270,10 @@ class Settings(BaseSettings):
     @property
     def message_rate(self) -> RateLimit:
         return RateLimit.parse(self.message_rate_limit)
+
+    @property
+    def automod_flood_rate(self) -> RateLimit:
+        return RateLimit.parse(self.automod_flood_rate_limit)
 
     @property
     def join_rate(self) -> RateLimit:

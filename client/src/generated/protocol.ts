@@ -12,6 +12,7 @@ export const EVENTS = {
     DELETE_MESSAGE: "delete_message",
     REACT: "react",
     MARK_READ: "mark_read",
+    REPORT_MESSAGE: "report_message",
   },
   server: {
     CONNECTED: "connected",
@@ -29,10 +30,12 @@ export const EVENTS = {
     MODERATION: "moderation",
     SANCTIONED: "sanctioned",
     ROOM_SETTINGS: "room_settings",
+    REVIEW: "review",
+    ROLES: "roles",
   },
 } as const;
 
-export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked", "banned", "muted", "invite_only", "posting_closed", "slow_mode"] as const;
+export const ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked", "banned", "muted", "invite_only", "posting_closed", "slow_mode", "auto_moderated", "held"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const LIMITS = {

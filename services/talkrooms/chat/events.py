@@ -25,6 +25,7 @@ from talkrooms.protocol import (
     INVALID,
     JOIN_ROOM,
     LEAVE_ROOM,
+    REPORT_MESSAGE,
     SEND_MESSAGE,
     TYPING,
     UNAVAILABLE,
@@ -37,7 +38,10 @@ from talkrooms.telemetry import metrics
 
 log = logging.getLogger("talkrooms.chat.events")
 
-KNOWN_EVENTS = frozenset({JOIN_ROOM, LEAVE_ROOM, SEND_MESSAGE, TYPING, GET_HISTORY}) | EVENT_NAMES
+KNOWN_EVENTS = (
+    frozenset({JOIN_ROOM, LEAVE_ROOM, SEND_MESSAGE, TYPING, GET_HISTORY, REPORT_MESSAGE})
+    | EVENT_NAMES
+)
 # Lifecycle names python-socketio would route to the connect/disconnect handlers.
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
 # Socket.IO BINARY_EVENT and BINARY_ACK: TalkRooms carries only JSON.
@@ -114,6 +118,9 @@ class ChatNamespace(Namespace):
 
     def on_get_history(self, data: Any = None) -> Any:
         return self._handle(lambda connection: self.chat.history(connection, data))
+
+    def on_report_message(self, data: Any = None) -> Any:
+        return self._handle(lambda connection: self.chat.report(connection, data))
 
     def _handle(self, action: Callable[[Connection], Any]) -> Any:
         """Run an action; refusals become an ack error or an `error` event, never silence."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from redis.exceptions import RedisError
@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 from talkrooms.chat.acks import error_packet, ok_packet
 from talkrooms.chat.group_commit import GroupCommit
 from talkrooms.protocol import (
+    AUTO_MODERATED,
     BANNED,
     BLOCKED,
     FORBIDDEN,
@@ -69,6 +70,31 @@ SILENCED: dict[str, tuple[str, str]] = {
     "muted": (MUTED, "A moderator muted you in this room for now"),
     "banned": (BANNED, "A moderator banned you from this room"),
 }
+
+
+class Verdict(NamedTuple):
+    """What automatic moderation decided about a message (moderation/automod.py)."""
+
+    rule: str
+    action: str  # refuse | hold | mute
+    reason: str
+
+
+class Flagged(NamedTuple):
+    """A message automatic moderation acted on, for what follows (audit, review, mute)."""
+
+    room: str
+    username: str
+    author: str
+    account_id: int | None
+    key_hash: str
+    text: str
+    address: str
+    verdict: Verdict
+
+
+# Answers the author of a flagged message: (code, text).
+Answer = Callable[[str, str], None]
 
 
 def _dumps(value: Any) -> str:
@@ -159,6 +185,11 @@ class MessagePath:
         self.files_per_message = settings.files_per_message
         self.rate = settings.message_rate
         self.commits: GroupCommit[Pending] = GroupCommit(self._flush)
+        # Automatic moderation (moderation/automod.py): (membership, text, mentions) ->
+        # a Verdict or None; and what follows a verdict (audit, review queue, mute), which
+        # answers the author itself when given the answer (hold). None: no moderation.
+        self.automod: Callable[[Membership, str, int], Verdict | None] | None = None
+        self.on_flagged: Callable[[Flagged, Answer | None], None] | None = None
 
     # -- receive + validate (runs in the socket's reader greenlet) ------------------------
 
@@ -196,10 +227,15 @@ class MessagePath:
             self._answer_error(connection, ack_id, error.code, str(error))
             return
         room = membership.room
+        candidates = mention_candidates(text)
+        if membership.automod is not None and self.automod is not None:
+            verdict = self.automod(membership, text, len(candidates))
+            if verdict is not None:
+                self._flagged(connection, membership, ack_id, verdict, text, bool(files))
+                return
         now = time.time()
         tail = self._message_tail(membership.username, text, room, client_id, now)
         private = f',"_a":"{membership.author}","_t":{int(now * 1000)}'
-        candidates = mention_candidates(text)
         mentions = _dumps([list(pair) for pair in candidates]) if candidates else ""
         self.commits.add(
             Pending(
@@ -217,6 +253,84 @@ class MessagePath:
                 membership.slow_ms,
             )
         )
+
+    def _flagged(
+        self,
+        connection: Connection,
+        membership: Membership,
+        ack_id: int | None,
+        verdict: Verdict,
+        text: str,
+        has_files: bool,
+    ) -> None:
+        """A rule fired: refuse now, or mute now, or hand the message to the review queue
+        (which answers once it is safely kept)."""
+        if verdict.action == "hold" and has_files:
+            # Files wait for their message only so long: held, they would expire unseen.
+            verdict = verdict._replace(action="refuse")
+        metrics.AUTOMOD_ACTIONS.labels(rule=verdict.rule, action=verdict.action).inc()
+        account = connection.account
+        flagged = Flagged(
+            membership.room,
+            membership.username,
+            membership.author,
+            account.account_id if account is not None else None,
+            membership.key_hash,
+            text,
+            connection.address,
+            verdict,
+        )
+
+        def answer(code: str, error: str) -> None:
+            metrics.MESSAGES_REJECTED.labels(reason=code).inc()
+            self._answer_error(connection, ack_id, code, error)
+
+        if verdict.action == "hold" and self.on_flagged is not None:
+            self.on_flagged(flagged, answer)
+            return
+        if verdict.action == "mute":
+            answer(MUTED, f"{verdict.reason}. Automatic moderation muted you here for a while")
+        else:
+            answer(AUTO_MODERATED, verdict.reason)
+        if self.on_flagged is not None:
+            self.on_flagged(flagged, None)
+
+    def publish(self, room: str, username: str, author: str, text: str) -> dict[str, Any]:
+        """Store and deliver a message outside the hot loop (a held message a moderator
+        approved): the same Lua call, so the author's sanctions still hold. Raises
+        ProtocolError when it is refused."""
+        now = time.time()
+        tail = self._message_tail(username, text, room, None, now)
+        private = f',"_a":"{author}","_t":{int(now * 1000)}'
+        candidates = mention_candidates(text)
+        mentions = _dumps([list(pair) for pair in candidates]) if candidates else ""
+        call = self.store.store_message_call(
+            room,
+            tail,
+            None,
+            self.manager.channel,
+            self.manager.fast_frame_prefix(f"room:{room}"),
+            private,
+            None,
+            mentions,
+            author,
+            "",
+            0,
+        )
+        (result,) = STORE_MESSAGE.run_many(self.store.redis, [call])
+        if isinstance(result, Exception):
+            raise result
+        if result[0] == -2:
+            code, error = SILENCED.get(result[1].decode(), (FORBIDDEN, "You may not write here"))
+            raise ProtocolError(error, code)
+        if result[0] != 1:
+            raise ProtocolError("The message could not be stored", UNAVAILABLE)
+        message = result[1].decode()
+        delivered = self.manager.deliver_local(f"room:{room}", f'2["new_message",{message}]')
+        metrics.MESSAGES_STORED.inc()
+        metrics.DELIVERIES_LOCAL.inc(delivered)
+        parsed: dict[str, Any] = orjson.loads(message)
+        return parsed
 
     @staticmethod
     def _message_tail(

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import socketio
@@ -30,6 +30,7 @@ from talkrooms.protocol import (
     BAN,
     BANNED,
     CONNECTED,
+    FORBIDDEN,
     GET_HISTORY,
     JOIN_ROOM,
     LEAVE_ROOM,
@@ -41,6 +42,10 @@ from talkrooms.protocol import (
     PROFILE,
     RATE_LIMITED,
     REMOVING,
+    REPORT_MESSAGE,
+    REPORT_REASON_MAX,
+    REVIEW,
+    ROLES,
     ROOM_JOINED,
     ROOM_SETTINGS,
     ROOM_USERS,
@@ -57,8 +62,10 @@ from talkrooms.protocol import (
     is_private_room,
     joined_notice,
     left_notice,
+    optional_room,
     require_object,
     room_users_payload,
+    target_message,
     username_identity,
     validate_client_key,
     validate_history_query,
@@ -76,8 +83,9 @@ from talkrooms.realtime.connections import (
     log_room,
     reader_room,
     socket_room,
+    staff_room,
 )
-from talkrooms.settings import Settings
+from talkrooms.settings import RateLimit, Settings
 from talkrooms.storage.room_log import RoomLog
 from talkrooms.storage.store import Store, author_token, client_key_hash, now_ms
 from talkrooms.telemetry import metrics
@@ -85,10 +93,39 @@ from talkrooms.telemetry import metrics
 log = logging.getLogger("talkrooms.chat.service")
 
 # The emits every worker acts on besides delivering them (see on_control_emit).
-CONTROL_EVENTS = frozenset({MODERATION, ROOM_SETTINGS})
+CONTROL_EVENTS = frozenset({MODERATION, ROOM_SETTINGS, ROLES})
 # (room, account id or None, invite code or None, the room's settings, already in the
 # room) -> (may post, slow mode ms); raises ProtocolError (invite_only) to refuse a join.
 Admission = Callable[[str, int | None, str | None, dict[str, str], bool], tuple[bool, int]]
+REPORT_RATE = "10/60"
+
+
+class RoomGuard(Protocol):
+    """What moderation tells the chat about a membership (moderation/room_guard.py)."""
+
+    def fit(
+        self, room: str, account_id: int | None, rules: dict[str, str], membership: Membership
+    ) -> None:
+        """Set the membership's staff flag and automatic moderation policy."""
+
+    def review_count(self, room: str) -> int:
+        """Open items in the room's review queue (for its staff)."""
+
+    def forget(self, room: str) -> None:
+        """The room's staff changed: ask the database again."""
+
+    def report(
+        self,
+        room: str,
+        seq: int,
+        message: dict[str, Any],
+        reporter: str,
+        reporter_name: str,
+        reason: str,
+    ) -> int:
+        """File a report; the review item's id."""
+
+
 TYPING_REFRESH_SECONDS = 2.0
 TYPING_VISIBLE_MS = 6000
 # Events in one protocol 2 get_history answer; a longer gap takes several calls.
@@ -120,12 +157,16 @@ class ChatService:
         # Who may enter and post in a room with settings (moderation answers); None: no
         # room has settings.
         self.admission: Admission | None = None
+        # Staff, automatic moderation and reports (moderation answers); None: none.
+        self.guard: RoomGuard | None = None
         self.connections = connections
         self.sio = sio
         self.worker_id = settings.instance_id
         self.message_rate = settings.message_rate
         self.join_rate = settings.join_rate
         self.draining = False
+        # Each automatic moderation rule's instance default (for settings_view).
+        self.automod_defaults: dict[str, str] = {}
 
     # -- connection lifecycle --------------------------------------------------------------
 
@@ -277,6 +318,8 @@ class ChatService:
             author=account.author if account is not None else author_token(identity, key_hash),
         )
         membership.may_post, membership.slow_ms = may_post, slow_ms
+        if self.guard is not None and not is_private_room(room):
+            self.guard.fit(room, account.account_id if account else None, rules, membership)
         if current is not None and same_person:
             membership.typing, membership.typing_sent_at = current.typing, current.typing_sent_at
         connection.rooms[room] = membership
@@ -289,8 +332,10 @@ class ChatService:
         metrics.JOINED.set(sum(1 for c in self.connections if c.rooms))
         joined = self._room_joined_payload(connection, membership)
         if rules and connection.protocol >= 2:
-            joined["settings"] = settings_view(room, rules)
+            joined["settings"] = settings_view(room, rules, self.automod_defaults)
         self.sio.emit(ROOM_JOINED, joined, to=connection.sid, namespace=NAMESPACE)
+        if membership.staff:
+            self._enter_staff(connection, room)
         if result.first_connection:
             self.sio.emit(
                 USER_JOINED,
@@ -348,6 +393,8 @@ class ChatService:
             self._broadcast_typing(connection, membership, False)
         if self.connections.get(connection.sid) is not None:
             self.sio.leave_room(connection.sid, socket_room(room), namespace=NAMESPACE)
+            if membership.staff:
+                self.sio.leave_room(connection.sid, staff_room(room), namespace=NAMESPACE)
             if connection.protocol >= 2:
                 self.sio.leave_room(connection.sid, log_room(room), namespace=NAMESPACE)
                 reader = reader_room(room, membership.author)
@@ -381,6 +428,8 @@ class ChatService:
             self.sio.start_background_task(self.apply_removal, payload)
         elif event == ROOM_SETTINGS and isinstance(payload.get("room"), str):
             self.sio.start_background_task(self.apply_room_rules, payload["room"])
+        elif event == ROLES and isinstance(payload.get("room"), str):
+            self.sio.start_background_task(self.apply_roles, payload["room"])
 
     def apply_removal(self, notice: dict[str, Any]) -> None:
         """A kick or a ban: this worker's connections of that person leave the room now,
@@ -477,6 +526,67 @@ class ChatService:
                 membership.may_post, membership.slow_ms = self._admit(
                     room, connection.account, None, rules, True
                 )
+                if self.guard is not None:
+                    account = connection.account
+                    self.guard.fit(room, account.account_id if account else None, rules, membership)
+
+    def apply_roles(self, room: str) -> None:
+        """The room's owner or moderators changed: this worker's connections in it are
+        staff or not from now on (the `staff:` room, automatic moderation)."""
+        if self.guard is None:
+            return
+        self.guard.forget(room)
+        rules = self.store.room_rules(room)
+        for connection in self.connections:
+            membership = connection.rooms.get(room)
+            if membership is None:
+                continue
+            was_staff = membership.staff
+            account = connection.account
+            self.guard.fit(room, account.account_id if account else None, rules, membership)
+            if membership.staff and not was_staff:
+                self._enter_staff(connection, room)
+            elif was_staff and not membership.staff:
+                self.sio.leave_room(connection.sid, staff_room(room), namespace=NAMESPACE)
+
+    def _enter_staff(self, connection: Connection, room: str) -> None:
+        """A staff member's connection hears the room's review queue from now on."""
+        assert self.guard is not None
+        self.sio.enter_room(connection.sid, staff_room(room), namespace=NAMESPACE)
+        review = {"room": room, "open": self.guard.review_count(room)}
+        self.sio.emit(REVIEW, review, to=connection.sid, namespace=NAMESPACE)
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def report(self, connection: Connection, payload: Any) -> dict[str, Any]:
+        """report_message: anyone in a public room reports a message kept there."""
+        data = require_object(payload, REPORT_MESSAGE)
+        room = optional_room(data) if connection.protocol >= 2 else None
+        membership = connection.membership(room)
+        if membership is None:
+            raise ProtocolError("Join the room before reporting its messages", NOT_IN_ROOM)
+        if is_private_room(membership.room) or self.guard is None:
+            raise ProtocolError(
+                "Private conversations have no moderators: block the person instead", FORBIDDEN
+            )
+        seq = target_message(data)
+        reason = data.get("reason") or ""
+        if not isinstance(reason, str) or len(reason.strip()) > REPORT_REASON_MAX:
+            raise ProtocolError(f"reason is text of at most {REPORT_REASON_MAX} characters")
+        bucket = connection.extra.get("report_bucket")
+        if not isinstance(bucket, TokenBucket):
+            bucket = connection.extra["report_bucket"] = TokenBucket(RateLimit.parse(REPORT_RATE))
+        if not bucket.take():
+            metrics.RATE_LIMIT_HITS.labels(kind="report").inc()
+            raise ProtocolError("Too many reports: at most 10 a minute", RATE_LIMITED)
+        message = self.store.kept_message(membership.room, seq)
+        if message is None:
+            raise ProtocolError("No such message in this room", NOT_FOUND)
+        reporter = membership.author or f"a:{connection.address}"
+        item = self.guard.report(
+            membership.room, seq, message, reporter, membership.username, reason.strip()
+        )
+        return {"ok": True, "report": item}
 
     def check_not_banned(
         self,
@@ -646,8 +756,14 @@ def _shown(account: SignedIn | None) -> PresentUser | None:
     return PresentUser(account.username, account.display_name, account.color, account=True)
 
 
-def settings_view(room: str, rules: dict[str, str]) -> dict[str, Any]:
-    """A room's settings as clients get them (room_joined, room_settings)."""
+def settings_view(
+    room: str, rules: dict[str, str], automod_defaults: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A room's settings as clients get them (room_joined, room_settings): automatic
+    moderation's rules, never the room's word list."""
+    actions = dict(automod_defaults or {})
+    if rules.get("automod"):
+        actions.update(orjson.loads(rules["automod"]).get("rules", {}))
     return {
         "room": room,
         "topic": rules.get("topic", ""),
@@ -655,6 +771,7 @@ def settings_view(room: str, rules: dict[str, str]) -> dict[str, Any]:
         "slow_mode": int(rules.get("slow", "0")),
         "invite_only": rules.get("invite") == "1",
         "pins": orjson.loads(rules.get("pins", "[]")),
+        "automod": {"rules": actions},
     }
 
 

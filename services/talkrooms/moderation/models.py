@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, false, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from talkrooms.storage.database import Base, UTCDateTime
@@ -29,6 +29,8 @@ class OwnedRoom(Base):
     invite_code: Mapped[str | None] = mapped_column(String(32))
     # JSON list of pinned message ids, newest first.
     pins: Mapped[str] = mapped_column(Text, default="[]", server_default=text("'[]'"))
+    # The room's automatic moderation: {rules: {rule: action}, words: [...]} (0008_review).
+    automod: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
 
 
 class RoomMember(Base):
@@ -105,3 +107,50 @@ class Sanction(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReviewItem(Base):
+    """One thing in a room's review queue: a reported message (`message_id`), or one a
+    rule held back (`rule`; never stored in the room, so no id). Decided items stay."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (
+        Index("ix_review_items_room_status", "room", "status"),
+        Index(
+            "ux_review_items_open_message",
+            "room",
+            "message_id",
+            unique=True,
+            sqlite_where=text("status = 'open' AND message_id IS NOT NULL"),
+            postgresql_where=text("status = 'open' AND message_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(8))  # report | held
+    status: Mapped[str] = mapped_column(String(12))  # open | dismissed | removed | ...
+    message_id: Mapped[str | None] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    message_at: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReviewReport(Base):
+    """One person's report of a queued message (one per reporter)."""
+
+    __tablename__ = "review_reports"
+    __table_args__ = (UniqueConstraint("item_id", "reporter", name="uq_review_reports_reporter"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
+    reporter: Mapped[str] = mapped_column(String(80))
+    reporter_name: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from talkrooms.accounts.models import Account
 from talkrooms.accounts.service import AccountError
 from talkrooms.chat.service import settings_view
+from talkrooms.moderation.automod import room_automod
 from talkrooms.moderation.models import OwnedRoom, RoomMember
 from talkrooms.moderation.service import ModerationService
 from talkrooms.protocol import (
@@ -46,14 +47,18 @@ def rules_of(room: OwnedRoom | None) -> dict[str, str]:
     """The Redis copy of a room's settings: empty while they are all the defaults."""
     if room is None:
         return {}
-    rules = {
+    rules: dict[str, str] = {
         "topic": room.topic,
         "post": room.post_policy,
         "slow": str(room.slow_mode_seconds),
         "invite": "1" if room.invite_only else "0",
         "pins": room.pins,
     }
-    return {} if rules == DEFAULTS else rules
+    if rules == DEFAULTS and room.automod in ("", "{}"):
+        return {}
+    if room.automod not in ("", "{}"):
+        rules["automod"] = room.automod
+    return rules
 
 
 def _text(value: Any, field: str, maximum: int) -> str:
@@ -63,10 +68,16 @@ def _text(value: Any, field: str, maximum: int) -> str:
 
 
 class RoomSettings:
-    def __init__(self, moderation: ModerationService, store: Store) -> None:
+    def __init__(
+        self,
+        moderation: ModerationService,
+        store: Store,
+        automod_defaults: dict[str, str] | None = None,
+    ) -> None:
         self.moderation = moderation
         self.database = moderation.database
         self.store = store
+        self.automod_defaults = automod_defaults or {}
 
     def _owned(self, session: Session, room: str) -> OwnedRoom:
         owned = session.get(OwnedRoom, room)
@@ -76,7 +87,7 @@ class RoomSettings:
 
     def _publish(self, room: str, owned_rules: dict[str, str]) -> dict[str, Any]:
         self.store.set_room_rules(room, owned_rules)
-        view = settings_view(room, owned_rules or DEFAULTS)
+        view = settings_view(room, owned_rules or DEFAULTS, self.automod_defaults)
         assert self.moderation.notify is not None
         self.moderation.notify(ROOM_SETTINGS, room, view)
         return view
@@ -88,10 +99,13 @@ class RoomSettings:
 
         def read(session: Session) -> dict[str, Any]:
             owned = session.get(OwnedRoom, room)
-            view = settings_view(room, rules_of(owned) or DEFAULTS)
+            view = settings_view(room, rules_of(owned) or DEFAULTS, self.automod_defaults)
             role = self.moderation._role(session, room, viewer_id)
             if owned is not None and role is not None and owned.invite_only:
                 view["invite_code"] = owned.invite_code
+            if role is not None:
+                own = json.loads(owned.automod).get("words", []) if owned is not None else []
+                view["automod"]["words"] = own
             return view
 
         return self.database.run(read)
@@ -120,20 +134,43 @@ class RoomSettings:
             if not isinstance(changes["invite_only"], bool):
                 raise AccountError(400, "invalid_request", "invite_only is true or false")
             values["invite_only"] = changes["invite_only"]
+        automod = None
+        if changes.get("automod") is not None:
+            try:
+                automod = room_automod(changes["automod"])
+            except ValueError as exc:
+                raise AccountError(400, "invalid_request", str(exc)) from exc
 
         def change(session: Session) -> dict[str, str]:
             self.moderation._require(session, room, actor_id, "moderator")
             owned = self._owned(session, room)
             for column, value in values.items():
                 setattr(owned, column, value)
+            if automod is not None:
+                merged = json.loads(owned.automod or "{}")
+                if "rules" in automod:
+                    merged["rules"] = {**merged.get("rules", {}), **automod["rules"]}
+                if "words" in automod:
+                    merged["words"] = automod["words"]
+                owned.automod = json.dumps(merged, sort_keys=True)
             if owned.invite_only and not owned.invite_code:
                 owned.invite_code = secrets.token_urlsafe(12)
             actor = session.get_one(Account, actor_id)
-            self.moderation._audit(session, room, actor, "settings_changed", **changes)
+            audited = {k: v for k, v in changes.items() if k != "automod"}
+            if automod is not None:
+                # The words themselves stay out of the log (it would repeat the slurs).
+                audited["automod"] = {
+                    "rules": automod.get("rules", {}),
+                    "words": len(automod["words"]) if "words" in automod else None,
+                }
+            self.moderation._audit(session, room, actor, "settings_changed", **audited)
             return rules_of(owned)
 
         rules = self.database.run(change)
-        return self._publish(room, rules)
+        view = self._publish(room, rules)
+        # The answer goes to staff: with the room's words (the event never has them).
+        words = json.loads(rules.get("automod", "{}")).get("words", [])
+        return {**view, "automod": {**view["automod"], "words": words}}
 
     def renew_invite(self, room: str, actor_id: int) -> str:
         """A new invite code: links with the old one stop working."""

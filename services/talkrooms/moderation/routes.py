@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as Responses
 
 from talkrooms.accounts.routes import BEARER, OkOut, answer_errors_as_json, bearer_account, errors
 from talkrooms.accounts.service import AccountError
+from talkrooms.moderation.review import ReviewQueue
 from talkrooms.moderation.room_settings import RoomSettings
 from talkrooms.moderation.service import ModerationService, clean_reason, moderated_room
 from talkrooms.protocol.http_api import API_PREFIX, API_SPEC, parse_body
@@ -252,8 +253,23 @@ def lift(room: str, sanction_id: int) -> tuple[Response, int]:
 SETTINGS_EXTENSION = "talkrooms.room_settings"
 
 
+class AutomodOut(BaseModel):
+    rules: dict[str, str] = Field(
+        description="words, flood, links, mentions -> off|refuse|hold|mute"
+    )
+    words: list[str] | None = Field(default=None, description="the room's own words (staff only)")
+
+
+class AutomodPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rules: dict[str, str] | None = None
+    words: list[str] | None = None
+
+
 class SettingsOut(BaseModel):
     room: str
+    automod: AutomodOut
     topic: str
     post: str = Field(description="everyone, registered or members")
     slow_mode: int = Field(description="seconds between one person's messages; 0 = off")
@@ -267,6 +283,7 @@ class SettingsPatch(BaseModel):
     post: str | None = None
     slow_mode: int | None = None
     invite_only: bool | None = None
+    automod: AutomodPatch | None = None
 
 
 class InviteOut(BaseModel):
@@ -300,6 +317,8 @@ def update_settings(room: str) -> tuple[Response, int]:
     """Change some of topic, post, slow_mode, invite_only; everyone in the room hears it."""
     body = parse_body(SettingsPatch, request.get_json(silent=True))
     changes = {field: getattr(body, field) for field in body.model_fields_set}
+    if body.automod is not None:
+        changes["automod"] = body.automod.model_dump(exclude_unset=True)
     return _no_store(_settings().update(moderated_room(room), bearer_account().id, changes))
 
 
@@ -340,3 +359,80 @@ def pin(room: str, message_id: str) -> tuple[Response, int]:
 def unpin(room: str, message_id: str) -> tuple[Response, int]:
     """Unpin a message."""
     return _no_store(_settings().pin(moderated_room(room), bearer_account().id, message_id, False))
+
+
+REVIEW_EXTENSION = "talkrooms.review"
+
+
+class ReportOut(BaseModel):
+    by: str
+    reason: str
+    at: str
+
+
+class QueuedMessageOut(BaseModel):
+    id: str | None = Field(description="null for a held message: it was never stored")
+    username: str
+    message: str
+    timestamp: str
+
+
+class QueueItemOut(BaseModel):
+    id: int
+    kind: str = Field(description="report or held")
+    at: str
+    rule: str | None = Field(description="held: the rule that held it")
+    message: QueuedMessageOut
+    reports: list[ReportOut]
+
+
+class QueueOut(BaseModel):
+    room: str
+    items: list[QueueItemOut]
+
+
+class DecisionBody(BaseModel):
+    action: str = Field(description="report: dismiss or remove; held: approve or reject")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class DecisionOut(BaseModel):
+    ok: bool
+    id: int
+    action: str
+
+
+def _review() -> ReviewQueue:
+    service: ReviewQueue = current_app.extensions[REVIEW_EXTENSION]
+    return service
+
+
+@moderation.get("/<room>/queue")
+@API_SPEC.validate(
+    resp=Responses(HTTP_200=QueueOut, **errors(400, 401, 403, 404)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def queue(room: str) -> tuple[Response, int]:
+    """The room's review queue: reported and held messages waiting, oldest first."""
+    name = moderated_room(room)
+    return _no_store({"room": name, "items": _review().items(name, bearer_account().id)})
+
+
+@moderation.post("/<room>/queue/<int:item_id>")
+@API_SPEC.validate(
+    json=DecisionBody,
+    resp=Responses(HTTP_200=DecisionOut, **errors(400, 401, 403, 404, 409)),
+    tags=TAGS,
+    security=BEARER,
+    skip_validation=True,
+)
+def decide(room: str, item_id: int) -> tuple[Response, int]:
+    """Decide on an item: dismiss or remove a reported message, approve or reject a held
+    one (approved, it is published to the room as its author's)."""
+    body = parse_body(DecisionBody, request.get_json(silent=True))
+    answer = _review().decide(
+        moderated_room(room), bearer_account().id, item_id, body.action, body.reason or ""
+    )
+    return jsonify(answer), 200

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from talkrooms.accounts.models import Account
 from talkrooms.accounts.service import AccountError
+from talkrooms.chat.message_path import Flagged
 from talkrooms.chat.room_events import RoomEventPath
 from talkrooms.moderation.models import (
     Administrator,
@@ -37,6 +38,7 @@ from talkrooms.protocol import (
     KICK,
     MODERATION,
     MUTE,
+    ROLES,
     SANCTIONS,
     UNBAN,
     UNMUTE,
@@ -153,6 +155,35 @@ class ModerationService:
             raise AccountError(403, "forbidden", f"Only {names[needed]} of this room may do this")
         return role
 
+    def require(self, session: Session, room: str, account_id: int, needed: str) -> str:
+        """The account's role in the room, or 403 when it is below `needed`."""
+        return self._require(session, room, account_id, needed)
+
+    @staticmethod
+    def audit_automatic(
+        session: Session,
+        room: str,
+        actor_name: str,
+        action: str,
+        target: str = "",
+        reason: str = "",
+        actor_id: int | None = None,
+        **details: Any,
+    ) -> None:
+        """An audit row whose actor is a rule ("automod"), a reporter or a decider."""
+        session.add(
+            AuditEntry(
+                room=room,
+                actor_id=actor_id,
+                actor_name=actor_name[:64],
+                action=action,
+                target=target[:64],
+                reason=reason[:500],
+                details=json.dumps(details, ensure_ascii=False),
+                created_at=utcnow(),
+            )
+        )
+
     @staticmethod
     def _account_named(session: Session, username: str) -> Account:
         name = username.strip()
@@ -230,6 +261,15 @@ class ModerationService:
 
         return self.database.run(read)
 
+    def announce_roles(self, room: str) -> None:
+        """Everyone in the room, on every worker, hears who runs it now (`roles`); every
+        worker also re-reads who is staff there (chat.service.apply_roles)."""
+        if self.notify is None:
+            return
+        view = self.roles(room, None)
+        view.pop("you", None)
+        self.notify(ROLES, room, view)
+
     def set_moderator(self, room: str, actor_id: int, username: str, named: bool) -> None:
         """The owner (or an administrator) names or un-names a moderator."""
 
@@ -252,6 +292,7 @@ class ModerationService:
                 self._audit(session, room, actor, "moderator_removed", target.username)
 
         self.database.run(change)
+        self.announce_roles(room)
 
     def hand_over(self, room: str, actor_id: int, username: str, reason: str) -> None:
         """An administrator gives the room to an account (any room: an ownerless one too)."""
@@ -277,6 +318,7 @@ class ModerationService:
             )
 
         self.database.run(change)
+        self.announce_roles(room)
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -406,6 +448,73 @@ class ModerationService:
             extra = {"sanction": row.id, "until_ms": _ms(row.until)}
         self.notify(MODERATION, room, {**notice, **extra})
         return {"ok": True, "sanction": row.id if row is not None else None, **notice}
+
+    def auto_mute(self, flagged: Flagged, minutes: int) -> None:
+        """Automatic moderation mutes the author of a flagged message (unless a mute of
+        theirs already holds): the same sanction a moderator gives, by "automod"."""
+        assert self.store is not None and self.notify is not None, "a worker's service"
+        verdict = flagged.verdict
+
+        def record(session: Session) -> Sanction | None:
+            now = utcnow()
+            active = session.scalar(
+                select(Sanction.id).where(
+                    Sanction.room == flagged.room,
+                    Sanction.author == flagged.author,
+                    Sanction.kind == MUTE,
+                    Sanction.lifted_at.is_(None),
+                    Sanction.until > now,
+                )
+            )
+            if active is not None:
+                return None
+            row = Sanction(
+                room=flagged.room,
+                kind=MUTE,
+                username=flagged.username,
+                account_id=flagged.account_id,
+                key_hash=None if flagged.account_id else flagged.key_hash,
+                author=flagged.author,
+                until=now + timedelta(minutes=minutes),
+                reason=verdict.reason[:500],
+                actor_id=None,
+                created_at=now,
+            )
+            session.add(row)
+            session.flush()
+            self.audit_automatic(
+                session,
+                flagged.room,
+                "automod",
+                "auto_muted",
+                flagged.username,
+                verdict.reason,
+                rule=verdict.rule,
+                minutes=minutes,
+                sanction=row.id,
+            )
+            session.expunge(row)
+            return row
+
+        row = self.database.run(record)
+        if row is None:
+            return
+        self._enforce(row)
+        assert row.until is not None
+        self.notify(
+            MODERATION,
+            flagged.room,
+            {
+                "room": flagged.room,
+                "action": MUTE,
+                "username": flagged.username,
+                "reason": verdict.reason,
+                "until": _iso(row.until),
+                "by": "automod",
+                "sanction": row.id,
+                "until_ms": _ms(row.until),
+            },
+        )
 
     def _enforce(self, row: Sanction) -> None:
         """The Redis copy the message script and joins read."""

@@ -71,6 +71,14 @@ class Membership:
     # may post, and the slow mode they are held to (ms, 0 = none).
     may_post: bool = True
     slow_ms: int = 0
+    # The room's staff (moderator, owner, administrator): in its `staff:` socket room,
+    # never held by automatic moderation.
+    staff: bool = False
+    # Automatic moderation (moderation/automod.py): the room's policy for this person
+    # (None: nothing checked), its flood counters, when they were first seen in the room.
+    automod: object | None = None
+    flood: object | None = None
+    first_seen: float = 0.0
 
 
 @dataclass
@@ -99,6 +107,11 @@ class Connection:
 def socket_room(room: str) -> str:
     """Chat room id -> python-socketio room name (prefixed: it can never equal a sid)."""
     return f"room:{room}"
+
+
+def staff_room(room: str) -> str:
+    """The python-socketio room of a chat room's staff connections: they get `review`."""
+    return f"staff:{room}"
 
 
 def log_room(room: str) -> str:

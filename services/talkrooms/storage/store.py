@@ -534,6 +534,13 @@ class Store:
         found = self.redis.zrange(self.keys.room(room, "messages"), seq, seq, byscore=True)
         return bool(found) and b'"deleted":true' not in found[0]
 
+    def kept_message(self, room: str, seq: int) -> dict[str, Any] | None:
+        """The message as clients see it, if it is kept and not deleted."""
+        found = self.redis.zrange(self.keys.room(room, "messages"), seq, seq, byscore=True)
+        if not found or b'"deleted":true' in found[0]:
+            return None
+        return public_message(orjson.loads(found[0]))
+
     def forget_file(self, room: str, file_id: str) -> None:
         self.redis.hdel(self.keys.room(room, "files"), file_id)
 

@@ -62,6 +62,12 @@ REMOTE_MESSAGES = Counter(
     "talkrooms_remote_messages_total", "new_message frames received from other workers"
 )
 RATE_LIMIT_HITS = Counter("talkrooms_rate_limit_hits_total", "Rate-limit refusals", ["kind"])
+AUTOMOD_ACTIONS = Counter(
+    "talkrooms_automod_actions_total",
+    "Messages automatic moderation acted on, by rule and action",
+    ["rule", "action"],
+)
+REPORTS = Counter("talkrooms_reports_total", "Messages reported to a room's moderators")
 ACK_LATENCY = Histogram(
     "talkrooms_ack_latency_seconds",
     "send_message received -> stored -> ack sent",
@@ -92,7 +98,7 @@ REDIS_ERRORS = Counter(
 # (at 0) from the first scrape, so rate() and the dashboard see "no errors" as 0.
 REDIS_OPERATIONS = ("store_message", "join", "event", "room_event", "snapshot")
 REJECT_REASONS = (INVALID, NOT_IN_ROOM, NAME_TAKEN, RATE_LIMITED, UNAVAILABLE)
-RATE_LIMIT_KINDS = ("message", "join")
+RATE_LIMIT_KINDS = ("message", "join", "report")
 REFUSAL_REASONS = ("per_address_limit",)
 
 for _operation in REDIS_OPERATIONS:

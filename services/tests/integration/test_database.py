@@ -24,7 +24,7 @@ from talkrooms.storage import database
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0007_room_settings"
+HEAD = "0008_review"
 PROFILE_COLUMNS = {"display_name", "bio", "avatar_color"}
 TABLES = {
     "accounts",

@@ -32,9 +32,15 @@ class Stack:
         self.prefix = workers[0].extra_env["KEY_PREFIX"]
 
     @classmethod
-    def start(cls, request: pytest.FixtureRequest, folder: Path, redis_url: str) -> Stack:
+    def start(
+        cls,
+        request: pytest.FixtureRequest,
+        folder: Path,
+        redis_url: str,
+        extra: dict[str, str] | None = None,
+    ) -> Stack:
         """Two workers on one new, migrated SQLite database, login limits off."""
-        env = {"AUTH_ADDRESS_RATE_LIMIT": "0", "AUTH_ACCOUNT_RATE_LIMIT": "0"}
+        env = {"AUTH_ADDRESS_RATE_LIMIT": "0", "AUTH_ACCOUNT_RATE_LIMIT": "0", **(extra or {})}
         workers = migrated_workers(request, folder, redis_url, env, count=2, kind="sqlite")
         return cls(workers, redis_url)
 
@@ -45,8 +51,8 @@ class Stack:
     def api(self, worker: int = 0) -> str:
         return f"{self.workers[worker].url}/api/v1"
 
-    def register(self, stem: str) -> Person:
-        name = f"{stem}{uuid.uuid4().hex[:6]}"
+    def register(self, stem: str, exact: str | None = None) -> Person:
+        name = exact or f"{stem}{uuid.uuid4().hex[:6]}"
         answer = requests.post(
             f"{self.api()}/auth/register", json={"username": name, "password": PASSWORD}, timeout=10
         )

@@ -219,6 +219,10 @@ class ChatWorker(ManagedProcess):
             MESSAGE_RATE_LIMIT="0",
             JOIN_RATE_LIMIT="0",
             MAX_CONNECTIONS_PER_ADDRESS="0",
+            # Like the rate limits, automatic moderation would refuse what other suites
+            # send on purpose (the same text again, links at once); its own suites
+            # (test_automod*.py, the review queue's) turn it on with AUTOMOD=true.
+            AUTOMOD="false",
             HEARTBEAT_INTERVAL_SECONDS="1",
             WORKER_DEAD_AFTER_SECONDS="3",
             # A database of its own, never the repository's run/talkrooms.db, migrated at

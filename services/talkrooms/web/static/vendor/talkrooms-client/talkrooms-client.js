@@ -11,7 +11,8 @@ var EVENTS = {
     EDIT_MESSAGE: "edit_message",
     DELETE_MESSAGE: "delete_message",
     REACT: "react",
-    MARK_READ: "mark_read"
+    MARK_READ: "mark_read",
+    REPORT_MESSAGE: "report_message"
   },
   server: {
     CONNECTED: "connected",
@@ -28,10 +29,12 @@ var EVENTS = {
     PROFILE: "profile",
     MODERATION: "moderation",
     SANCTIONED: "sanctioned",
-    ROOM_SETTINGS: "room_settings"
+    ROOM_SETTINGS: "room_settings",
+    REVIEW: "review",
+    ROLES: "roles"
   }
 };
-var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked", "banned", "muted", "invite_only", "posting_closed", "slow_mode"];
+var ERROR_CODES = ["invalid", "not_in_room", "name_taken", "rate_limited", "unavailable", "forbidden", "not_found", "name_reserved", "token_expired", "invalid_token", "account_required", "blocked", "banned", "muted", "invite_only", "posting_closed", "slow_mode", "auto_moderated", "held"];
 var LIMITS = {
   usernameMax: 32,
   roomMax: 32,

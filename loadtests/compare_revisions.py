@@ -2,6 +2,10 @@
 revisions of TalkRooms, alternating, so that the figures are ratios measured together.
 
     .venv/bin/python loadtests/compare_revisions.py 7b84f9b HEAD --rounds 2
+    .venv/bin/python loadtests/compare_revisions.py HEAD+AUTOMOD=false HEAD
+
+A revision may carry settings for its workers after `+` (`HEAD+AUTOMOD=false+X=1`), to
+compare one revision with a feature off and on.
 
 Each revision is checked out as a git worktree under --trees (the current checkout for
 `WORKTREE`) and run with this virtualenv, its own `services/` first on PYTHONPATH, through
@@ -55,10 +59,23 @@ def tree_of(commit: str, trees: Path) -> Path:
     return path
 
 
-def run_ladder(tree: Path, rates: str, seconds: float, workers: int, out: Path) -> dict[str, Any]:
+def variant(spec: str) -> tuple[str, dict[str, str]]:
+    """'HEAD+AUTOMOD=false' -> ('HEAD', {'AUTOMOD': 'false'})."""
+    revision, *settings = spec.split("+")
+    return revision, dict(item.split("=", 1) for item in settings)
+
+
+def run_ladder(
+    tree: Path,
+    rates: str,
+    seconds: float,
+    workers: int,
+    out: Path,
+    settings: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """One `run_benchmarks.py throughput` of `tree`; its JSON result."""
     out.mkdir(parents=True, exist_ok=True)
-    env = os.environ | {"PYTHONPATH": str(tree / "services")}
+    env = os.environ | (settings or {}) | {"PYTHONPATH": str(tree / "services")}
     subprocess.run(
         [
             sys.executable,
@@ -127,16 +144,20 @@ def main(argv: list[str] | None = None) -> int:
     # Each revision's own run_benchmarks.py runs in its own tree: paths must be absolute.
     args.out = args.out.resolve()
     args.trees = args.trees.resolve()
-    commits = {revision: resolve(revision) for revision in args.revisions}
+    commits = {spec: resolve(variant(spec)[0]) for spec in args.revisions}
     rows = []
     for round_number in range(1, args.rounds + 1):
         for revision, commit in commits.items():
             tree = tree_of(commit, args.trees)
-            out = args.out / f"{commit[:12]}-round{round_number}"
+            settings = variant(revision)[1]
+            label = "-".join([commit[:12], *(f"{k}-{v}" for k, v in settings.items())])
+            out = args.out / f"{label}-round{round_number}"
             print(f"== {revision} ({commit[:12]}), round {round_number}", flush=True)
-            ladder = run_ladder(tree, args.rates, args.step_seconds, args.workers, out / "ladder")
+            ladder = run_ladder(
+                tree, args.rates, args.step_seconds, args.workers, out / "ladder", settings
+            )
             fixed = run_ladder(
-                tree, str(args.cost_rate), args.cost_seconds, args.workers, out / "fixed"
+                tree, str(args.cost_rate), args.cost_seconds, args.workers, out / "fixed", settings
             )
             row = {"revision": revision, "round": round_number, **summary(ladder, fixed)}
             rows.append(row)

@@ -38,6 +38,9 @@ from talkrooms.moderation.routes import (
     moderation,
 )
 from talkrooms.moderation.service import ModerationService
+from talkrooms.notify.routes import NOTIFICATIONS, notifications
+from talkrooms.notify.service import Notifications
+from talkrooms.notify.state import NotifyState
 from talkrooms.ops.observability import install_observability
 from talkrooms.protocol import CONVERSATION, PROFILE, REVIEW
 from talkrooms.realtime import fastjson
@@ -96,6 +99,30 @@ def refuse_new_sessions_while_draining(wsgi_app: Any, chat: ChatService) -> Any:
         return wsgi_app(environ, start_response)
 
     return guarded
+
+
+def _install_notifications(
+    app: Flask,
+    settings: Settings,
+    store: Store,
+    database: Database,
+    chat: ChatService,
+    message_path: MessagePath,
+    sio: Any,
+) -> None:
+    """Follow rooms at joins, note focus, and hand the messages that may notify someone to
+    the RQ job on their own greenlet (docs/notifications.md)."""
+    service = Notifications(settings, database, NotifyState(store.redis, settings.key_prefix))
+    app.extensions[NOTIFICATIONS] = service
+    chat.on_account_joined = service.follow
+    chat.on_focus = service.focus
+
+    def on_stored(room: str, message: str, has_mentions: bool, author: str) -> None:
+        if service.wants(room, has_mentions):
+            with_author = message[:-1] + f',"_a":"{author}"}}'
+            sio.start_background_task(service.hand_over, room, with_author)
+
+    message_path.on_stored = on_stored
 
 
 def _log_failure(work: Any, *args: Any) -> None:
@@ -207,6 +234,8 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     chat.guard = guard
     message_path.automod = automod.check
     message_path.on_flagged = guard.on_flagged
+    if settings.notifications:
+        _install_notifications(app, settings, store, accounts.database, chat, message_path, sio)
     # Uploads are the only large bodies (Socket.IO's own limit is max_http_buffer_size).
     app.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes + 1024 * 1024
     install_observability(app, settings, store, manager)
@@ -219,6 +248,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     app.register_blueprint(conversations)
     app.register_blueprint(files)
     app.register_blueprint(moderation)
+    app.register_blueprint(notifications)
     app.register_blueprint(metrics_page)
     app.register_blueprint(pages)
 

@@ -152,6 +152,17 @@ class Settings(BaseSettings):
     automod_mentions_max: int = Field(6, ge=2)
     automod_mute_minutes: int = Field(5, ge=1)
 
+    # Notifications (docs/notifications.md): Web Push's VAPID key (PEM; empty: derived
+    # from FLASK_SECRET_KEY) and contact, how long a push service keeps one, the sends'
+    # timeout and retries (seconds between tries).
+    notifications: bool = True
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:admin@localhost"
+    push_ttl_seconds: int = Field(24 * 3600, ge=0)
+    push_timeout_seconds: float = Field(10, gt=0)
+    push_retries: int = Field(3, ge=0, le=10)
+    push_retry_delays: str = "5,30,120"
+
     # Files (docs/files.md): limits, where the bytes live, images.
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     files_per_message: int = Field(10, ge=1, le=50)
@@ -270,6 +281,10 @@ class Settings(BaseSettings):
     @property
     def message_rate(self) -> RateLimit:
         return RateLimit.parse(self.message_rate_limit)
+
+    @property
+    def push_retry_intervals(self) -> list[int]:
+        return [int(part) for part in self.push_retry_delays.split(",") if part.strip()]
 
     @property
     def automod_flood_rate(self) -> RateLimit:

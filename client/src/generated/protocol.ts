@@ -13,6 +13,7 @@ export const EVENTS = {
     REACT: "react",
     MARK_READ: "mark_read",
     REPORT_MESSAGE: "report_message",
+    FOCUS: "focus",
   },
   server: {
     CONNECTED: "connected",

@@ -21,6 +21,7 @@ from talkrooms.chat.room_events import EVENT_NAMES, RoomEventPath
 from talkrooms.chat.service import ChatService
 from talkrooms.protocol import (
     ERROR,
+    FOCUS,
     GET_HISTORY,
     INVALID,
     JOIN_ROOM,
@@ -39,7 +40,7 @@ from talkrooms.telemetry import metrics
 log = logging.getLogger("talkrooms.chat.events")
 
 KNOWN_EVENTS = (
-    frozenset({JOIN_ROOM, LEAVE_ROOM, SEND_MESSAGE, TYPING, GET_HISTORY, REPORT_MESSAGE})
+    frozenset({JOIN_ROOM, LEAVE_ROOM, SEND_MESSAGE, TYPING, GET_HISTORY, REPORT_MESSAGE, FOCUS})
     | EVENT_NAMES
 )
 # Lifecycle names python-socketio would route to the connect/disconnect handlers.
@@ -118,6 +119,9 @@ class ChatNamespace(Namespace):
 
     def on_get_history(self, data: Any = None) -> Any:
         return self._handle(lambda connection: self.chat.history(connection, data))
+
+    def on_focus(self, data: Any = None) -> Any:
+        return self._handle(lambda connection: self.chat.focus(connection, data))
 
     def on_report_message(self, data: Any = None) -> Any:
         return self._handle(lambda connection: self.chat.report(connection, data))

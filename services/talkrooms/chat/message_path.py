@@ -190,6 +190,9 @@ class MessagePath:
         # answers the author itself when given the answer (hold). None: no moderation.
         self.automod: Callable[[Membership, str, int], Verdict | None] | None = None
         self.on_flagged: Callable[[Flagged, Answer | None], None] | None = None
+        # Told of every stored message (room, its JSON, it names someone, its author
+        # token): notifications pick the few that may notify, off this path.
+        self.on_stored: Callable[[str, str, bool, str], None] | None = None
 
     # -- receive + validate (runs in the socket's reader greenlet) ------------------------
 
@@ -422,6 +425,8 @@ class MessagePath:
             )
             metrics.MESSAGES_STORED.inc()
             metrics.DELIVERIES_LOCAL.inc(delivered)
+            if self.on_stored is not None:
+                self.on_stored(item.room, message, bool(item.mentions), item.author)
         elif not message:
             # A retry whose first copy has left the capped history: ack what we know.
             message = "{" + f'"id":"{format_message_id(int(result[2]))}' + item.tail + "}"

@@ -30,6 +30,7 @@ from talkrooms.protocol import (
     BAN,
     BANNED,
     CONNECTED,
+    FOCUS,
     FORBIDDEN,
     GET_HISTORY,
     JOIN_ROOM,
@@ -157,6 +158,10 @@ class ChatService:
         # Who may enter and post in a room with settings (moderation answers); None: no
         # room has settings.
         self.admission: Admission | None = None
+        # Told when an account joins a room, and when a client of it says whether it looks
+        # at one (notifications: follow, focus); None: nobody is notified.
+        self.on_account_joined: Callable[[str, int], object] | None = None
+        self.on_focus: Callable[[int, str, str, bool], object] | None = None
         # Staff, automatic moderation and reports (moderation answers); None: none.
         self.guard: RoomGuard | None = None
         self.connections = connections
@@ -310,6 +315,8 @@ class ChatService:
 
         if fresh and account is not None and self.on_room_created is not None:
             self.on_room_created(room, account.account_id)
+        if account is not None and self.on_account_joined is not None:
+            self.on_account_joined(room, account.account_id)
         membership = Membership(
             room=room,
             username=username,
@@ -389,6 +396,7 @@ class ChatService:
         membership = connection.rooms.pop(room, None)
         if membership is None:
             return
+        self._blur(connection, room)
         if membership.typing:
             self._broadcast_typing(connection, membership, False)
         if self.connections.get(connection.sid) is not None:
@@ -555,6 +563,35 @@ class ChatService:
         self.sio.enter_room(connection.sid, staff_room(room), namespace=NAMESPACE)
         review = {"room": room, "open": self.guard.review_count(room)}
         self.sio.emit(REVIEW, review, to=connection.sid, namespace=NAMESPACE)
+
+    # -- focus -----------------------------------------------------------------------------
+
+    def focus(self, connection: Connection, payload: Any) -> dict[str, Any]:
+        """focus: a signed-in client looks at a room (or stops); notifications skip it."""
+        data = require_object(payload, FOCUS)
+        room = optional_room(data) if connection.protocol >= 2 else None
+        membership = connection.membership(room)
+        if membership is None:
+            raise ProtocolError("Join the room first", NOT_IN_ROOM)
+        focused = data.get("focused")
+        if not isinstance(focused, bool):
+            raise ProtocolError("focused is true or false")
+        account = connection.account
+        if account is None:
+            raise ProtocolError("Notifications need an account", ACCOUNT_REQUIRED)
+        if self.on_focus is not None:
+            self.on_focus(account.account_id, membership.room, connection.sid, focused)
+            rooms = connection.extra.setdefault("focused", set())
+            assert isinstance(rooms, set)
+            (rooms.add if focused else rooms.discard)(membership.room)
+        return {"ok": True, "room": membership.room, "focused": focused}
+
+    def _blur(self, connection: Connection, room: str) -> None:
+        rooms = connection.extra.get("focused")
+        if isinstance(rooms, set) and room in rooms and connection.account is not None:
+            rooms.discard(room)
+            if self.on_focus is not None:
+                self.on_focus(connection.account.account_id, room, connection.sid, False)
 
     # -- reports ---------------------------------------------------------------------------
 

@@ -68,7 +68,9 @@ def run_worker(settings: Settings) -> int:
         )
     worker = Worker([Queue(settings.rq_queue, connection=connection)], connection=connection)
     try:
-        worker.work(logging_level=settings.log_level.upper())
+        # with_scheduler: retried jobs (notifications) wait out their backoff in RQ's own
+        # scheduled-job registry, which a worker with a scheduler moves back to the queue.
+        worker.work(logging_level=settings.log_level.upper(), with_scheduler=True)
     finally:
         if server is not None:
             server.shutdown()

@@ -18,6 +18,10 @@ CONVERSATION = EVENTS["server"]["CONVERSATION"]
 # To an account's own connections when its profile changed: {username, display_name, color}.
 PROFILE = EVENTS["server"]["PROFILE"]
 ACCOUNT_REQUIRED = ERROR_CODES["ACCOUNT_REQUIRED"]
+# A signed-in client says whether the person is looking at a room: {room?, focused}
+# (notifications skip whoever looks; docs/notifications.md). Repeated every minute while
+# focused: a focus lapses after 90 s.
+FOCUS = EVENTS["client"]["FOCUS"]
 BLOCKED = ERROR_CODES["BLOCKED"]
 
 PRIVATE_ROOM_PREFIX = "dm:"

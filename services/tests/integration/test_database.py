@@ -19,12 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from talkrooms.accounts import models
 from talkrooms.files import models as file_models  # noqa: F401 (its table joins the metadata)
 from talkrooms.moderation import models as moderation_models  # noqa: F401 (the same)
+from talkrooms.notify import models as notify_models  # noqa: F401 (the same)
 from talkrooms.ops import stack
 from talkrooms.storage import database
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0008_review"
+HEAD = "0009_notifications"
 PROFILE_COLUMNS = {"display_name", "bio", "avatar_color"}
 TABLES = {
     "accounts",

@@ -16,6 +16,7 @@ SUBPACKAGES = {
     "chat",
     "files",
     "moderation",
+    "notify",
     "jobs",
     "ops",
     "protocol",

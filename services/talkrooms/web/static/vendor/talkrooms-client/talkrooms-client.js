@@ -12,7 +12,8 @@ var EVENTS = {
     DELETE_MESSAGE: "delete_message",
     REACT: "react",
     MARK_READ: "mark_read",
-    REPORT_MESSAGE: "report_message"
+    REPORT_MESSAGE: "report_message",
+    FOCUS: "focus"
   },
   server: {
     CONNECTED: "connected",

@@ -162,6 +162,11 @@ class Settings(BaseSettings):
     push_timeout_seconds: float = Field(10, gt=0)
     push_retries: int = Field(3, ge=0, le=10)
     push_retry_delays: str = "5,30,120"
+    # Expo's push service (the app), an access token if the project requires one, and
+    # how long after a send its receipt is read (Expo keeps receipts a day).
+    expo_push_url: str = "https://exp.host/--/api/v2"
+    expo_access_token: str = ""
+    expo_receipt_delay_seconds: float = Field(900, ge=0)
 
     # Files (docs/files.md): limits, where the bytes live, images.
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)

@@ -1,14 +1,16 @@
 """The RQ jobs that notify: `notify_message` decides who hears about one stored message
 and enqueues one `send_to_device` per device; each send retries with backoff when the
 push service is down and is claimed once per (message, device) in Redis, so neither two
-workers nor a retried job send it twice. Everything runs in the RQ worker, never on the
+workers nor a retried job send it twice. An Expo send also schedules `check_receipts`, which
+reads Expo's verdict later and forgets devices no longer registered. Everything runs in
+the RQ worker, never on the
 chat's message path: a slow push service delays notifications, never messages.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rq import Queue, Retry
@@ -22,6 +24,8 @@ from talkrooms.notify.delivery import (
     Notification,
     Refused,
     TryLater,
+    expo_receipts_gone,
+    send_expo,
     send_webpush,
 )
 from talkrooms.notify.models import NotificationPref, PushDevice
@@ -35,6 +39,7 @@ log = logging.getLogger("talkrooms.notify.jobs")
 
 NOTIFY_JOB = "talkrooms.notify.jobs.notify_message"
 SEND_JOB = "talkrooms.notify.jobs.send_to_device"
+RECEIPTS_JOB = "talkrooms.notify.jobs.check_receipts"
 EXCERPT = 120
 
 
@@ -203,9 +208,17 @@ def deliver(
         payload["room"], payload["title"], payload["body"], payload["count"], payload["message_id"]
     )
     try:
-        send_webpush(settings, device, notification)
+        if device.kind == "expo":
+            ticket = send_expo(settings, device, notification)
+            Queue(settings.rq_queue, connection=state.redis).enqueue_in(
+                timedelta(seconds=settings.expo_receipt_delay_seconds),
+                RECEIPTS_JOB,
+                {ticket: device_id},
+            )
+        else:
+            send_webpush(settings, device, notification)
     except DeviceGone:
-        database.run(lambda session: _forget(session, device_id))
+        _forget_device(database, device_id)
         state.count("dropped")
         return "dropped"
     except TryLater:
@@ -220,6 +233,21 @@ def deliver(
     return "sent"
 
 
+def check_receipts(tickets: dict[str, int]) -> dict[str, int]:
+    """RQ job: read Expo's receipts of earlier sends; forget the devices gone since."""
+    settings = Settings()
+    database, state = _context(settings)
+    try:
+        gone = expo_receipts_gone(settings, list(tickets))
+        for ticket in gone:
+            _forget_device(database, tickets[ticket])
+        if gone:
+            state.count("dropped", len(gone))
+        return {"checked": len(tickets), "dropped": len(gone)}
+    finally:
+        database.dispose()
+
+
 def _detached(session: Session, device_id: int) -> PushDevice | None:
     device = session.get(PushDevice, device_id)
     if device is not None:
@@ -227,7 +255,10 @@ def _detached(session: Session, device_id: int) -> PushDevice | None:
     return device
 
 
-def _forget(session: Session, device_id: int) -> None:
-    device = session.get(PushDevice, device_id)
-    if device is not None:
-        session.delete(device)
+def _forget_device(database: Database, device_id: int) -> None:
+    def forget(session: Session) -> None:
+        device = session.get(PushDevice, device_id)
+        if device is not None:
+            session.delete(device)
+
+    database.run(forget)

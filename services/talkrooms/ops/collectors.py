@@ -62,6 +62,15 @@ class ClusterCollector(Collector):
         )
         yield from self._cluster(snapshot)
         yield from self._cleanup(snapshot)
+        pushes = CounterMetricFamily(
+            "talkrooms_push_notifications",
+            "Notifications sent to devices, by outcome (retried: a try that will be "
+            "retried; dropped: a device the push service no longer knows)" + CLUSTER_NOTE,
+            labels=["outcome"],
+        )
+        for outcome, count in sorted(snapshot.push.items()):
+            pushes.add_metric([outcome], count)
+        yield pushes
 
     @staticmethod
     def _cluster(snapshot: ClusterSnapshot) -> Iterator[Metric]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from talkrooms.notify.state import NotifyState
 from talkrooms.storage.job_status import JobStatus
 from talkrooms.storage.store import Store
 from talkrooms.telemetry import metrics
@@ -36,6 +37,8 @@ class ClusterSnapshot:
     workers: list[dict[str, Any]]
     redis: dict[str, Any]
     cleanup: JobStatus = field(default_factory=JobStatus)
+    # Notifications' sends by outcome (sent, failed, retried, dropped), from the RQ jobs.
+    push: dict[str, int] = field(default_factory=dict)
 
 
 def take_snapshot(store: Store) -> ClusterSnapshot:
@@ -47,6 +50,7 @@ def take_snapshot(store: Store) -> ClusterSnapshot:
         counters = store.counters()
         redis_info = store.redis_info()
         cleanup = JobStatus.read(store)
+        push = NotifyState(store.redis, store.settings.key_prefix).outcomes()
     except RedisError:
         metrics.REDIS_ERRORS.labels(operation="snapshot").inc()
         raise
@@ -62,6 +66,7 @@ def take_snapshot(store: Store) -> ClusterSnapshot:
         workers=workers,
         redis=redis_info,
         cleanup=cleanup,
+        push=push,
     )
 
 

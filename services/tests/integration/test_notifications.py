@@ -17,6 +17,7 @@ from rq import Queue
 
 from talkrooms.notify.jobs import SEND_JOB
 from tests.support.client import ChatClient
+from tests.support.expo_service import ExpoService
 from tests.support.moderation import Person, Stack, join
 from tests.support.ops import RQWorkerProcess
 from tests.support.processes import RedisServer, wait_until
@@ -26,8 +27,24 @@ pytestmark = pytest.mark.integration
 
 
 class World:
-    def __init__(self, stack: Stack, push: PushService, queue: str) -> None:
-        self.stack, self.push, self.queue = stack, push, queue
+    def __init__(self, stack: Stack, push: PushService, expo: ExpoService, queue: str) -> None:
+        self.stack, self.push, self.expo, self.queue = stack, push, expo, queue
+
+    def phone(self, who: Person) -> tuple[str, int]:
+        """An app's Expo push token, registered."""
+        token = f"ExponentPushToken[{uuid.uuid4().hex[:22]}]"
+        answer = requests.post(
+            f"{self.stack.api()}/push/devices",
+            headers=who.headers,
+            json={"kind": "expo", "token": token, "label": "Pixel"},
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        return token, int(answer.json()["id"])
+
+    def devices(self, who: Person) -> list[Any]:
+        answer = requests.get(f"{self.stack.api()}/push/devices", headers=who.headers, timeout=10)
+        return list(answer.json()["devices"])
 
     def subscribe(self, who: Person) -> tuple[Subscription, int]:
         subscription = self.push.subscribe()
@@ -67,8 +84,13 @@ def world(
 ) -> Iterator[World]:
     folder: Path = tmp_path_factory.mktemp("notifications")
     queue = f"push{uuid.uuid4().hex[:6]}"
-    common = {"RQ_QUEUE": queue, "PUSH_RETRY_DELAYS": "1,1,1"}
-    push = PushService().start()
+    push, expo = PushService().start(), ExpoService().start()
+    common = {
+        "RQ_QUEUE": queue,
+        "PUSH_RETRY_DELAYS": "1,1,1",
+        "EXPO_PUSH_URL": expo.url,
+        "EXPO_RECEIPT_DELAY_SECONDS": "1",
+    }
     stack = Stack.start(request, folder, redis_server.url, common)
     shared = stack.workers[0].extra_env
     worker = RQWorkerProcess(
@@ -83,11 +105,12 @@ def world(
     )
     try:
         worker.start()
-        yield World(stack, push, queue)
+        yield World(stack, push, expo, queue)
     finally:
         worker.stop()
         stack.stop()
         push.stop()
+        expo.stop()
 
 
 def connect(world: World, who: Person, worker: int, clients: list[ChatClient]) -> ChatClient:
@@ -226,11 +249,7 @@ def test_a_gone_subscription_is_removed(world: World, clients: list[ChatClient])
     assert join(writer, room)["ok"]
     assert writer.send("anyone?", room=room)["ok"]
 
-    def devices() -> list[Any]:
-        answer = requests.get(f"{world.stack.api()}/push/devices", headers=bob.headers, timeout=10)
-        return list(answer.json()["devices"])
-
-    wait_until(lambda: devices() == [], 15, "the gone subscription removed")
+    wait_until(lambda: world.devices(bob) == [], 15, "the gone subscription removed")
 
 
 def test_devices_and_settings_need_their_owner(world: World):
@@ -260,3 +279,51 @@ def test_devices_and_settings_need_their_owner(world: World):
         assert answer.status_code == 400 and answer.json()["code"] == "invalid_request"
     assert world.setting(alice, "lobby", level="loud").status_code == 400
     assert requests.delete(f"{api}/push/devices/{device}", headers=bob.headers, timeout=10).ok
+
+
+def test_an_app_is_notified_through_expo_and_dead_tokens_go(
+    world: World, clients: list[ChatClient]
+):
+    alice, bob, carol = (world.stack.register(n) for n in ("Alice", "Bob", "Carol"))
+    token, _device = world.phone(bob)
+    room = world.conversation(alice, bob)
+    writer = connect(world, alice, 0, clients)
+    assert join(writer, room)["ok"]
+    assert writer.send("on your phone", room=room)["ok"]
+    sent = [m for m in world.expo.wait_for(1) if m["to"] == token]
+    assert len(sent) == 1
+    (message,) = sent
+    assert message["title"] == alice.username and message["body"] == "on your phone"
+    assert message["data"] == {"room": room, "message_id": message["data"]["message_id"]}
+    assert message["badge"] == 1 and message["priority"] == "high"
+    # Refused at once: forgotten at once.
+    dead, _ = world.phone(carol)
+    world.expo.dead.add(dead)
+    other = world.conversation(alice, carol)
+    assert join(writer, other)["ok"]
+    assert writer.send("hello?", room=other)["ok"]
+    wait_until(lambda: world.devices(carol) == [], 15, "the refused token removed")
+    # Taken, then a receipt says the app is gone: forgotten when the receipt is read.
+    world.expo.gone_later.add(token)
+    assert writer.send("still there?", room=room)["ok"]
+    wait_until(lambda: world.devices(bob) == [], 20, "the token removed after its receipt")
+    assert world.expo.receipt_requests
+
+
+def test_outcomes_are_on_every_workers_metrics(world: World, clients: list[ChatClient]):
+    alice, bob = world.stack.register("Alice"), world.stack.register("Bob")
+    phone, _device = world.subscribe(bob)
+    room = world.conversation(alice, bob)
+    writer = connect(world, alice, 0, clients)
+    assert join(writer, room)["ok"]
+    assert writer.send("counted", room=room)["ok"]
+    world.push.wait_for(phone, 1)
+
+    def sent() -> float:
+        text = requests.get(f"{world.stack.workers[1].url}/metrics", timeout=10).text
+        for line in text.splitlines():
+            if line.startswith('talkrooms_push_notifications_total{outcome="sent"}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    wait_until(lambda: sent() >= 1, 15, "sent notifications on /metrics")

@@ -91,6 +91,9 @@ class Flagged(NamedTuple):
     text: str
     address: str
     verdict: Verdict
+    # The author's client_id: an approved held message keeps it, so the author's client
+    # merges it with the copy it holds.
+    client_id: str | None = None
 
 
 # Answers the author of a flagged message: (code, text).
@@ -234,7 +237,7 @@ class MessagePath:
         if membership.automod is not None and self.automod is not None:
             verdict = self.automod(membership, text, len(candidates))
             if verdict is not None:
-                self._flagged(connection, membership, ack_id, verdict, text, bool(files))
+                self._flagged(connection, membership, ack_id, verdict, text, bool(files), client_id)
                 return
         now = time.time()
         tail = self._message_tail(membership.username, text, room, client_id, now)
@@ -265,6 +268,7 @@ class MessagePath:
         verdict: Verdict,
         text: str,
         has_files: bool,
+        client_id: str | None = None,
     ) -> None:
         """A rule fired: refuse now, or mute now, or hand the message to the review queue
         (which answers once it is safely kept)."""
@@ -282,6 +286,7 @@ class MessagePath:
             text,
             connection.address,
             verdict,
+            client_id,
         )
 
         def answer(code: str, error: str) -> None:
@@ -298,19 +303,21 @@ class MessagePath:
         if self.on_flagged is not None:
             self.on_flagged(flagged, None)
 
-    def publish(self, room: str, username: str, author: str, text: str) -> dict[str, Any]:
+    def publish(
+        self, room: str, username: str, author: str, text: str, client_id: str | None = None
+    ) -> dict[str, Any]:
         """Store and deliver a message outside the hot loop (a held message a moderator
         approved): the same Lua call, so the author's sanctions still hold. Raises
         ProtocolError when it is refused."""
         now = time.time()
-        tail = self._message_tail(username, text, room, None, now)
+        tail = self._message_tail(username, text, room, client_id, now)
         private = f',"_a":"{author}","_t":{int(now * 1000)}'
         candidates = mention_candidates(text)
         mentions = _dumps([list(pair) for pair in candidates]) if candidates else ""
         call = self.store.store_message_call(
             room,
             tail,
-            None,
+            client_id,
             self.manager.channel,
             self.manager.fast_frame_prefix(f"room:{room}"),
             private,
@@ -326,6 +333,8 @@ class MessagePath:
         if result[0] == -2:
             code, error = SILENCED.get(result[1].decode(), (FORBIDDEN, "You may not write here"))
             raise ProtocolError(error, code)
+        if result[0] == 0:  # its client_id is stored already: approved twice, keep one
+            return {"id": format_message_id(int(result[2])), "duplicate": True}
         if result[0] != 1:
             raise ProtocolError("The message could not be stored", UNAVAILABLE)
         message = result[1].decode()

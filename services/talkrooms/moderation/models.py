@@ -137,6 +137,8 @@ class ReviewItem(Base):
     text: Mapped[str] = mapped_column(Text)
     message_at: Mapped[str] = mapped_column(String(32))
     rule: Mapped[str | None] = mapped_column(String(16))
+    # A held message's client_id (0010_review_client_id): kept when it is approved.
+    client_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -43,8 +43,8 @@ AUDIT_ACTIONS = {
 }
 QUEUE_PAGE = 100
 HELD_TEXT = "Your message waits for a moderator's review"
-# Published: (room, username, author token, text) -> the stored message.
-Publish = Callable[[str, str, str, str], dict[str, Any]]
+# Published: (room, username, author token, text, client_id) -> the stored message.
+Publish = Callable[[str, str, str, str, str | None], dict[str, Any]]
 # Tells a room's staff connections: (room, payload of `review`).
 TellStaff = Callable[[str, dict[str, Any]], None]
 
@@ -144,6 +144,7 @@ class ReviewQueue:
                 text=flagged.text,
                 message_at=iso_now(utcnow().timestamp()),
                 rule=flagged.verdict.rule,
+                client_id=flagged.client_id,
                 created_at=utcnow(),
             )
             session.add(item)
@@ -286,7 +287,7 @@ class ReviewQueue:
             return
         if action == "approve":
             try:
-                self.publish(room, item.username, item.author, item.text)
+                self.publish(room, item.username, item.author, item.text, item.client_id)
             except ProtocolError as exc:
                 raise AccountError(409, exc.code, str(exc)) from exc
 

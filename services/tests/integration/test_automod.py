@@ -122,7 +122,7 @@ def test_a_room_holds_its_own_words_for_review_and_a_moderator_approves(
     mod.wait_for("review", lambda r: r["room"] == name and r["open"] == 0)
     assert join(watcher, name, "Watcher")["ok"] and join(guest, name, "Gambler")["ok"]
     mark, watched = mod.mark(), watcher.mark()
-    held = guest.send("visit my C4S1NO tonight", room=name)
+    held = guest.send("visit my C4S1NO tonight", room=name, client_id="held-casino-1")
     assert held["ok"] is False and held["code"] == "held", held
     # The moderator on the other worker hears the queue grow; nobody sees the message.
     mod.wait_for("review", lambda r: r["room"] == name and r["open"] == 1, after=mark)
@@ -136,6 +136,7 @@ def test_a_room_holds_its_own_words_for_review_and_a_moderator_approves(
     assert approved.ok, approved.text
     shown = watcher.wait_for("new_message", lambda m: "C4S1NO" in m["message"], after=watched)
     assert shown["username"] == "Gambler"
+    assert shown["client_id"] == "held-casino-1"  # the author's client merges its copy
     mod.wait_for("review", lambda r: r["open"] == 0, after=mark)
     # Decided once only.
     assert_error(decide(stack, name, moderator, items[0]["id"], "reject"), 404, "not_found")

@@ -25,7 +25,7 @@ from talkrooms.storage import database
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0009_notifications"
+HEAD = "0010_review_client_id"
 PROFILE_COLUMNS = {"display_name", "bio", "avatar_color"}
 TABLES = {
     "accounts",

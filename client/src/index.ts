@@ -26,9 +26,22 @@ export type {
   ProfilePatch,
   RefreshStore,
 } from './accounts.js';
-export { ModerationClient, canNameModerators, isStaff, parseRoles, parseSanctionNotice, roleIn } from './moderation.js';
+export {
+  ModerationClient,
+  canNameModerators,
+  isStaff,
+  parseReviewCount,
+  parseRoles,
+  parseRolesEvent,
+  parseSanctionNotice,
+  roleIn,
+} from './moderation.js';
 export type {
   AuditEntry,
+  QueueAction,
+  QueueItem,
+  QueueReport,
+  ReviewCount,
   ModerationClientOptions,
   NoticeAction,
   Role,
@@ -41,6 +54,16 @@ export type {
   SanctionResult,
   TokenSource,
 } from './moderation.js';
+export {
+  AUTOMOD_ACTIONS,
+  AUTOMOD_DEFAULTS,
+  AUTOMOD_RULES,
+  POST_POLICIES,
+  inviteLink,
+  mayPost,
+  parseRoomSettings,
+} from './room-settings.js';
+export type { AutomodAction, AutomodRule, AutomodSettings, PostPolicy, RoomSettings, RoomSettingsPatch } from './room-settings.js';
 export {
   FILES_PER_MESSAGE,
   fetchFile,

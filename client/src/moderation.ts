@@ -1,7 +1,8 @@
 /**
  * Room moderation over HTTP (docs/moderation.md, /api/v1/rooms/<room>/…): who owns and
- * moderates a room, removing messages, kicks, mutes and bans, the sanctions in force and the
- * audit log. No UI; `fetch` is injected like in AccountClient, the Bearer token comes from
+ * moderates a room, removing messages, kicks, mutes and bans, the sanctions in force, the
+ * audit log, the room's settings and pins (room-settings.ts parses them) and the review
+ * queue (reported and held messages). No UI; `fetch` is injected like in AccountClient, the Bearer token comes from
  * an AccountClient (or anything with `accessToken()`). Refusals reject with ApiError.
  *
  * The socket side (`moderation` notices to the room, `sanctioned` to the person) is
@@ -9,6 +10,7 @@
  */
 
 import { ApiError, apiRequest } from './accounts.js';
+import { parseRoomSettings, settingsPatchBody, type RoomSettings, type RoomSettingsPatch } from './room-settings.js';
 
 /** One's rank in a room: an instance administrator, its owner, a moderator, or nobody special. */
 export type Role = 'admin' | 'owner' | 'moderator' | null;
@@ -92,6 +94,36 @@ export interface SanctionRequest {
   reason?: string;
 }
 
+/** One report of a message in the review queue. */
+export interface QueueReport {
+  by: string;
+  reason: string;
+  at: string;
+}
+
+/**
+ * An open item of a room's review queue (`GET /rooms/<room>/queue`): a reported message
+ * (one item however many reports) or a message a rule held (`rule`; `message.id` null: it was
+ * never stored).
+ */
+export interface QueueItem {
+  id: number;
+  kind: 'report' | 'held';
+  at: string;
+  rule: string | null;
+  message: { id: string | null; username: string; message: string; timestamp: string };
+  reports: QueueReport[];
+}
+
+/** Dismiss or remove a reported message; approve (publish) or reject a held one. */
+export type QueueAction = 'dismiss' | 'remove' | 'approve' | 'reject';
+
+/** The `review` event (to the room's staff): how many items wait in its queue. */
+export interface ReviewCount {
+  room: string;
+  open: number;
+}
+
 /** Where the Bearer token comes from: an AccountClient fits as it is. */
 export interface TokenSource {
   accessToken(): Promise<string | null>;
@@ -146,6 +178,46 @@ export function roleIn(roles: RoomRoles | null | undefined, username: string): R
   if (roles.owner && roles.owner.username === username) return 'owner';
   if (roles.moderators.some((m) => m.username === username)) return 'moderator';
   return null;
+}
+
+/**
+ * The `roles` event (to the room, when its owner or moderators change): the same shape as
+ * `GET /roles` without `you`, which is worked out from `username` (an administrator is not
+ * listed: `you` stays null for one; a UI that knew keeps it).
+ */
+export function parseRolesEvent(raw: unknown, username: string): RoomRoles | null {
+  if (!raw || typeof raw !== 'object' || typeof (raw as Json).room !== 'string') return null;
+  const roles = parseRoles(raw as Json);
+  return { ...roles, you: roleIn(roles, username) };
+}
+
+/** A `review` payload, or null when it is not one. */
+export function parseReviewCount(raw: unknown): ReviewCount | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const json = raw as Json;
+  if (typeof json.room !== 'string' || typeof json.open !== 'number' || json.open < 0) return null;
+  return { room: json.room, open: Math.floor(json.open) };
+}
+
+function queueItemOf(raw: Json): QueueItem {
+  const message = raw.message && typeof raw.message === 'object' ? (raw.message as Json) : {};
+  return {
+    id: Number(raw.id),
+    kind: raw.kind === 'held' ? 'held' : 'report',
+    at: String(raw.at ?? ''),
+    rule: typeof raw.rule === 'string' && raw.rule ? raw.rule : null,
+    message: {
+      id: typeof message.id === 'string' && message.id ? message.id : null,
+      username: String(message.username ?? ''),
+      message: String(message.message ?? ''),
+      timestamp: String(message.timestamp ?? ''),
+    },
+    reports: Array.isArray(raw.reports)
+      ? raw.reports
+          .filter((r: unknown) => r && typeof r === 'object')
+          .map((r: Json) => ({ by: String(r.by ?? ''), reason: String(r.reason ?? ''), at: String(r.at ?? '') }))
+      : [],
+  };
 }
 
 /** A `moderation` or `sanctioned` payload, or null when it is not one. */
@@ -209,8 +281,47 @@ export class ModerationClient {
 
   /** The room's owner and moderators; signed in, `you` is one's own role. Anyone may ask. */
   async roles(room: string): Promise<RoomRoles> {
-    const token = this.tokens ? await this.tokens.accessToken().catch(() => null) : null;
-    return parseRoles(await this.call('GET', `${this.path(room)}/roles`, undefined, token ?? undefined));
+    return parseRoles(await this.call('GET', `${this.path(room)}/roles`, undefined, await this.optionalToken()));
+  }
+
+  /** The room's settings (public; its staff also get the invite code and the room's words). */
+  async settings(room: string): Promise<RoomSettings> {
+    return this.settingsOf(await this.call('GET', `${this.path(room)}/settings`, undefined, await this.optionalToken()), room);
+  }
+
+  /** Change some settings, `automod` included (moderators and up); everyone in the room hears it. */
+  async updateSettings(room: string, patch: RoomSettingsPatch): Promise<RoomSettings> {
+    return this.settingsOf(await this.authed('PATCH', `${this.path(room)}/settings`, settingsPatchBody(patch)), room);
+  }
+
+  /** A new invite code (links with the old one stop working); resolves to the code. */
+  async renewInvite(room: string): Promise<string> {
+    const answer = await this.authed('POST', `${this.path(room)}/invite`);
+    return String(answer.invite_code ?? '');
+  }
+
+  /** Pin a message (newest first); resolves to the settings with it. */
+  async pin(room: string, id: string): Promise<RoomSettings> {
+    return this.settingsOf(await this.authed('PUT', `${this.path(room)}/pins/${encodeURIComponent(id)}`), room);
+  }
+
+  async unpin(room: string, id: string): Promise<RoomSettings> {
+    return this.settingsOf(await this.authed('DELETE', `${this.path(room)}/pins/${encodeURIComponent(id)}`), room);
+  }
+
+  /** The open items of the review queue, oldest first (staff). */
+  async queue(room: string): Promise<QueueItem[]> {
+    const answer = await this.authed('GET', `${this.path(room)}/queue`);
+    return Array.isArray(answer.items) ? answer.items.filter((i: unknown) => i && typeof i === 'object').map(queueItemOf) : [];
+  }
+
+  /**
+   * Decide on a queue item. A 404 `not_found` means another moderator decided first (the
+   * item is no longer open); a 400 an action that does not fit its kind.
+   */
+  async decide(room: string, itemId: number, action: QueueAction, reason?: string): Promise<{ id: number; action: QueueAction }> {
+    const answer = await this.authed('POST', `${this.path(room)}/queue/${encodeURIComponent(String(itemId))}`, { action, ...withReason(reason) });
+    return { id: typeof answer.id === 'number' ? answer.id : itemId, action: (answer.action ?? action) as QueueAction };
   }
 
   /** Name a moderator (owner, administrator; 409 no_owner in an ownerless room). */
@@ -272,6 +383,18 @@ export class ModerationClient {
   }
 
   // ---- HTTP ------------------------------------------------------------------------
+
+  /** The token when signed in, for the public reads that say more to staff; never a refusal. */
+  private async optionalToken(): Promise<string | undefined> {
+    const token = this.tokens ? await this.tokens.accessToken().catch(() => null) : null;
+    return token ?? undefined;
+  }
+
+  private settingsOf(answer: Json, room: string): RoomSettings {
+    const settings = parseRoomSettings(answer, room);
+    if (!settings) throw new ApiError(502, 'invalid_answer', 'The server sent no settings');
+    return settings;
+  }
 
   private path(room: string): string {
     return `/rooms/${encodeURIComponent(room)}`;

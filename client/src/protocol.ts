@@ -105,6 +105,8 @@ export interface JoinRoomPayload {
   username: string;
   room: string;
   client_key?: string;
+  /** An invite-only room's code (from its invite link). */
+  invite?: string;
 }
 export type JoinRoomAck = Ack<{ room: string; username: string }>;
 
@@ -158,6 +160,15 @@ export interface MarkReadPayload {
 }
 export type MarkReadAck = Ack<{ room: string; read_id: string }>;
 
+/** Report a message to the room's moderators (anyone in the room, guests too). */
+export interface ReportMessagePayload {
+  room?: string;
+  id: string;
+  reason?: string;
+}
+/** The same message reported twice gets the same report id. */
+export type ReportMessageAck = Ack<{ report: number }>;
+
 export interface GetHistoryPayload {
   room: string;
   before_id?: string;
@@ -192,6 +203,8 @@ export interface RoomJoinedPayload {
   /** Kept messages after read_id written by others, and those of them mentioning you. */
   unread?: number;
   mentions?: number;
+  /** The room's settings view (room-settings.ts) when it has any; absent: the defaults. */
+  settings?: unknown;
 }
 export interface UserPresencePayload {
   username: string;
@@ -241,6 +254,7 @@ export interface ClientToServerEvents {
   delete_message: (payload: DeleteMessagePayload, ack?: (res: DeleteMessageAck) => void) => void;
   react: (payload: ReactPayload, ack?: (res: ReactAck) => void) => void;
   mark_read: (payload: MarkReadPayload, ack?: (res: MarkReadAck) => void) => void;
+  report_message: (payload: ReportMessagePayload, ack?: (res: ReportMessageAck) => void) => void;
 }
 
 /** Events the server emits to a client. */
@@ -256,6 +270,14 @@ export interface ServerToClientEvents {
   room_event: (payload: RoomEvent) => void;
   read_marker: (payload: ReadMarkerPayload) => void;
   conversation: (payload: ConversationPayload) => void;
+  // ---- moderation (moderation.ts and room-settings.ts parse them) ----
+  moderation: (payload: unknown) => void;
+  sanctioned: (payload: unknown) => void;
+  room_settings: (payload: unknown) => void;
+  /** To the room's staff: `{room, open}`, the items waiting in its review queue. */
+  review: (payload: unknown) => void;
+  /** To the room: `{room, owner, moderators}` when they change. */
+  roles: (payload: unknown) => void;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

@@ -26,6 +26,7 @@ import type {
   ProtocolVersion,
   ReactAck,
   ReadMarkerPayload,
+  ReportMessageAck,
   ReplyPreview,
   RoomEvent,
   RoomJoinedPayload,
@@ -38,7 +39,8 @@ import type {
 } from './protocol.js';
 import { EVENTS } from './protocol.js';
 import { RoomHistory } from './history.js';
-import type { SanctionNotice } from './moderation.js';
+import type { ReviewCount, SanctionNotice } from './moderation.js';
+import { parseRoomSettings, type RoomSettings } from './room-settings.js';
 import { RoomLog } from './roomlog.js';
 import { ReadState } from './unread.js';
 import { Timeline, formatId, parseId, type MessageEntry, type TimelineChange } from './timeline.js';
@@ -99,6 +101,10 @@ export interface RoomHost {
   moderation(room: RoomSession, notice: SanctionNotice): void;
   /** We were sanctioned in this room (a kick or ban: the session leaves it). */
   sanctioned(room: RoomSession, notice: SanctionNotice): void;
+  /** The room's settings changed (null: the defaults). */
+  settings(room: RoomSession, settings: RoomSettings | null): void;
+  /** Staff: the number of items in the room's review queue changed. */
+  review(room: RoomSession, count: ReviewCount): void;
 }
 
 export interface RoomOptions {
@@ -106,6 +112,8 @@ export interface RoomOptions {
   clientKey?: string;
   timeline?: Timeline;
   outboxStore?: OutboxStore;
+  /** An invite-only room's code: sent with every join (a guest needs it after each reconnection). */
+  invite?: string;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -146,6 +154,9 @@ export class RoomSession {
   private readonly reads: ReadState;
   private markInFlight = false;
   private readonly history: RoomHistory;
+  // ---- moderation: what the room's settings and review queue are now ----
+  private roomSettings: RoomSettings | null = null;
+  private reviewOpen: number | null = null;
 
   constructor(name: string, host: RoomHost, options: RoomOptions) {
     this.name = name;
@@ -224,6 +235,16 @@ export class RoomSession {
    */
   get firstUnreadId(): string | null {
     return this.reads.firstUnreadId;
+  }
+
+  /** The room's settings (topic, post, slow mode, pins…); null while they are the defaults. */
+  get settings(): RoomSettings | null {
+    return this.roomSettings;
+  }
+
+  /** Staff: the items waiting in the room's review queue; null until the server said. */
+  get reviewCount(): number | null {
+    return this.reviewOpen;
   }
 
   /** The quote of message `id` as known now (held, preview or fetched), or null. */
@@ -333,8 +354,9 @@ export class RoomSession {
     this.resumeFrom = this.timeline.lastId === null ? null : this.log.position();
     const generation = this.generation;
     this.joinAttempts += 1;
-    const payload: { username: string; room: string; client_key?: string } = { username: this.options.username, room: this.name };
+    const payload: { username: string; room: string; client_key?: string; invite?: string } = { username: this.options.username, room: this.name };
     if (this.options.clientKey) payload.client_key = this.options.clientKey;
+    if (this.options.invite) payload.invite = this.options.invite;
     void this.host.request<JoinRoomAck>(EVENTS.client.JOIN_ROOM, payload).then((ack) => {
       if (generation !== this.generation || this.closed) return;
       if (ack === null) {
@@ -419,6 +441,8 @@ export class RoomSession {
     this.earlyMark = null;
     if (early) this.markRead(early.id);
     this.history.joinedWith(list.length);
+    // Protocol 2 carries the settings of rooms that have any: none means the defaults now.
+    if (this.host.protocol === 2) this.setSettings(parseRoomSettings(payload.settings, this.name));
     const username = typeof payload.username === 'string' ? payload.username : this.currentUsername;
     this.host.roomJoined(this, { first, messages: list.length, username });
     this.host.summaryChanged(this);
@@ -471,6 +495,27 @@ export class RoomSession {
     this.host.sanctioned(this, notice);
   }
 
+  /** `room_settings`: a moderator changed the topic, who may post, slow mode, pins or rules. */
+  onRoomSettings(payload: unknown): void {
+    if (this.closed) return;
+    const settings = parseRoomSettings(payload, this.name);
+    if (settings) this.setSettings(settings);
+  }
+
+  /** `review` (staff only): the room's queue holds `open` items now. */
+  onReview(count: ReviewCount): void {
+    if (this.closed) return;
+    this.reviewOpen = count.open;
+    this.host.review(this, count);
+  }
+
+  private setSettings(settings: RoomSettings | null): void {
+    // A rejoin repeats the same view: listeners hear of changes only.
+    if (JSON.stringify(settings) === JSON.stringify(this.roomSettings)) return;
+    this.roomSettings = settings;
+    this.host.settings(this, settings);
+  }
+
   onRoomUsers(payload: RoomUsersPayload): void {
     if (this.closed || !Array.isArray(payload.users)) return;
     this.roomUsers = payload.users;
@@ -489,6 +534,7 @@ export class RoomSession {
     for (const message of messages) {
       const clientId = (message as Message | null)?.client_id;
       if (typeof clientId === 'string' && clientId) this.outbox.settle(clientId);
+      else if (isMessage(message)) changes.push(...this.releaseHeld(message));
     }
     this.apply(changes, scroll);
     let counted = false;
@@ -550,6 +596,22 @@ export class RoomSession {
     const payload: { room: string; id: string; emoji: string; add?: boolean } = { room: this.name, id, emoji };
     if (typeof add === 'boolean') payload.add = add;
     return this.act<ReactAck>(EVENTS.client.REACT, payload);
+  }
+
+  /**
+   * Report message `id` to the room's moderators (protocol 2; guests too). Reporting it
+   * again is harmless: the server answers with the same report id.
+   */
+  async report(id: string, reason?: string): Promise<ActionResult<{ report: number }>> {
+    const refused = this.refuseAction();
+    if (refused) return refused;
+    const payload: { room: string; id: string; reason?: string } = { room: this.name, id };
+    const trimmed = typeof reason === 'string' ? reason.trim() : '';
+    if (trimmed) payload.reason = trimmed;
+    const ack = await this.host.request<ReportMessageAck>(EVENTS.client.REPORT_MESSAGE, payload);
+    if (ack === null) return { ok: false, error: this.host.describe('unavailable', 'No answer from the server; try again.'), code: 'unavailable' };
+    if (!ack.ok) return { ok: false, error: this.host.describe(ack.code, ack.error), code: ack.code };
+    return { ok: true, report: Number(ack.report) };
   }
 
   private async act<A extends EditMessageAck | DeleteMessageAck | ReactAck>(
@@ -731,9 +793,45 @@ export class RoomSession {
       case 'not_in_room':
         if (generation === this.generation) this.rejoin();
         break;
+      case 'slow_mode':
+        // Allowed again once the room's delay has passed: the person retries when they like.
+        this.fail(entry, ack, true);
+        break;
+      case 'held':
+        this.hold(entry, ack);
+        break;
+      case 'auto_moderated':
+        // A rule refused this text: sending it again (even after a reload) cannot help.
+        this.outbox.settle(entry.clientId);
+        this.fail(entry, ack, false);
+        break;
       default:
         this.fail(entry, ack, false);
     }
+  }
+
+  /**
+   * The server holds the message for a moderator's review: nobody sees it until approved
+   * (then it comes back as a new message with its client_id and replaces this copy). It
+   * leaves the outbox, so it is never sent again; the author's copy stays, marked held.
+   * Not an error: nothing went wrong from the author's side.
+   */
+  private hold(entry: OutboxEntry, ack: AckError): void {
+    this.outbox.settle(entry.clientId);
+    const note = this.host.describe(ack.code, ack.error);
+    this.apply(this.timeline.updatePending(entry.clientId, { status: 'held', error: note, code: ack.code, retryable: false }));
+  }
+
+  /**
+   * A moderator approved a held message: the server publishes it as ours with a new id and
+   * no client_id, so the held copy with the same text gives way to it (the oldest first).
+   */
+  private releaseHeld(message: Message): TimelineChange[] {
+    if (!sameName(message.username, this.currentUsername)) return [];
+    for (const item of this.timeline.list()) {
+      if (item.kind === 'pending' && item.status === 'held' && item.message === message.message) return this.timeline.removePending(item.client_id);
+    }
+    return [];
   }
 
   private fail(entry: OutboxEntry, ack: AckError, retryable: boolean): void {

@@ -40,7 +40,8 @@ import type {
   UserTypingPayload,
 } from './protocol.js';
 import { EVENTS } from './protocol.js';
-import { parseSanctionNotice, type SanctionNotice } from './moderation.js';
+import { parseReviewCount, parseRolesEvent, parseSanctionNotice, type ReviewCount, type RoomRoles, type SanctionNotice } from './moderation.js';
+import type { RoomSettings } from './room-settings.js';
 import { RoomSession, type ActionResult, type RoomHost, type SessionError } from './room.js';
 import { DEFAULT_SOCKET_OPTIONS, type SocketFactory, type SocketLike, type SocketOptions } from './socket.js';
 import { Timeline, type MessageEntry, type TimelineChange } from './timeline.js';
@@ -96,6 +97,15 @@ export interface SessionEvents {
    * left here too (never joined again by itself; a kicked person may `joinRoom` it).
    */
   sanctioned: (notice: SanctionNotice) => void;
+  /** A room's settings changed, or came with its join (null: the defaults). */
+  settings: (settings: RoomSettings | null, room: string) => void;
+  /** Staff of a room: the number of items in its review queue changed (also on joining). */
+  review: (count: ReviewCount) => void;
+  /**
+   * A room's owner or moderators changed; `you` is worked out from our name there (an
+   * administrator is not listed: a UI that knew it keeps it).
+   */
+  roles: (roles: RoomRoles) => void;
 }
 
 /**
@@ -126,6 +136,8 @@ export interface SessionOptions {
   protocol?: ProtocolVersion;
   /** Protocol 2: more rooms to join at start, after `room`. */
   rooms?: string[];
+  /** The first room's invite code, when it is invite-only (from its invite link). */
+  invite?: string;
   /** Merged over DEFAULT_SOCKET_OPTIONS (e.g. `transports`). */
   socketOptions?: SocketOptions;
   makeClientId?: () => string;
@@ -209,7 +221,7 @@ export class ChatSession {
     this.now = options.now ?? (() => Date.now());
     this.outboxStoreFor = options.outboxStoreFor ?? ((room) => (room === options.room ? options.outboxStore : undefined));
     this.host = this.makeHost();
-    this.active = this.addRoom(options.room, options.username, options.timeline);
+    this.active = this.addRoom(options.room, options.username, options.timeline, options.invite);
     if (this.protocol === 2) for (const room of options.rooms ?? []) if (!this.roomMap.has(room)) this.addRoom(room, options.username);
     const { server } = EVENTS;
     const route =
@@ -244,6 +256,18 @@ export class ChatSession {
         const notice = parseSanctionNotice(p);
         const room = notice ? this.roomFor(notice.room, false) : undefined;
         if (notice && room) room.onSanctioned(notice);
+      },
+      [server.ROOM_SETTINGS]: route<object>((room, p) => room.onRoomSettings(p), true),
+      [server.REVIEW]: (p: unknown) => {
+        const count = parseReviewCount(p);
+        const room = count ? this.roomMap.get(count.room) : undefined;
+        if (count && room) room.onReview(count);
+      },
+      [server.ROLES]: (p: unknown) => {
+        const name = (p as { room?: unknown } | null)?.room;
+        const room = typeof name === 'string' ? this.roomMap.get(name) : undefined;
+        const roles = room ? parseRolesEvent(p, room.username) : null;
+        if (roles && room && !room.isClosed) this.fire('roles', roles);
       },
     };
   }
@@ -328,6 +352,16 @@ export class ChatSession {
     return total;
   }
 
+  /** A room's settings (the active room's by default); null while they are the defaults. */
+  settings(room?: string): RoomSettings | null {
+    return this.target(room)?.settings ?? null;
+  }
+
+  /** Staff: the items waiting in a room's review queue (null until the server said). */
+  reviewCount(room?: string): number | null {
+    return this.target(room)?.reviewCount ?? null;
+  }
+
   /** One room's state (timeline, outbox, users, unread, firstUnreadId, …); undefined when not in it. */
   roomState(room: string): RoomSession | undefined {
     return this.roomMap.get(room);
@@ -382,7 +416,7 @@ export class ChatSession {
    * Protocol 2: join another room on this connection (and keep it across reconnections).
    * `activate` makes it the active room; `username` is our name there (default: the session's).
    */
-  joinRoom(room: string, options: { username?: string; activate?: boolean } = {}): JoinResult {
+  joinRoom(room: string, options: { username?: string; activate?: boolean; invite?: string } = {}): JoinResult {
     if (this.protocol !== 2) return { ok: false, error: NOT_PROTOCOL_2 };
     if (this.stopped) return { ok: false, error: 'The session has ended.' };
     // Private conversations' ids are the server's (`dm:…`), never typed by a person.
@@ -390,7 +424,7 @@ export class ChatSession {
     if (!check.ok) return check;
     let state = this.roomMap.get(check.value);
     if (!state) {
-      state = this.addRoom(check.value, options.username ?? this.options.username);
+      state = this.addRoom(check.value, options.username ?? this.options.username, undefined, options.invite);
       if (this.socket?.connected) state.connect();
       this.fireRooms();
     }
@@ -441,6 +475,14 @@ export class ChatSession {
   /** Protocol 2: toggle our reaction `emoji` on message `id` (`add: true` adds, `false` removes). */
   react(id: string, emoji: string, options: { room?: string; add?: boolean } = {}): Promise<ActionResult<{ event: RoomEvent | null }>> {
     return this.act(options.room, (r) => r.react(id, emoji, options.add));
+  }
+
+  /**
+   * Protocol 2: report message `id` to the room's moderators, with an optional reason
+   * (at most 500 characters); resolves to the server's answer (`report`: its id).
+   */
+  report(id: string, options: { room?: string; reason?: string } = {}): Promise<ActionResult<{ report: number }>> {
+    return this.act(options.room, (r) => r.report(id, options.reason));
   }
 
   /** Protocol 2: the messages up to `id` (default: the newest held) have been seen. */
@@ -507,12 +549,13 @@ export class ChatSession {
 
   // ---- Rooms -----------------------------------------------------------------------
 
-  private addRoom(name: string, username: string, timeline?: Timeline): RoomSession {
+  private addRoom(name: string, username: string, timeline?: Timeline, invite?: string): RoomSession {
     const room = new RoomSession(name, this.host, {
       username,
       clientKey: this.options.clientKey,
       timeline,
       outboxStore: this.outboxStoreFor(name),
+      invite,
     });
     this.roomMap.set(name, room);
     if (this.socket && !this.stopped) room.restoreOutbox();
@@ -597,6 +640,8 @@ export class ChatSession {
       summaryChanged: () => this.fireRooms(),
       moderation: (_room, notice) => this.fire('moderation', notice),
       sanctioned: (room, notice) => this.onSanctioned(room, notice),
+      settings: (room, settings) => this.fire('settings', settings, room.name),
+      review: (_room, count) => this.fire('review', count),
     };
   }
 

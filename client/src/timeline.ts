@@ -48,7 +48,8 @@ export interface PendingEntry {
   username: string;
   message: string;
   timestamp: string;
-  status: 'pending' | 'failed';
+  /** `held`: kept for a moderator's review (never sent again; `error` says why). */
+  status: 'pending' | 'failed' | 'held';
   /** Why the server refused it (shown next to the message). */
   error: string | null;
   code?: string;

@@ -11,46 +11,8 @@ import {
   type SessionOptions,
 } from '../../src/index.js';
 import { FakeServer } from '../support/FakeServer.js';
+import { fakeFetch, tokens } from '../support/fakeFetch.js';
 import { FakeSocket, flushPromises } from '../support/FakeSocket.js';
-
-// ---- HTTP: a fake fetch that records each request and answers with the test's handler ----
-
-interface Call {
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  body: any;
-}
-
-type Answer = { status: number; body?: unknown };
-
-function fakeFetch(handler: (call: Call) => Answer) {
-  const calls: Call[] = [];
-  const fetchFn = (async (url: string, init: RequestInit = {}) => {
-    const call: Call = {
-      url,
-      method: init.method ?? 'GET',
-      headers: (init.headers as Record<string, string>) ?? {},
-      body: init.body ? JSON.parse(String(init.body)) : undefined,
-    };
-    calls.push(call);
-    const answer = handler(call);
-    return {
-      ok: answer.status >= 200 && answer.status < 300,
-      status: answer.status,
-      headers: { get: () => null },
-      json: async () => {
-        if (answer.body === undefined) throw new SyntaxError('no body');
-        return answer.body;
-      },
-    } as unknown as Response;
-  }) as unknown as typeof fetch;
-  return { fetch: fetchFn, calls };
-}
-
-function tokens(token: string | null = 'access-1', fresh: string | null = 'access-2') {
-  return { accessToken: jest.fn(async () => token), refreshNow: jest.fn(async () => fresh) };
-}
 
 describe('ModerationClient', () => {
   it('reads the roles with the token when signed in, and without one for a guest', async () => {

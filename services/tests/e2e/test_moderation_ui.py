@@ -58,19 +58,27 @@ class Site:
         return ChatClient(self.url, auth=auth).connect()
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder: Path = tmp_path_factory.mktemp("moderation-ui")
+def running_site(
+    tmp_path_factory: pytest.TempPathFactory, name: str, **extra_env: str
+) -> Iterator[Site]:
+    """The stack of one test module (test_moderation_queue_ui.py adds AUTOMOD=true)."""
+    folder: Path = tmp_path_factory.mktemp(name)
     env = {
         "JWT_SECRET": SECRET,
         "KEY_PREFIX": f"mod{uuid.uuid4().hex[:6]}",
         "AUTH_ADDRESS_RATE_LIMIT": "0",
+        **extra_env,
     }
     cluster = Cluster(folder, workers=2, env=env).start()
     try:
         yield Site(cluster.url)
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    yield from running_site(tmp_path_factory, "moderation-ui")
 
 
 @pytest.fixture

@@ -64,6 +64,11 @@ export class ChatView {
     this.roleOf = () => null;
     this.userTools = () => null;
     this.errorLinkText = this.errorLink.textContent;
+    this.noticeBox = $('chat-notice');
+    this.noticeTimer = null;
+    /** What the connection (or a conversation) allows, and why the room holds the composer shut. */
+    this.composerWanted = true;
+    this.composerLocks = new Set();
 
     const onName = (event) => {
       const target = event.target.closest('[data-profile]');
@@ -328,8 +333,30 @@ export class ChatView {
   }
 
   setComposerEnabled(enabled) {
-    this.input.disabled = !enabled;
-    this.sendButton.disabled = !enabled;
-    if (this.attachButton) this.attachButton.disabled = !enabled;
+    this.composerWanted = enabled;
+    // A room's rule (posting closed for this person) holds it shut whatever else opens it.
+    const open = enabled && this.composerLocks.size === 0;
+    this.input.disabled = !open;
+    this.sendButton.disabled = !open;
+    if (this.attachButton) this.attachButton.disabled = !open;
+  }
+
+  /** Hold the composer shut (`locked`) for a reason named `name`, or let it go. */
+  setComposerLock(name, locked) {
+    if (locked) this.composerLocks.add(name);
+    else this.composerLocks.delete(name);
+    this.setComposerEnabled(this.composerWanted);
+  }
+
+  /** A short confirmation that goes away by itself (a report was sent). */
+  showNotice(text, ms = 6000) {
+    if (!this.noticeBox) return;
+    this.noticeBox.textContent = text;
+    this.noticeBox.hidden = false;
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => {
+      this.noticeBox.hidden = true;
+      this.noticeBox.textContent = '';
+    }, ms);
   }
 }

@@ -12,12 +12,14 @@ import { FilesView } from './files-view.js';
 import { loadStrings, t } from './i18n.js';
 import { MessageActions } from './message-actions.js';
 import { ModerationUI } from './moderation.js';
+import { ReviewQueue } from './review-queue.js';
+import { RoomSettingsUI } from './room-settings.js';
 import { ProfileCard } from './profile-card.js';
 import { ProfileEditor } from './profile-editor.js';
 import { paintAvatar } from './render.js';
 import { RoomsView } from './rooms-view.js';
 import { ChatSession } from './session.js';
-import { LAST_USERNAME_KEY, clientKey, read, readJson, write, writeJson } from './storage.js';
+import { LAST_USERNAME_KEY, clientKey, inviteKey, read, readJson, write, writeJson } from './storage.js';
 import { Timeline } from './timeline.js';
 import { codePointLength, strip } from './validation.js';
 
@@ -58,6 +60,8 @@ const session = new ChatSession({
   username,
   room,
   clientKey: clientKey(),
+  // From an invite link opened in this tab (login.js): needed to join an invite-only room.
+  invite: read(inviteKey(room), 'session') ?? undefined,
   messageMax,
   timeline,
   view,
@@ -71,7 +75,9 @@ const session = new ChatSession({
 });
 const actions = new MessageActions(document, session, view, input);
 // Roles, badges and the staff's tools; before start(), so the first join asks for the roles.
-new ModerationUI(document, { session, view, actions, accounts: account ? accounts : null });
+const moderation = new ModerationUI(document, { session, view, actions, accounts: account ? accounts : null });
+new ReviewQueue(document, { session, moderation });
+new RoomSettingsUI(document, { session, view, actions, moderation, signedIn: Boolean(account) });
 
 // ---- Files: the attach button, drag and drop, paste; thumbnails and the lightbox ------------
 

@@ -7,10 +7,19 @@
 import { accounts, apiErrorText, restoreAccount } from './account.js';
 import { loadStrings, t } from './i18n.js';
 import { ActiveRooms } from './rooms.js';
-import { LAST_USERNAME_KEY, read, write } from './storage.js';
+import { LAST_USERNAME_KEY, inviteKey, read, write } from './storage.js';
 import { validateRoom, validateUsername } from './validation.js';
 
 loadStrings();
+
+// An invite link (`/?room=<room>&invite=<code>`, docs/moderation.md): the chat page sends the
+// code with its join of that room. Kept for this tab only.
+{
+  const params = new URLSearchParams(window.location.search);
+  const invited = params.get('room');
+  const code = params.get('invite');
+  if (invited && code) write(inviteKey(invited), code, 'session');
+}
 
 const form = document.getElementById('login-form');
 const fields = {

@@ -1,6 +1,6 @@
 /**
  * What a person does to a message (protocol 2): the small menu of each message (react,
- * reply, edit and delete their own), the emoji picker, the inline editor, the reaction
+ * reply, edit and delete their own; report others'; pin for the room's staff), the emoji picker, the inline editor, the reaction
  * chips (a click toggles), the quote bar above the input while replying, and a click on a
  * reply's quote, which scrolls to the original (loading older history when needed).
  * Every text goes to the page through textContent.
@@ -25,6 +25,12 @@ export class MessageActions {
     /** Moderation (set by moderation.js): whether this person may remove `message`, and how. */
     this.canRemove = () => false;
     this.onRemove = () => {};
+    /** Reporting (set by moderation.js: anyone may report another's message). */
+    this.canReport = () => false;
+    this.onReport = () => {};
+    /** Pins (set by room-settings.js): 'pin' | 'unpin' | null for this person and message. */
+    this.pinAction = () => null;
+    this.onPin = () => {};
     this.replyBar = doc.getElementById('reply-bar');
     this.replyAuthor = doc.getElementById('reply-bar-author');
     this.replyText = doc.getElementById('reply-bar-text');
@@ -68,6 +74,9 @@ export class MessageActions {
       this._menuItem(t('reply'), 'reply'),
       this._menuItem(t('edit'), 'edit'),
       this._menuItem(t('delete'), 'delete', 'danger'),
+      this._menuItem(t('pin'), 'pin'),
+      this._menuItem(t('unpin'), 'unpin'),
+      this._menuItem(t('report'), 'report'),
       this._menuItem(t('remove_message'), 'remove', 'danger'),
     );
     menu.addEventListener('click', (event) => {
@@ -97,6 +106,10 @@ export class MessageActions {
     delete remove.dataset.confirm;
     // A moderator removes other people's messages (their own: Delete).
     this.menu.querySelector('[data-menu="remove"]').hidden = own || !this.canRemove(message);
+    this.menu.querySelector('[data-menu="report"]').hidden = own || !this.canReport(message);
+    const pin = this.pinAction(message);
+    this.menu.querySelector('[data-menu="pin"]').hidden = pin !== 'pin';
+    this.menu.querySelector('[data-menu="unpin"]').hidden = pin !== 'unpin';
     this.menu.hidden = false;
     // Next to the button, inside the pane, flipped up near the bottom.
     const pane = this.menu.parentElement.getBoundingClientRect();
@@ -135,6 +148,8 @@ export class MessageActions {
     else if (action === 'edit') this.startEdit(id);
     else if (action === 'delete') await this._report(this.session.deleteMessage(id));
     else if (action === 'remove') this.onRemove(id);
+    else if (action === 'report') this.onReport(id);
+    else if (action === 'pin' || action === 'unpin') this.onPin(id, action === 'pin');
   }
 
   // ---- Clicks in the list ------------------------------------------------------------------

@@ -3,8 +3,11 @@
  * each room's roles (owner and moderator badges in the online list), and for the staff of the
  * room shown (moderator, owner, administrator) "Remove" in the message menu, Kick / Mute / Ban
  * per person, naming moderators (owner, administrator), and the Moderation panel (sanctions in
- * force with Lift, the audit log). The person sanctioned is told what happened. The server
- * checks every action; this only hides what would be refused. Text goes in as textContent.
+ * force with Lift, the audit log; an administrator hands the room over there). Everyone may
+ * report another's message ("Report" in its menu). Roles follow the `roles` event live. The
+ * person sanctioned is told what happened. The server checks every action; this only hides
+ * what would be refused. Text goes in as textContent. The review queue (review-queue.js) and
+ * the room settings (room-settings.js) hook into `onRoleChange` and `panelParts`.
  */
 
 import { ModerationClient, canNameModerators, isPrivateRoom, isStaff, roleIn } from '../vendor/talkrooms-client/talkrooms-client.js';
@@ -55,6 +58,10 @@ export class ModerationUI {
     this.reason = $('moderation-reason');
     this.dialogError = $('moderation-dialog-error');
     this.confirm = $('moderation-confirm');
+    this.reasonLabel = $('moderation-reason-label');
+    this.reasonLabelText = this.reasonLabel.textContent;
+    this.handOverSection = $('moderation-handover');
+    this.handOverInput = $('moderation-handover-name');
     this.panelButton = $('moderation-button');
     this.panel = $('moderation-panel');
     this.sanctionList = $('moderation-sanctions');
@@ -65,11 +72,22 @@ export class ModerationUI {
     /** What the open dialog does: async ({minutes, reason}) => void. */
     this.pending = null;
     this.auditBefore = null;
+    /** Called after our role in the room shown may have changed (render). */
+    this.onRoleChange = new Set();
+    /** More sections of the panel: each `{reload(): Promise}` is reloaded with it. */
+    this.panelParts = [];
 
     view.roleOf = (name) => roleIn(this.roles.get(session.room), name);
     view.userTools = (user, isMe) => this._userTools(user, isMe);
     actions.canRemove = () => isStaff(this.role);
     actions.onRemove = (id) => this._askRemove(id);
+    // Anyone in a room, guests too, may report; a private conversation has no moderators.
+    actions.canReport = () => !isPrivateRoom(session.room);
+    actions.onReport = (id) => this._askReport(id);
+    $('moderation-handover-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this._askHandOver();
+    });
 
     $('moderation-form').addEventListener('submit', (event) => {
       event.preventDefault();
@@ -98,6 +116,7 @@ export class ModerationUI {
     core.on('activeRoom', () => this.render());
     core.on('moderation', (notice) => this._onNotice(notice));
     core.on('sanctioned', (notice) => this._onSanctioned(notice));
+    core.on('roles', (roles) => this._onRoles(roles));
   }
 
   /** Our role in the room shown. */
@@ -121,7 +140,19 @@ export class ModerationUI {
     const staff = isStaff(this.role);
     this.panelButton.hidden = !staff;
     if (!staff && this.panel.open) this.panel.close();
+    this.handOverSection.hidden = this.role !== 'admin';
     this.view.refreshUsers();
+    for (const listener of this.onRoleChange) listener(this.role);
+  }
+
+  /**
+   * The room's owner or moderators changed (the `roles` event): badges and our own tools
+   * follow without a reload. An administrator is never listed, so a known `admin` stays.
+   */
+  _onRoles(roles) {
+    const known = this.roles.get(roles.room);
+    this.roles.set(roles.room, known?.you === 'admin' ? { ...roles, you: 'admin' } : roles);
+    if (roles.room === this.session.room) this.render();
   }
 
   // ---- The online list -------------------------------------------------------------------
@@ -203,8 +234,45 @@ export class ModerationUI {
     });
   }
 
-  /** Open the dialog: `minutes` the durations offered (null: none), `run` what confirming does. */
-  _ask({ title, confirm, minutes, run }) {
+  /** Report another's message to the room's moderators; a notice confirms it. */
+  _askReport(id) {
+    const room = this.session.room;
+    this._ask({
+      title: t('report_title'),
+      confirm: t('report'),
+      minutes: null,
+      label: t('report_reason_label'),
+      run: async ({ reason }) => {
+        const result = await this.session.core.report(id, { room, reason });
+        if (!result.ok) throw new Error(result.error);
+        this.view.showNotice(t('report_sent'));
+      },
+    });
+  }
+
+  /** Administrators: give the room to an account (the old owner keeps nothing). */
+  _askHandOver() {
+    const room = this.session.room;
+    const username = this.handOverInput.value.trim();
+    if (!username) return;
+    this._ask({
+      title: t('handover_title', { name: username, room: this.view.roomLabel(room) }),
+      confirm: t('handover'),
+      minutes: null,
+      run: async ({ reason }) => {
+        await this.client.handOver(room, username, reason);
+        this.handOverInput.value = '';
+        await this.refresh(room);
+      },
+    });
+  }
+
+  /**
+   * Open the dialog: `minutes` the durations offered (null: none), `run` what confirming
+   * does, `label` the reason field's words (default: a reason shown to everyone).
+   */
+  _ask({ title, confirm, minutes, run, label = null }) {
+    this.reasonLabel.textContent = label ?? this.reasonLabelText;
     this.dialogTitle.textContent = title;
     this.confirm.textContent = confirm;
     this.reason.value = '';
@@ -233,7 +301,7 @@ export class ModerationUI {
       await run({ minutes, reason: this.reason.value });
       this.pending = null;
       this.dialog.close();
-      if (this.panel.open) void this._reloadPanel();
+      if (this.panel.open) void this.reloadPanel();
     } catch (error) {
       this.dialogError.textContent = apiErrorText(error);
       this.dialogError.hidden = false;
@@ -246,15 +314,17 @@ export class ModerationUI {
 
   async openPanel() {
     if (!this.panel.open) this.panel.showModal();
-    await this._reloadPanel();
+    await this.reloadPanel();
   }
 
-  async _reloadPanel() {
+  /** Read every section of the open panel again (the review queue asks it after a decision). */
+  async reloadPanel() {
     this.panelError.hidden = true;
-    await Promise.all([this._loadSanctions(), this._loadAudit(true)]);
+    await Promise.all([this._loadSanctions(), this._loadAudit(true), ...this.panelParts.map((part) => part.reload())]);
   }
 
-  _showPanelError(error) {
+  /** Show a refusal at the top of the panel (the review queue uses it too). */
+  showPanelError(error) {
     this.panelError.textContent = apiErrorText(error);
     this.panelError.hidden = false;
   }
@@ -265,7 +335,7 @@ export class ModerationUI {
     try {
       list = await this.client.sanctions(room);
     } catch (error) {
-      this._showPanelError(error);
+      this.showPanelError(error);
       return;
     }
     if (room !== this.session.room) return;
@@ -293,10 +363,10 @@ export class ModerationUI {
     target.disabled = true;
     try {
       await this.client.lift(this.session.room, Number(target.dataset.lift));
-      await this._reloadPanel();
+      await this.reloadPanel();
     } catch (error) {
       target.disabled = false;
-      this._showPanelError(error);
+      this.showPanelError(error);
     }
   }
 
@@ -308,7 +378,7 @@ export class ModerationUI {
     try {
       entries = await this.client.audit(room, { limit: AUDIT_PAGE, before });
     } catch (error) {
-      this._showPanelError(error);
+      this.showPanelError(error);
       return;
     }
     if (room !== this.session.room) return;
@@ -335,7 +405,7 @@ export class ModerationUI {
 
   /** A moderator acted in a room: the panel follows; our own mute is said where it is seen. */
   _onNotice(notice) {
-    if (notice.room === this.session.room && this.panel.open) void this._reloadPanel();
+    if (notice.room === this.session.room && this.panel.open) void this.reloadPanel();
     if (notice.action === 'mute' && this.view.isMe(notice.username)) {
       this.view.showError(sanctionText('sanctioned', notice, this.view.isMe, this.view.roomLabel));
     }

@@ -94,6 +94,7 @@ function statusLabel(item) {
   if (item.status === 'pending') return t('status_pending');
   if (item.status === 'failed') return t('status_failed');
   if (item.status === 'sent') return t('status_sent');
+  if (item.status === 'held') return t('status_held');
   return '';
 }
 
@@ -199,6 +200,17 @@ export function messageElement(item, own, options = {}) {
     actions.append(discard);
     bubble.append(actions);
   }
+  if (item.status === 'held') {
+    // Held for review (docs/moderation.md): only its author sees it, with the rule's words.
+    const note = el('p', 'message-actions message-held');
+    if (item.error) note.append(el('span', 'message-note', item.error));
+    const hide = el('button', 'button-small button-quiet', t('discard'));
+    hide.type = 'button';
+    hide.dataset.action = 'discard';
+    hide.dataset.clientId = item.client_id;
+    note.append(hide);
+    bubble.append(note);
+  }
   li.append(bubble);
   if (options.tools && item.kind === 'message' && !deleted) {
     const tools = button('message-menu-button', '⋯', 'menu', { id: item.id });
@@ -231,7 +243,9 @@ export function shortReason(reason) {
  */
 export function sanctionText(variant, params, isMe = () => false, roomLabel = (room) => `#${room}`) {
   const action = params.action;
-  const values = { name: params.username, by: params.by || t('a_moderator'), room: roomLabel(params.room ?? ''), time: params.until ? untilText(params.until) : '' };
+  // The server names its automatic moderation "automod" (docs/moderation.md).
+  const by = params.by === 'automod' ? t('by_automod') : params.by || t('a_moderator');
+  const values = { name: params.username, by, room: roomLabel(params.room ?? ''), time: params.until ? untilText(params.until) : '' };
   let key;
   if (variant === 'sanctioned' || isMe(params.username)) {
     key = `you_${action}${params.until && (action === 'ban' || action === 'mute') ? '_until' : ''}`;

@@ -28,9 +28,10 @@ export class ChatSession {
    * `rooms`: more rooms to join besides `room` (protocol 2); `onRooms(summaries)` hears the
    * room list and its unread counts change. `accounts`: the page's AccountClient when signed
    * in (the handshake carries its access token, refreshed when the server says it expired).
-   * `roomLabel(room)`: how a room is named in messages ("#general", "@Bob").
+   * `roomLabel(room)`: how a room is named in messages ("#general", "@Bob"). `invite`: the
+   * first room's invite code (from an invite link).
    */
-  constructor({ username, room, clientKey, messageMax, timeline, view, connect = io, rooms = [], onRooms = () => {}, accounts = null, roomLabel = (name) => `#${name}` }) {
+  constructor({ username, room, clientKey, messageMax, timeline, view, connect = io, rooms = [], onRooms = () => {}, accounts = null, roomLabel = (name) => `#${name}`, invite = undefined }) {
     this.roomLabel = roomLabel;
     this.timeline = timeline;
     this.view = view;
@@ -42,6 +43,7 @@ export class ChatSession {
       username,
       room,
       rooms,
+      invite,
       protocol: 2,
       clientKey,
       messageMax,
@@ -145,8 +147,9 @@ export class ChatSession {
         view.showError(t('error_room_refused', { room: this.roomLabel(error.room).replace(/^#/, ''), reason: error.message }));
       } else if (error.source === 'server' && error.code !== 'not_in_room') {
         view.showError(error.message);
-      } else if (error.source === 'send' && error.code === 'blocked') {
-        // The message stays marked "Not sent" with the reason; say it where it is seen.
+      } else if (error.source === 'send' && (error.code === 'blocked' || error.code === 'auto_moderated')) {
+        // The message stays marked "Not sent" with the reason (a block, or which rule of
+        // the room refused it); say it where it is seen.
         view.showError(error.message);
       }
     });

@@ -63,3 +63,6 @@ export function clientKey() {
 }
 
 export const LAST_USERNAME_KEY = 'talkrooms.username';
+
+/** Where an invite link's code waits (this tab) between the login page and the room's join. */
+export const inviteKey = (room) => `talkrooms.invite.${room}`;

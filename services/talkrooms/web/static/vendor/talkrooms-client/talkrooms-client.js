@@ -379,6 +379,68 @@ function newClientKey(length = 32, randomBytes = defaultRandomBytes) {
   return key;
 }
 
+// src/room-settings.ts
+var POST_POLICIES = ["everyone", "registered", "members"];
+var AUTOMOD_ACTIONS = ["off", "refuse", "hold", "mute"];
+var AUTOMOD_RULES = ["words", "flood", "links", "mentions"];
+var AUTOMOD_DEFAULTS = {
+  words: "refuse",
+  flood: "mute",
+  links: "hold",
+  mentions: "refuse"
+};
+var oneOf = (allowed, raw, fallback) => typeof raw === "string" && allowed.includes(raw) ? raw : fallback;
+function automodOf(raw) {
+  if (!raw || typeof raw !== "object") return null;
+  const json = raw;
+  const given = json.rules && typeof json.rules === "object" ? json.rules : {};
+  const rules = {};
+  for (const rule of AUTOMOD_RULES) rules[rule] = oneOf(AUTOMOD_ACTIONS, given[rule], AUTOMOD_DEFAULTS[rule]);
+  const automod = { rules };
+  if (Array.isArray(json.words)) automod.words = json.words.filter((w) => typeof w === "string");
+  return automod;
+}
+function parseRoomSettings(raw, room) {
+  if (!raw || typeof raw !== "object") return null;
+  const json = raw;
+  const name = typeof json.room === "string" ? json.room : room;
+  if (typeof name !== "string") return null;
+  const settings = {
+    room: name,
+    topic: typeof json.topic === "string" ? json.topic : "",
+    post: oneOf(POST_POLICIES, json.post, "everyone"),
+    slowMode: typeof json.slow_mode === "number" && json.slow_mode > 0 ? Math.floor(json.slow_mode) : 0,
+    inviteOnly: json.invite_only === true,
+    pins: Array.isArray(json.pins) ? json.pins.filter((p) => typeof p === "string") : [],
+    automod: automodOf(json.automod)
+  };
+  if (typeof json.invite_code === "string" && json.invite_code) settings.inviteCode = json.invite_code;
+  return settings;
+}
+function settingsPatchBody(patch) {
+  const body = {};
+  if (patch.topic !== void 0) body.topic = patch.topic;
+  if (patch.post !== void 0) body.post = patch.post;
+  if (patch.slowMode !== void 0) body.slow_mode = patch.slowMode;
+  if (patch.inviteOnly !== void 0) body.invite_only = patch.inviteOnly;
+  if (patch.automod !== void 0) {
+    const automod = {};
+    if (patch.automod.rules !== void 0) automod.rules = { ...patch.automod.rules };
+    if (patch.automod.words !== void 0) automod.words = [...patch.automod.words];
+    body.automod = automod;
+  }
+  return body;
+}
+function mayPost(settings, who) {
+  if (!settings || who.staff) return true;
+  if (settings.post === "registered") return who.account;
+  if (settings.post === "members") return who.account && who.member !== false;
+  return true;
+}
+function inviteLink(origin, room, code) {
+  return `${origin.replace(/\/+$/, "")}/?room=${encodeURIComponent(room)}&invite=${encodeURIComponent(code)}`;
+}
+
 // src/moderation.ts
 var ROLES = ["admin", "owner", "moderator"];
 var NOTICE_ACTIONS = ["kick", "mute", "ban", "unmute", "unban"];
@@ -407,6 +469,33 @@ function roleIn(roles, username) {
   if (roles.owner && roles.owner.username === username) return "owner";
   if (roles.moderators.some((m) => m.username === username)) return "moderator";
   return null;
+}
+function parseRolesEvent(raw, username) {
+  if (!raw || typeof raw !== "object" || typeof raw.room !== "string") return null;
+  const roles = parseRoles(raw);
+  return { ...roles, you: roleIn(roles, username) };
+}
+function parseReviewCount(raw) {
+  if (!raw || typeof raw !== "object") return null;
+  const json = raw;
+  if (typeof json.room !== "string" || typeof json.open !== "number" || json.open < 0) return null;
+  return { room: json.room, open: Math.floor(json.open) };
+}
+function queueItemOf(raw) {
+  const message = raw.message && typeof raw.message === "object" ? raw.message : {};
+  return {
+    id: Number(raw.id),
+    kind: raw.kind === "held" ? "held" : "report",
+    at: String(raw.at ?? ""),
+    rule: typeof raw.rule === "string" && raw.rule ? raw.rule : null,
+    message: {
+      id: typeof message.id === "string" && message.id ? message.id : null,
+      username: String(message.username ?? ""),
+      message: String(message.message ?? ""),
+      timestamp: String(message.timestamp ?? "")
+    },
+    reports: Array.isArray(raw.reports) ? raw.reports.filter((r) => r && typeof r === "object").map((r) => ({ by: String(r.by ?? ""), reason: String(r.reason ?? ""), at: String(r.at ?? "") })) : []
+  };
 }
 function parseSanctionNotice(raw) {
   if (!raw || typeof raw !== "object") return null;
@@ -458,8 +547,40 @@ var ModerationClient = class {
   }
   /** The room's owner and moderators; signed in, `you` is one's own role. Anyone may ask. */
   async roles(room) {
-    const token = this.tokens ? await this.tokens.accessToken().catch(() => null) : null;
-    return parseRoles(await this.call("GET", `${this.path(room)}/roles`, void 0, token ?? void 0));
+    return parseRoles(await this.call("GET", `${this.path(room)}/roles`, void 0, await this.optionalToken()));
+  }
+  /** The room's settings (public; its staff also get the invite code and the room's words). */
+  async settings(room) {
+    return this.settingsOf(await this.call("GET", `${this.path(room)}/settings`, void 0, await this.optionalToken()), room);
+  }
+  /** Change some settings, `automod` included (moderators and up); everyone in the room hears it. */
+  async updateSettings(room, patch) {
+    return this.settingsOf(await this.authed("PATCH", `${this.path(room)}/settings`, settingsPatchBody(patch)), room);
+  }
+  /** A new invite code (links with the old one stop working); resolves to the code. */
+  async renewInvite(room) {
+    const answer = await this.authed("POST", `${this.path(room)}/invite`);
+    return String(answer.invite_code ?? "");
+  }
+  /** Pin a message (newest first); resolves to the settings with it. */
+  async pin(room, id) {
+    return this.settingsOf(await this.authed("PUT", `${this.path(room)}/pins/${encodeURIComponent(id)}`), room);
+  }
+  async unpin(room, id) {
+    return this.settingsOf(await this.authed("DELETE", `${this.path(room)}/pins/${encodeURIComponent(id)}`), room);
+  }
+  /** The open items of the review queue, oldest first (staff). */
+  async queue(room) {
+    const answer = await this.authed("GET", `${this.path(room)}/queue`);
+    return Array.isArray(answer.items) ? answer.items.filter((i) => i && typeof i === "object").map(queueItemOf) : [];
+  }
+  /**
+   * Decide on a queue item. A 404 `not_found` means another moderator decided first (the
+   * item is no longer open); a 400 an action that does not fit its kind.
+   */
+  async decide(room, itemId, action, reason) {
+    const answer = await this.authed("POST", `${this.path(room)}/queue/${encodeURIComponent(String(itemId))}`, { action, ...withReason(reason) });
+    return { id: typeof answer.id === "number" ? answer.id : itemId, action: answer.action ?? action };
   }
   /** Name a moderator (owner, administrator; 409 no_owner in an ownerless room). */
   async addModerator(room, username) {
@@ -512,6 +633,16 @@ var ModerationClient = class {
     return Array.isArray(answer.entries) ? answer.entries.map(auditEntryOf) : [];
   }
   // ---- HTTP ------------------------------------------------------------------------
+  /** The token when signed in, for the public reads that say more to staff; never a refusal. */
+  async optionalToken() {
+    const token = this.tokens ? await this.tokens.accessToken().catch(() => null) : null;
+    return token ?? void 0;
+  }
+  settingsOf(answer, room) {
+    const settings = parseRoomSettings(answer, room);
+    if (!settings) throw new ApiError(502, "invalid_answer", "The server sent no settings");
+    return settings;
+  }
   path(room) {
     return `/rooms/${encodeURIComponent(room)}`;
   }
@@ -2078,6 +2209,9 @@ var RoomSession = class {
     this.joinAttempts = 0;
     this.joinTimer = null;
     this.markInFlight = false;
+    // ---- moderation: what the room's settings and review queue are now ----
+    this.roomSettings = null;
+    this.reviewOpen = null;
     this.name = name;
     this.host = host;
     this.options = options;
@@ -2143,6 +2277,14 @@ var RoomSession = class {
    */
   get firstUnreadId() {
     return this.reads.firstUnreadId;
+  }
+  /** The room's settings (topic, post, slow mode, pins…); null while they are the defaults. */
+  get settings() {
+    return this.roomSettings;
+  }
+  /** Staff: the items waiting in the room's review queue; null until the server said. */
+  get reviewCount() {
+    return this.reviewOpen;
   }
   /** The quote of message `id` as known now (held, preview or fetched), or null. */
   quote(id) {
@@ -2238,6 +2380,7 @@ var RoomSession = class {
     this.joinAttempts += 1;
     const payload = { username: this.options.username, room: this.name };
     if (this.options.clientKey) payload.client_key = this.options.clientKey;
+    if (this.options.invite) payload.invite = this.options.invite;
     void this.host.request(EVENTS.client.JOIN_ROOM, payload).then((ack) => {
       if (generation !== this.generation || this.closed) return;
       if (ack === null) {
@@ -2311,6 +2454,7 @@ var RoomSession = class {
     this.earlyMark = null;
     if (early) this.markRead(early.id);
     this.history.joinedWith(list.length);
+    if (this.host.protocol === 2) this.setSettings(parseRoomSettings(payload.settings, this.name));
     const username = typeof payload.username === "string" ? payload.username : this.currentUsername;
     this.host.roomJoined(this, { first, messages: list.length, username });
     this.host.summaryChanged(this);
@@ -2355,6 +2499,23 @@ var RoomSession = class {
     this.apply(this.timeline.addNotice("sanctioned", { ...notice, timestamp: new Date(this.host.now()).toISOString() }), true);
     this.host.sanctioned(this, notice);
   }
+  /** `room_settings`: a moderator changed the topic, who may post, slow mode, pins or rules. */
+  onRoomSettings(payload) {
+    if (this.closed) return;
+    const settings = parseRoomSettings(payload, this.name);
+    if (settings) this.setSettings(settings);
+  }
+  /** `review` (staff only): the room's queue holds `open` items now. */
+  onReview(count) {
+    if (this.closed) return;
+    this.reviewOpen = count.open;
+    this.host.review(this, count);
+  }
+  setSettings(settings) {
+    if (JSON.stringify(settings) === JSON.stringify(this.roomSettings)) return;
+    this.roomSettings = settings;
+    this.host.settings(this, settings);
+  }
   onRoomUsers(payload) {
     if (this.closed || !Array.isArray(payload.users)) return;
     this.roomUsers = payload.users;
@@ -2371,6 +2532,7 @@ var RoomSession = class {
     for (const message of messages) {
       const clientId = message?.client_id;
       if (typeof clientId === "string" && clientId) this.outbox.settle(clientId);
+      else if (isMessage(message)) changes.push(...this.releaseHeld(message));
     }
     this.apply(changes, scroll);
     let counted = false;
@@ -2421,6 +2583,21 @@ var RoomSession = class {
     const payload = { room: this.name, id, emoji };
     if (typeof add === "boolean") payload.add = add;
     return this.act(EVENTS.client.REACT, payload);
+  }
+  /**
+   * Report message `id` to the room's moderators (protocol 2; guests too). Reporting it
+   * again is harmless: the server answers with the same report id.
+   */
+  async report(id, reason) {
+    const refused = this.refuseAction();
+    if (refused) return refused;
+    const payload = { room: this.name, id };
+    const trimmed = typeof reason === "string" ? reason.trim() : "";
+    if (trimmed) payload.reason = trimmed;
+    const ack = await this.host.request(EVENTS.client.REPORT_MESSAGE, payload);
+    if (ack === null) return { ok: false, error: this.host.describe("unavailable", "No answer from the server; try again."), code: "unavailable" };
+    if (!ack.ok) return { ok: false, error: this.host.describe(ack.code, ack.error), code: ack.code };
+    return { ok: true, report: Number(ack.report) };
   }
   async act(event, payload) {
     const refused = this.refuseAction();
@@ -2580,9 +2757,41 @@ var RoomSession = class {
       case "not_in_room":
         if (generation === this.generation) this.rejoin();
         break;
+      case "slow_mode":
+        this.fail(entry, ack, true);
+        break;
+      case "held":
+        this.hold(entry, ack);
+        break;
+      case "auto_moderated":
+        this.outbox.settle(entry.clientId);
+        this.fail(entry, ack, false);
+        break;
       default:
         this.fail(entry, ack, false);
     }
+  }
+  /**
+   * The server holds the message for a moderator's review: nobody sees it until approved
+   * (then it comes back as a new message with its client_id and replaces this copy). It
+   * leaves the outbox, so it is never sent again; the author's copy stays, marked held.
+   * Not an error: nothing went wrong from the author's side.
+   */
+  hold(entry, ack) {
+    this.outbox.settle(entry.clientId);
+    const note = this.host.describe(ack.code, ack.error);
+    this.apply(this.timeline.updatePending(entry.clientId, { status: "held", error: note, code: ack.code, retryable: false }));
+  }
+  /**
+   * A moderator approved a held message: the server publishes it as ours with a new id and
+   * no client_id, so the held copy with the same text gives way to it (the oldest first).
+   */
+  releaseHeld(message) {
+    if (!sameName(message.username, this.currentUsername)) return [];
+    for (const item of this.timeline.list()) {
+      if (item.kind === "pending" && item.status === "held" && item.message === message.message) return this.timeline.removePending(item.client_id);
+    }
+    return [];
   }
   fail(entry, ack, retryable) {
     entry.state = "failed";
@@ -2656,7 +2865,7 @@ var ChatSession = class {
     this.now = options.now ?? (() => Date.now());
     this.outboxStoreFor = options.outboxStoreFor ?? ((room) => room === options.room ? options.outboxStore : void 0);
     this.host = this.makeHost();
-    this.active = this.addRoom(options.room, options.username, options.timeline);
+    this.active = this.addRoom(options.room, options.username, options.timeline, options.invite);
     if (this.protocol === 2) {
       for (const room of options.rooms ?? []) if (!this.roomMap.has(room)) this.addRoom(room, options.username);
     }
@@ -2691,6 +2900,18 @@ var ChatSession = class {
         const notice = parseSanctionNotice(p);
         const room = notice ? this.roomFor(notice.room, false) : void 0;
         if (notice && room) room.onSanctioned(notice);
+      },
+      [server.ROOM_SETTINGS]: route((room, p) => room.onRoomSettings(p), true),
+      [server.REVIEW]: (p) => {
+        const count = parseReviewCount(p);
+        const room = count ? this.roomMap.get(count.room) : void 0;
+        if (count && room) room.onReview(count);
+      },
+      [server.ROLES]: (p) => {
+        const name = p?.room;
+        const room = typeof name === "string" ? this.roomMap.get(name) : void 0;
+        const roles = room ? parseRolesEvent(p, room.username) : null;
+        if (roles && room && !room.isClosed) this.fire("roles", roles);
       }
     };
   }
@@ -2757,6 +2978,14 @@ var ChatSession = class {
     for (const room of this.roomMap.values()) total += room.unread;
     return total;
   }
+  /** A room's settings (the active room's by default); null while they are the defaults. */
+  settings(room) {
+    return this.target(room)?.settings ?? null;
+  }
+  /** Staff: the items waiting in a room's review queue (null until the server said). */
+  reviewCount(room) {
+    return this.target(room)?.reviewCount ?? null;
+  }
   /** One room's state (timeline, outbox, users, unread, firstUnreadId, …); undefined when not in it. */
   roomState(room) {
     return this.roomMap.get(room);
@@ -2811,7 +3040,7 @@ var ChatSession = class {
     if (!check.ok) return check;
     let state = this.roomMap.get(check.value);
     if (!state) {
-      state = this.addRoom(check.value, options.username ?? this.options.username);
+      state = this.addRoom(check.value, options.username ?? this.options.username, void 0, options.invite);
       if (this.socket?.connected) state.connect();
       this.fireRooms();
     }
@@ -2857,6 +3086,13 @@ var ChatSession = class {
   /** Protocol 2: toggle our reaction `emoji` on message `id` (`add: true` adds, `false` removes). */
   react(id, emoji, options = {}) {
     return this.act(options.room, (r) => r.react(id, emoji, options.add));
+  }
+  /**
+   * Protocol 2: report message `id` to the room's moderators, with an optional reason
+   * (at most 500 characters); resolves to the server's answer (`report`: its id).
+   */
+  report(id, options = {}) {
+    return this.act(options.room, (r) => r.report(id, options.reason));
   }
   /** Protocol 2: the messages up to `id` (default: the newest held) have been seen. */
   markRead(room, id) {
@@ -2911,12 +3147,13 @@ var ChatSession = class {
     this.handlers[event]?.(payload);
   }
   // ---- Rooms -----------------------------------------------------------------------
-  addRoom(name, username, timeline) {
+  addRoom(name, username, timeline, invite) {
     const room = new RoomSession(name, this.host, {
       username,
       clientKey: this.options.clientKey,
       timeline,
-      outboxStore: this.outboxStoreFor(name)
+      outboxStore: this.outboxStoreFor(name),
+      invite
     });
     this.roomMap.set(name, room);
     if (this.socket && !this.stopped) room.restoreOutbox();
@@ -2993,7 +3230,9 @@ var ChatSession = class {
       refused: (room, error) => this.onRefused(room, error),
       summaryChanged: () => this.fireRooms(),
       moderation: (_room, notice) => this.fire("moderation", notice),
-      sanctioned: (room, notice) => this.onSanctioned(room, notice)
+      sanctioned: (room, notice) => this.onSanctioned(room, notice),
+      settings: (room, settings) => this.fire("settings", settings, room.name),
+      review: (_room, count) => this.fire("review", count)
     };
   }
   /** A room's join was refused for good: with no other room left, the session stops. */
@@ -3217,6 +3456,9 @@ function avatarInitial(username) {
   return first ? first.toUpperCase() : "?";
 }
 export {
+  AUTOMOD_ACTIONS,
+  AUTOMOD_DEFAULTS,
+  AUTOMOD_RULES,
   AVATAR_COLORS,
   AccountClient,
   ApiError,
@@ -3234,6 +3476,7 @@ export {
   ModerationClient,
   Outbox,
   PATTERNS,
+  POST_POLICIES,
   PY_WHITESPACE,
   ROOM_ERROR,
   ReactionState,
@@ -3259,6 +3502,7 @@ export {
   formatId,
   formatPosition,
   formatSize,
+  inviteLink,
   isAbortError,
   isClientId,
   isClientKey,
@@ -3267,6 +3511,7 @@ export {
   isPrivateRoom,
   isStaff,
   laterPosition,
+  mayPost,
   mentionParts,
   mentionsMe,
   messageError,
@@ -3276,7 +3521,10 @@ export {
   parseFileEntry,
   parseId,
   parsePosition,
+  parseReviewCount,
   parseRoles,
+  parseRolesEvent,
+  parseRoomSettings,
   parseSanctionNotice,
   previewOf,
   roleIn,

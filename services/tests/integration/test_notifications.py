@@ -6,6 +6,7 @@ retries after a push service error without duplicates, and gone subscriptions re
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -327,3 +328,20 @@ def test_outcomes_are_on_every_workers_metrics(world: World, clients: list[ChatC
         return 0.0
 
     wait_until(lambda: sent() >= 1, 15, "sent notifications on /metrics")
+
+
+def test_a_slow_push_service_delays_notifications_not_messages(
+    world: World, clients: list[ChatClient]
+):
+    alice, bob = world.stack.register("Alice"), world.stack.register("Bob")
+    phone, _device = world.subscribe(bob)
+    phone.delay = 3.0
+    room = world.conversation(alice, bob)
+    writer = connect(world, alice, 0, clients)
+    assert join(writer, room)["ok"]
+    started = time.monotonic()
+    for n in range(5):
+        assert writer.send(f"quick {n}", room=room)["ok"]
+    assert time.monotonic() - started < 2.0  # five acks while the push service stalls
+    received = world.push.wait_for(phone, 5, timeout=40)
+    assert [n["count"] for n in received] == [1, 2, 3, 4, 5]

@@ -45,6 +45,8 @@ class Subscription:
     received: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
+    # Seconds this subscription's push service takes to answer (a slow service).
+    delay: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         """PushSubscription.toJSON(), as a browser gives it."""
@@ -119,6 +121,8 @@ class PushService:
             return 401, problem
         if request.headers.get("Content-Encoding") != "aes128gcm" or "TTL" not in request.headers:
             return 400, "not aes128gcm, or no TTL"
+        if subscription.delay:
+            time.sleep(subscription.delay)  # a slow push service, on its own thread
         if subscription.answers:
             status = subscription.answers.pop(0)
             if status >= 300:

@@ -13,10 +13,9 @@ import re
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.support.processes import free_port
+from tests.support.local_http import LocalHTTPService
 
 TOKEN = re.compile(r"^ExponentPushToken\[[A-Za-z0-9_-]+\]$")
 NOT_REGISTERED = {
@@ -26,9 +25,9 @@ NOT_REGISTERED = {
 }
 
 
-class ExpoService:
+class ExpoService(LocalHTTPService):
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__()
         self.received: list[dict[str, Any]] = []
         self.refused: list[str] = []
         self.receipt_requests: list[list[str]] = []
@@ -36,38 +35,18 @@ class ExpoService:
         self.gone_later: set[str] = set()
         self._tickets: dict[str, str] = {}
         self._changed = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/--/api/v2"
 
     def start(self) -> ExpoService:
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                status, answer = service.answer(self.path, body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.start_serving()
         return self
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, bytes, str]:
+        status, answer = self.answer(path, body)
+        return status, json.dumps(answer).encode(), "application/json"
 
     def answer(self, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
         try:

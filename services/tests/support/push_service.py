@@ -17,7 +17,6 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import http_ece
@@ -25,7 +24,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.support.processes import free_port
+from tests.support.local_http import LocalHTTPService
 
 
 def b64url(data: bytes) -> str:
@@ -59,43 +58,27 @@ class Subscription:
         }
 
 
-class PushService:
+class PushService(LocalHTTPService):
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__()
         self.subscriptions: dict[str, Subscription] = {}
         self.refused: list[str] = []
         self.vapid_keys: set[str] = set()
         self._changed = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
 
     @property
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> PushService:
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                status, note = service.receive(self)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                if note:
-                    service.refused.append(note)
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.start_serving()
         return self
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, bytes, str]:
+        status, note = self.receive(path, headers, body)
+        if note:
+            self.refused.append(note)
+        return status, b"", "text/plain"
 
     def subscribe(self) -> Subscription:
         sub_id = b64url(os.urandom(9))
@@ -110,16 +93,14 @@ class PushService:
 
     # -- what a push service checks -----------------------------------------------------------
 
-    def receive(self, request: BaseHTTPRequestHandler) -> tuple[int, str]:
-        sub_id = request.path.rsplit("/", 1)[-1]
-        subscription = self.subscriptions.get(sub_id)
-        body = request.rfile.read(int(request.headers.get("Content-Length", "0")))
+    def receive(self, path: str, headers: Any, body: bytes) -> tuple[int, str]:
+        subscription = self.subscriptions.get(path.rsplit("/", 1)[-1])
         if subscription is None:
             return 404, "unknown subscription"
-        problem = self._check_vapid(request.headers.get("Authorization", ""))
+        problem = self._check_vapid(headers.get("Authorization", ""))
         if problem:
             return 401, problem
-        if request.headers.get("Content-Encoding") != "aes128gcm" or "TTL" not in request.headers:
+        if headers.get("Content-Encoding") != "aes128gcm" or "TTL" not in headers:
             return 400, "not aes128gcm, or no TTL"
         if subscription.delay:
             time.sleep(subscription.delay)  # a slow push service, on its own thread
@@ -138,7 +119,7 @@ class PushService:
             return 400, f"undecryptable: {exc}"
         with self._changed:
             subscription.received.append(json.loads(clear))
-            subscription.headers.append({k.lower(): v for k, v in request.headers.items()})
+            subscription.headers.append({k.lower(): v for k, v in headers.items()})
             self._changed.notify_all()
         return 201, ""
 

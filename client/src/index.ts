@@ -115,3 +115,5 @@ export type { SocketFactory, SocketLike, SocketOptions } from './socket.js';
 export { EVENTS, ERROR_CODES, LIMITS, TYPING } from './protocol.js';
 export { ERRORS, PATTERNS, PY_WHITESPACE } from './generated/protocol.js';
 export type * from './protocol.js';
+export { NotificationsClient, NOTIFY_LEVELS } from './notifications.js';
+export type { NotificationsClientOptions, NotifyLevel, RoomNotifySetting, WebPushSubscriptionJSON } from './notifications.js';

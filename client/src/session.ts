@@ -173,6 +173,8 @@ export interface SessionOptions {
    * session cannot be renewed the session stops with SESSION_ENDED (code `invalid_token`).
    */
   auth?: SessionAuth;
+  /** How often a focus still held is said again (the server lets it lapse after 90 s). */
+  focusRepeatMs?: number;
 }
 
 /** The error a signed-in session stops with when its account session cannot be renewed. */
@@ -211,6 +213,9 @@ export class ChatSession {
   private renewing = false;
   private lastToken: string | null = null;
   private readonly outstanding = new Set<() => void>();
+  /** The room the person is looking at (setFocus), and the timer repeating it. */
+  private focused: string | null = null;
+  private focusTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(options: SessionOptions) {
     this.options = options;
@@ -462,6 +467,37 @@ export class ChatSession {
     return true;
   }
 
+  /**
+   * Signed in: the person now looks at `room` (shown, the page visible and focused), or at
+   * none (null). The server does not notify anyone of messages in a room they look at: the
+   * previous room is told `focused: false`, the new one `true`, repeated every
+   * `focusRepeatMs` (60 s) and after every (re)join. A guest session sends nothing.
+   */
+  setFocus(room: string | null): void {
+    if (this.stopped || room === this.focused) return;
+    const previous = this.focused;
+    this.focused = room;
+    if (this.focusTimer) clearInterval(this.focusTimer);
+    this.focusTimer = null;
+    if (previous) this.sendFocus(previous, false);
+    if (room === null) return;
+    this.sendFocus(room, true);
+    this.focusTimer = setInterval(() => {
+      if (this.focused) this.sendFocus(this.focused, true);
+    }, this.options.focusRepeatMs ?? 60_000);
+  }
+
+  /** The room setFocus named last (null: none). */
+  get focusedRoom(): string | null {
+    return this.focused;
+  }
+
+  private sendFocus(room: string, focused: boolean): void {
+    // Guests are refused (`account_required`); a room not joined yet gets it on its join.
+    if (!this.options.auth || !this.roomMap.get(room)?.isJoined) return;
+    void this.request(EVENTS.client.FOCUS, { room, focused }, false);
+  }
+
   /** Protocol 2: edit one of our messages. */
   edit(id: string, text: string, room?: string): Promise<ActionResult<{ event: RoomEvent | null }>> {
     return this.act(room, (r) => r.edit(id, text));
@@ -631,7 +667,9 @@ export class ChatSession {
       },
       roomEvent: (_room, event) => this.fire('roomEvent', event),
       error: (_room, error) => this.fire('error', error),
-      joined: () => {
+      joined: (room) => {
+        // A reconnection or a rejoin forgot the focus on the server: say it again.
+        if (room.name === this.focused) this.sendFocus(room.name, true);
         this.everJoined = true;
         this.setConnection('connected');
         this.fire('errorCleared');
@@ -868,6 +906,8 @@ export class ChatSession {
     this.reconnectTimer = null;
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = null;
+    if (this.focusTimer) clearInterval(this.focusTimer);
+    this.focusTimer = null;
     for (const room of this.roomMap.values()) room.close();
     this.resolveOutstanding();
     const socket = this.socket;

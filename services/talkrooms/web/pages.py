@@ -32,6 +32,9 @@ LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
 SUGGESTED_ROOMS = ("general", "random", "tech")
 I18N_DIR = Path(__file__).parent / "static" / "i18n"
+# The service worker lives with the other static files but is served from the site's root:
+# a worker controls only the paths under its own URL (docs/notifications.md).
+SERVICE_WORKER_FILE = Path(__file__).parent / "static" / "sw.js"
 
 # One table for the workers and nginx (nginx/render.py reads the same file), so the pages
 # and what nginx answers by itself (error pages, static files) carry identical headers.
@@ -169,6 +172,16 @@ def chat() -> Response:
         room=values["room"],
         message_max=settings.message_max_length,
     )
+
+
+@pages.get("/sw.js")
+def service_worker() -> Response:
+    """The Web Push service worker, at the root so that its scope is the whole site."""
+    response = Response(SERVICE_WORKER_FILE.read_bytes(), mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    # A new version must reach browsers at once: they check it on each registration.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @pages.after_app_request

@@ -234,3 +234,13 @@ def test_the_vendored_socket_io_client_is_the_pinned_official_build() -> None:
     assert "MIT License" in (vendor / "LICENSE").read_text()
     docs = (PACKAGE.parents[1] / "docs" / "web-ui.md").read_text()
     assert f"socket.io-client@{SOCKET_IO_CLIENT_VERSION}" in docs
+
+
+def test_service_worker_is_served_from_the_root_for_the_whole_site(client: FlaskClient) -> None:
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert b"notificationclick" in response.data
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY

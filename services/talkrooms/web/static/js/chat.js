@@ -12,6 +12,7 @@ import { FilesView } from './files-view.js';
 import { loadStrings, t } from './i18n.js';
 import { MessageActions } from './message-actions.js';
 import { ModerationUI } from './moderation.js';
+import { NotificationsUI } from './notifications.js';
 import { ReviewQueue } from './review-queue.js';
 import { RoomSettingsUI } from './room-settings.js';
 import { ProfileCard } from './profile-card.js';
@@ -78,6 +79,13 @@ const actions = new MessageActions(document, session, view, input);
 const moderation = new ModerationUI(document, { session, view, actions, accounts: account ? accounts : null });
 new ReviewQueue(document, { session, moderation });
 new RoomSettingsUI(document, { session, view, actions, moderation, signedIn: Boolean(account) });
+// The favicon's unread count, mention toasts, focus; signed in, Web Push and per-room levels.
+const notifications = new NotificationsUI(document, {
+  session,
+  accounts: account ? accounts : null,
+  label: (name) => rooms.label(name),
+  open: (name) => openRoom(name),
+});
 
 // ---- Files: the attach button, drag and drop, paste; thumbnails and the lightbox ------------
 
@@ -163,7 +171,27 @@ function onRoomsChanged() {
     seen();
   }
   rooms.setTitle(shownRoom, session.totalUnread);
+  notifications.setUnread(session.totalUnread);
   view.setDivider(session.firstUnreadId());
+}
+
+/** Show a room a toast or a notification named: joined already, or joined now. */
+function openRoom(name) {
+  if (session.rooms.some((r) => r.room === name)) {
+    session.switchRoom(name);
+    return;
+  }
+  if (!isPrivateRoom(name)) {
+    session.joinRoom(name);
+    return;
+  }
+  // A conversation this page has not listed yet (opened since): fetch it, then show it.
+  if (account) {
+    void accounts.conversation(name).then((conversation) => {
+      addConversation(conversation);
+      session.switchRoom(name);
+    }, () => {});
+  }
 }
 
 /** The newest message of the shown room is in view: it counts as read. */
@@ -327,6 +355,8 @@ function showAccount(name, color) {
 
 async function logOut() {
   card.close();
+  // While the token still works: this browser stops notifying the account.
+  await notifications.logOut();
   await session.leave();
   await accounts.logout();
   writeJson(roomsKey, null);

@@ -2857,6 +2857,9 @@ var ChatSession = class {
     this.renewing = false;
     this.lastToken = null;
     this.outstanding = /* @__PURE__ */ new Set();
+    /** The room the person is looking at (setFocus), and the timer repeating it. */
+    this.focused = null;
+    this.focusTimer = null;
     this.options = options;
     this.protocol = options.protocol === 2 ? 2 : 1;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 1e4;
@@ -3075,6 +3078,33 @@ var ChatSession = class {
     this.fireRooms();
     return true;
   }
+  /**
+   * Signed in: the person now looks at `room` (shown, the page visible and focused), or at
+   * none (null). The server does not notify anyone of messages in a room they look at: the
+   * previous room is told `focused: false`, the new one `true`, repeated every
+   * `focusRepeatMs` (60 s) and after every (re)join. A guest session sends nothing.
+   */
+  setFocus(room) {
+    if (this.stopped || room === this.focused) return;
+    const previous = this.focused;
+    this.focused = room;
+    if (this.focusTimer) clearInterval(this.focusTimer);
+    this.focusTimer = null;
+    if (previous) this.sendFocus(previous, false);
+    if (room === null) return;
+    this.sendFocus(room, true);
+    this.focusTimer = setInterval(() => {
+      if (this.focused) this.sendFocus(this.focused, true);
+    }, this.options.focusRepeatMs ?? 6e4);
+  }
+  /** The room setFocus named last (null: none). */
+  get focusedRoom() {
+    return this.focused;
+  }
+  sendFocus(room, focused) {
+    if (!this.options.auth || !this.roomMap.get(room)?.isJoined) return;
+    void this.request(EVENTS.client.FOCUS, { room, focused }, false);
+  }
   /** Protocol 2: edit one of our messages. */
   edit(id, text, room) {
     return this.act(room, (r) => r.edit(id, text));
@@ -3222,7 +3252,8 @@ var ChatSession = class {
       },
       roomEvent: (_room, event) => this.fire("roomEvent", event),
       error: (_room, error) => this.fire("error", error),
-      joined: () => {
+      joined: (room) => {
+        if (room.name === this.focused) this.sendFocus(room.name, true);
         this.everJoined = true;
         this.setConnection("connected");
         this.fire("errorCleared");
@@ -3430,6 +3461,8 @@ var ChatSession = class {
     this.reconnectTimer = null;
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = null;
+    if (this.focusTimer) clearInterval(this.focusTimer);
+    this.focusTimer = null;
     for (const room of this.roomMap.values()) room.close();
     this.resolveOutstanding();
     const socket = this.socket;
@@ -3455,6 +3488,72 @@ function avatarInitial(username) {
   const first = Array.from(username.trim())[0];
   return first ? first.toUpperCase() : "?";
 }
+
+// src/notifications.ts
+var NOTIFY_LEVELS = ["all", "mentions", "none"];
+function settingOf(raw) {
+  const level = NOTIFY_LEVELS.includes(raw.level) ? raw.level : "mentions";
+  return {
+    room: String(raw.room ?? ""),
+    level,
+    mutedUntil: typeof raw.muted_until === "string" && raw.muted_until ? raw.muted_until : null
+  };
+}
+var NotificationsClient = class {
+  constructor(options) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    const fetcher = options.fetch ?? globalThis.fetch;
+    if (!fetcher) throw new Error("NotificationsClient needs fetch (pass the `fetch` option)");
+    this.fetcher = options.fetch ? fetcher : fetcher.bind(globalThis);
+    this.tokens = options.tokens;
+  }
+  /** The VAPID application server key (base64url) for `pushManager.subscribe`; anyone may ask. */
+  async key() {
+    const answer = await apiRequest(this.fetcher, this.baseUrl, "GET", "/push/key");
+    if (typeof answer.public_key !== "string" || !answer.public_key) throw new ApiError(502, "invalid_answer", "The server sent no key");
+    return answer.public_key;
+  }
+  /** Register this browser's subscription for the account; resolves to the device's id. */
+  async addWebPushDevice(subscription, label) {
+    const body = { kind: "webpush", subscription };
+    if (label) body.label = label;
+    const answer = await this.authed("POST", "/push/devices", body);
+    return Number(answer.id);
+  }
+  /** Forget a device (log-out); one already gone (404) counts as done. */
+  async removeDevice(id) {
+    try {
+      await this.authed("DELETE", `/push/devices/${encodeURIComponent(String(id))}`);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+    }
+  }
+  /** The rooms and conversations whose setting is not the default. */
+  async settings() {
+    const answer = await this.authed("GET", "/notifications");
+    return Array.isArray(answer.rooms) ? answer.rooms.filter((r) => r && typeof r === "object").map(settingOf) : [];
+  }
+  /** Set a room's level and/or mute it for `muteMinutes` (0 lifts the mute). */
+  async setRoom(room, change) {
+    const body = {};
+    if (change.level !== void 0) body.level = change.level;
+    if (change.muteMinutes !== void 0) body.mute_minutes = Math.max(0, Math.round(change.muteMinutes));
+    const answer = await this.authed("PUT", `/notifications/${encodeURIComponent(room)}`, body);
+    return settingOf({ room, ...answer });
+  }
+  async authed(method, path, body) {
+    const token = await this.tokens.accessToken();
+    if (!token) throw new ApiError(401, "unauthenticated", "Log in first");
+    try {
+      return await apiRequest(this.fetcher, this.baseUrl, method, path, { body, token });
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 401 || !this.tokens.refreshNow) throw error;
+      const fresh = await this.tokens.refreshNow();
+      if (!fresh) throw error;
+      return apiRequest(this.fetcher, this.baseUrl, method, path, { body, token: fresh });
+    }
+  }
+};
 export {
   AUTOMOD_ACTIONS,
   AUTOMOD_DEFAULTS,
@@ -3474,6 +3573,8 @@ export {
   LogCursor,
   MAX_NOTICES,
   ModerationClient,
+  NOTIFY_LEVELS,
+  NotificationsClient,
   Outbox,
   PATTERNS,
   POST_POLICIES,

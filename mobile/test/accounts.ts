@@ -11,6 +11,8 @@ import { secureRefreshStore } from '../app/services/accounts/refreshStore';
 export interface ApiRequest {
   method: string;
   path: string;
+  /** The query string's parameters (`?before=9&limit=50`). */
+  query: Record<string, string>;
   body: any;
   headers: Record<string, string>;
 }
@@ -26,10 +28,12 @@ export function fakeApi(initial: Record<string, Route> = {}) {
   const requests: ApiRequest[] = [];
   const fetch = jest.fn(async (url: string, init: RequestInit = {}) => {
     const method = (init.method ?? 'GET').toUpperCase();
-    const path = new URL(url).pathname;
+    const parsed = new URL(url);
+    const path = parsed.pathname;
     const request: ApiRequest = {
       method,
       path,
+      query: Object.fromEntries(parsed.searchParams.entries()),
       body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
       headers: (init.headers ?? {}) as Record<string, string>,
     };

@@ -32,6 +32,8 @@ export interface RoomOnServer {
   events?: number;
   username?: string;
   users?: string[];
+  /** The room's settings view (room_joined's `settings`, snake_case as the server sends it). */
+  settings?: Record<string, unknown>;
 }
 
 const answered = new WeakSet<Emitted>();
@@ -52,6 +54,7 @@ export function answerJoin(socket: FakeSocket, room: string, state: RoomOnServer
     read_id: pad(state.read ?? 0),
     unread: state.unread ?? 0,
     mentions: state.mentions ?? 0,
+    ...(state.settings ? { settings: state.settings } : {}),
   });
   join.ack!(ok({ room, username }));
   const users = state.users ?? [username];

@@ -74,7 +74,8 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
   const body = item.kind === 'pending' ? item.message : item.message.message;
   const timestamp = item.kind === 'pending' ? item.timestamp : item.message.timestamp;
   const testID = item.kind === 'pending' ? `message-pending-${item.clientId}` : `message-${item.message.id}`;
-  const failed = item.kind === 'pending' ? item.error : undefined;
+  const held = item.kind === 'pending' && item.held === true;
+  const failed = item.kind === 'pending' && !held ? item.error : undefined;
   const deleted = message?.deleted === true;
   const removed = deleted && isRemoved(message);
   const tombstone = removed ? strings().moderation.removed : tm.deleted;
@@ -87,7 +88,7 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
   // A message may share files without a word.
   const silent = !deleted && files.length > 0 && body.trim() === '';
   let status = '✓';
-  if (item.kind === 'pending') status = failed ? '!' : '🕓';
+  if (item.kind === 'pending') status = held ? '⏸' : failed ? '!' : '🕓';
   const textColor = own ? colors.ownText : colors.otherText;
 
   // One accessible element per bubble, read as a sentence; its actions stand in for the
@@ -96,6 +97,7 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
     silent ? username : `${username}: ${deleted ? tombstone : body}`,
     files.length > 0 ? plural(strings().files.attachments, files.length) : null,
     formatTime(timestamp),
+    held ? strings().review.waitingLabel : null,
     edited ? tm.edited : null,
     mentionsMe ? tm.mentionsYou : null,
   ]
@@ -169,7 +171,7 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
         </Text>
         {own && (
           <Text
-            accessibilityLabel={item.kind === 'pending' ? t.pending : undefined}
+            accessibilityLabel={held ? strings().review.waiting : item.kind === 'pending' ? t.pending : undefined}
             style={[styles.time, { color: colors.ownText }]}
           >
             {' '}
@@ -177,6 +179,11 @@ export const ChatItemView = memo(function ChatItemView({ item, colors, handlers,
           </Text>
         )}
       </View>
+      {held && item.kind === 'pending' ? (
+        <Text testID={`message-held-${item.clientId}`} style={[styles.failed, { color: own ? colors.ownText : colors.textMuted }]}>
+          {strings().review.waiting}
+        </Text>
+      ) : null}
       {failed ? (
         <Text style={[styles.failed, { color: colors.error }]}>
           {format(t.failed, { error: failed })}

@@ -56,6 +56,7 @@ export function StaffActions({ room, username, role, targetRole, isAccount, clie
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [handingOver, setHandingOver] = useState(false);
 
   const choose = (next: SanctionAction) => {
     setAction(next);
@@ -71,6 +72,7 @@ export function StaffActions({ room, username, role, targetRole, isAccount, clie
       await work();
       setAction(null);
       setReason('');
+      setHandingOver(false);
       onDone(notice, rolesChanged);
     } catch (failure) {
       setError(moderationErrorText(failure));
@@ -170,6 +172,49 @@ export function StaffActions({ room, username, role, targetRole, isAccount, clie
           <Text style={[styles.actionText, { color: colors.accent }]}>{isModerator ? t.removeModerator : t.addModerator}</Text>
         </Pressable>
       ) : null}
+      {role === 'admin' && isAccount && targetRole !== 'owner' ? (
+        handingOver ? (
+          <View style={styles.confirm}>
+            <Text style={{ color: colors.text }}>{format(t.handOverConfirm, { room, name: username })}</Text>
+            <View style={styles.row}>
+              <Pressable
+                testID="staff-hand-over-confirm"
+                accessibilityRole="button"
+                accessibilityLabel={t.handOverYes}
+                accessibilityState={{ disabled: busy }}
+                disabled={busy}
+                onPress={() =>
+                  void run(() => client.handOver(room, username), format(t.handOverDone, { name: username }), true)
+                }
+                style={styles.action}
+              >
+                <Text style={[styles.actionText, { color: colors.error }]}>{t.handOverYes}</Text>
+              </Pressable>
+              <Pressable
+                testID="staff-hand-over-cancel"
+                accessibilityRole="button"
+                accessibilityLabel={strings().message.cancel}
+                onPress={() => setHandingOver(false)}
+                style={styles.action}
+              >
+                <Text style={[styles.actionText, { color: colors.textMuted }]}>{strings().message.cancel}</Text>
+              </Pressable>
+            </View>
+          </View>
+        ) : (
+          <Pressable
+            testID="staff-hand-over"
+            accessibilityRole="button"
+            accessibilityLabel={t.handOver}
+            accessibilityState={{ disabled: busy }}
+            disabled={busy}
+            onPress={() => setHandingOver(true)}
+            style={styles.action}
+          >
+            <Text style={[styles.actionText, { color: colors.accent }]}>{t.handOver}</Text>
+          </Pressable>
+        )
+      ) : null}
       {error ? (
         <Text testID="staff-error" accessibilityRole="alert" style={[styles.error, { color: colors.error }]}>
           {error}
@@ -204,4 +249,5 @@ const styles = StyleSheet.create({
   action: { paddingVertical: spacing.sm },
   actionText: { fontSize: 16, fontWeight: '600' },
   error: { fontSize: 13 },
+  confirm: { gap: spacing.xs },
 });

@@ -25,8 +25,10 @@ import { ImageViewer } from '../components/ImageViewer';
 import type { FilesHandlers } from '../components/MessageFiles';
 import { MessageMenu } from '../components/MessageMenu';
 import { ModerationSheet } from '../components/ModerationSheet';
+import { PinnedSheet } from '../components/PinnedSheet';
 import { ProfileSheet } from '../components/ProfileSheet';
 import { ReactionUsers } from '../components/ReactionChips';
+import { RoomSettingsSheet } from '../components/RoomSettingsSheet';
 import { RoomsPanel } from '../components/RoomsPanel';
 import { TypingIndicator } from '../components/TypingIndicator';
 import { UsersPanel } from '../components/UsersPanel';
@@ -37,8 +39,8 @@ import { useAccount } from '../services/accounts/AccountContext';
 import { accountErrorText } from '../services/accounts/errors';
 import { pickPictures, type PickSource } from '../services/files/pickers';
 import { useAttachments, type Uploader } from '../services/files/useAttachments';
-import { isStaff, moderationClient, roleIn, type RoomRoles } from '../services/moderation/api';
-import { moderationErrorText, sanctionedText } from '../services/moderation/words';
+import { isStaff, moderationClient, parseInviteLink, roleIn, type RoomRoles, type RoomSettings } from '../services/moderation/api';
+import { moderationErrorText, roomRulesText, sanctionedText } from '../services/moderation/words';
 import type { ChatError, ChatItem, Conversation, MessageItem, SessionAuth } from '../services/socket/ChatService';
 import { useChatService } from '../services/socket/ChatServiceContext';
 import type { Reaction } from '../services/socket/protocol';
@@ -77,6 +79,9 @@ function errorWords(error: ChatError): string {
     case 'name_reserved':
     case 'banned':
     case 'muted':
+    case 'posting_closed':
+    case 'slow_mode':
+    case 'invite_only':
       return t[error.code];
     case 'invalid_token':
       return strings().accountErrors.sessionEnded;
@@ -128,6 +133,8 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const [roles, setRoles] = useState<RoomRoles | null>(null);
   const [rolesVersion, setRolesVersion] = useState(0);
   const [showModeration, setShowModeration] = useState(false);
+  const [showSettings, setShowSettings] = useState(false);
+  const [showPins, setShowPins] = useState(false);
   const listRef = useRef<FlatList<ChatItem>>(null);
   const atBottom = useRef(true);
   const inFront = useRef(AppState.currentState !== 'background' && AppState.currentState !== 'inactive');
@@ -168,9 +175,37 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
       cancelled = true;
     };
   }, [moderation, rolesApply, shownRoom, rolesVersion]);
-  const shownRoles = rolesApply && roles && roles.room === shownRoom ? roles : null;
+  const fetchedRoles = rolesApply && roles && roles.room === shownRoom ? roles : null;
+  // The `roles` event (a change, made anywhere) wins over what was read; an administrator is
+  // not listed in it, so a viewer known as one stays one.
+  const liveRoles = protocol2 && !privateShown ? (state?.roles[shownRoom] ?? null) : null;
+  const shownRoles = useMemo<RoomRoles | null>(() => {
+    if (!liveRoles) return fetchedRoles;
+    if (!moderation) return { ...liveRoles, you: null };
+    return fetchedRoles?.you === 'admin' ? { ...liveRoles, you: 'admin' } : liveRoles;
+  }, [liveRoles, fetchedRoles, moderation]);
   const myRole = shownRoles?.you ?? null;
   const staff = moderation !== null && isStaff(myRole);
+  const reviewOpen = staff ? (state?.review[shownRoom] ?? 0) : 0;
+  // Made staff while here: the server says the count when the queue next moves; read it now.
+  const reviewKnown = state?.review[shownRoom] !== undefined;
+  useEffect(() => {
+    if (!staff || reviewKnown || !moderation || !service) return undefined;
+    let cancelled = false;
+    moderation.queue(shownRoom).then(
+      (items) => {
+        if (!cancelled) service.noteReviewCount(shownRoom, items.length);
+      },
+      () => undefined,
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [staff, reviewKnown, moderation, service, shownRoom]);
+  const roomSettings: RoomSettings | null = protocol2 ? (state?.settings[shownRoom] ?? null) : null;
+  const topic = roomSettings?.topic ?? '';
+  const rulesNote = roomRulesText(roomSettings, { staff, account: signedIn });
+  const pins = useMemo(() => roomSettings?.pins ?? [], [roomSettings]);
   // Files are uploaded for the room shown as soon as they are picked: a signed-in person
   // with the access token, a guest with exactly the name and client_key of its join.
   const upload: Uploader = useCallback(
@@ -282,6 +317,8 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
     setShowAttach(false);
     setViewing(null);
     setShowModeration(false);
+    setShowSettings(false);
+    setShowPins(false);
   }
   useEffect(() => {
     scrollTarget.current = null;
@@ -394,9 +431,11 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
 
   const joinRoom = (raw: string): string | null => {
     if (!service) return null;
-    const check = validateRoom(raw);
+    // An invite link (`…/?room=<room>&invite=<code>`) joins its invite-only room.
+    const link = parseInviteLink(raw);
+    const check = validateRoom(link ? link.room : raw);
     if (!check.ok) return strings().errors.room;
-    const result = service.joinRoom(check.value);
+    const result = service.joinRoom(check.value, link?.invite);
     if (!result.ok) return result.error;
     setShowRooms(false);
     return null;
@@ -512,8 +551,34 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           if (mode?.id === menuFor.message.id) cancelMode();
           moderation.removeMessage(shownRoom, menuFor.message.id, reason).catch((error: unknown) => setNotice(moderationErrorText(error)));
         },
+        // Anyone: the menu shows the outcome (thanks, or the refusal).
+        report: async (reason: string): Promise<string | null> => {
+          if (!service) return strings().errors.unavailable;
+          const result = await service.reportMessage(menuFor.message.id, reason);
+          return result.ok ? null : errorText({ message: result.error, code: result.code as ChatError['code'] });
+        },
+        pin: () => {
+          setMenuFor(null);
+          void togglePin(menuFor.message.id);
+        },
       }
     : null;
+
+  /** Staff: pin or unpin a message; the answer is the room's settings with the change. */
+  const togglePin = async (id: string) => {
+    if (!moderation || !service) return;
+    try {
+      const next = pins.includes(id) ? await moderation.unpin(shownRoom, id) : await moderation.pin(shownRoom, id);
+      service.applySettings(next);
+    } catch (error) {
+      setNotice(moderationErrorText(error));
+    }
+  };
+
+  const showPinned = (id: string) => {
+    setShowPins(false);
+    void showOriginal(id);
+  };
 
   const renderItem: ListRenderItem<ChatItem> = useCallback(
     ({ item }) => (
@@ -597,7 +662,25 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
               #{shownRoom}
             </Text>
           )}
-          <ConnectionBadge state={connection} colors={colors} />
+          {topic ? (
+            <Text testID="chat-topic" numberOfLines={1} style={[styles.topic, { color: colors.headerMuted }]}>
+              {topic}
+            </Text>
+          ) : null}
+          <View style={styles.headerLine}>
+            <ConnectionBadge state={connection} colors={colors} />
+            {pins.length > 0 ? (
+              <Pressable
+                testID="chat-pins"
+                accessibilityRole="button"
+                accessibilityLabel={plural(strings().pins.open, pins.length)}
+                onPress={() => setShowPins(true)}
+                hitSlop={6}
+              >
+                <Text style={[styles.pins, { color: colors.accent }]}>📌 {pins.length}</Text>
+              </Pressable>
+            ) : null}
+          </View>
         </View>
         {staff ? (
           <Pressable
@@ -605,10 +688,17 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
             accessibilityRole="button"
             accessibilityLabel={strings().moderation.open}
             accessibilityHint={strings().moderation.openHint}
+            accessibilityValue={reviewOpen > 0 ? { text: plural(strings().moderation.badgeCount, reviewOpen) } : undefined}
             onPress={() => setShowModeration(true)}
             hitSlop={8}
+            style={styles.moderationButton}
           >
             <Text style={[styles.moderation, { color: colors.accent }]}>⚑</Text>
+            {reviewOpen > 0 ? (
+              <Text testID="chat-review-count" style={[styles.unread, styles.reviewBadge, { backgroundColor: colors.offline, color: colors.headerText }]}>
+                {reviewOpen}
+              </Text>
+            ) : null}
           </Pressable>
         ) : null}
         <Pressable
@@ -726,6 +816,11 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
         />
         <TypingIndicator names={state?.typing ?? []} colors={colors} />
         {mode ? <ComposerBar mode={mode} colors={colors} onCancel={cancelMode} /> : null}
+        {rulesNote && !readOnly ? (
+          <Text testID="chat-room-rules" style={[styles.readOnly, { color: colors.textMuted, backgroundColor: colors.surface }]}>
+            {rulesNote}
+          </Text>
+        ) : null}
         {readOnly ? (
           <Text testID="chat-read-only" style={[styles.readOnly, { color: colors.textMuted, backgroundColor: colors.surface }]}>
             {strings().conversations.readOnly}
@@ -803,13 +898,47 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           onEdit={menu.edit}
           onDelete={menu.remove}
           onClose={() => setMenuFor(null)}
-          {...(staff ? { onRemove: menu.moderate } : {})}
+          {...(staff ? { onRemove: menu.moderate, onPin: menu.pin, pinned: pins.includes(menuFor.message.id) } : {})}
+          {...(!privateShown && inShownRoom ? { onReport: menu.report } : {})}
         />
       ) : null}
       {showAttach ? <AttachMenu colors={colors} onPick={(source) => void pick(source)} onClose={() => setShowAttach(false)} /> : null}
       {viewing ? <ImageViewer entry={viewing} access={filesHandlers.access} onClose={() => setViewing(null)} /> : null}
       {showModeration && moderation && staff ? (
-        <ModerationSheet room={shownRoom} title={title} client={moderation} colors={colors} onClose={() => setShowModeration(false)} />
+        <ModerationSheet
+          room={shownRoom}
+          title={title}
+          client={moderation}
+          tools={moderation}
+          reviewOpen={reviewOpen}
+          colors={colors}
+          onClose={() => setShowModeration(false)}
+          onOpenSettings={() => {
+            setShowModeration(false);
+            setShowSettings(true);
+          }}
+        />
+      ) : null}
+      {showSettings && moderation && staff ? (
+        <RoomSettingsSheet
+          room={shownRoom}
+          title={title}
+          serverUrl={serverUrl}
+          tools={moderation}
+          colors={colors}
+          onClose={() => setShowSettings(false)}
+          onSaved={(saved) => service?.applySettings(saved)}
+        />
+      ) : null}
+      {showPins && pins.length > 0 ? (
+        <PinnedSheet
+          pins={pins}
+          items={items}
+          colors={colors}
+          onShow={showPinned}
+          onClose={() => setShowPins(false)}
+          {...(staff ? { onUnpin: (id: string) => void togglePin(id) } : {})}
+        />
       ) : null}
       {reactors ? <ReactionUsers reaction={reactors} colors={colors} onClose={() => setReactors(null)} /> : null}
       {profileOf ? (
@@ -877,6 +1006,11 @@ const styles = StyleSheet.create({
   sanction: { flexDirection: 'row', alignItems: 'center', gap: spacing.md, paddingHorizontal: spacing.lg, paddingVertical: spacing.sm },
   sanctionAction: { fontSize: 15, fontWeight: '700' },
   moderation: { fontSize: 20, fontWeight: '700' },
+  moderationButton: { flexDirection: 'row', alignItems: 'flex-start' },
+  reviewBadge: { marginLeft: -4, marginTop: -6, minWidth: 18, fontSize: 11 },
+  topic: { fontSize: 12, maxWidth: '100%' },
+  headerLine: { flexDirection: 'row', alignItems: 'center', gap: spacing.sm },
+  pins: { fontSize: 12, fontWeight: '700' },
   bannerText: { fontSize: 14 },
   listContent: { paddingVertical: spacing.sm, flexGrow: 1 },
   empty: { textAlign: 'center', marginTop: spacing.xxl, fontSize: 14 },

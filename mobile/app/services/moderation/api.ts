@@ -31,3 +31,43 @@ export function setModerationFetch(next: typeof fetch | undefined): void {
 export function moderationClient(baseUrl: string, accounts: AccountClient | null): ModerationClient {
   return new ModerationClient({ baseUrl, tokens: accounts, ...(fetcher ? { fetch: fetcher } : {}) });
 }
+
+// ---- Room settings, automatic moderation and the review queue (issue 20, last slice) ----
+
+export {
+  AUTOMOD_ACTIONS,
+  AUTOMOD_RULES,
+  POST_POLICIES,
+  inviteLink,
+  type AutomodAction,
+  type AutomodRule,
+  type PostPolicy,
+  type QueueAction,
+  type QueueItem,
+  type RoomSettings,
+  type RoomSettingsPatch,
+} from '@talkrooms/client';
+
+/**
+ * The settings and review-queue requests the screens make: the core's ModerationClient has
+ * them; the components take any object with these methods, so their tests hand in fakes.
+ */
+export type RoomTools = Pick<ModerationClient, 'settings' | 'updateSettings' | 'renewInvite' | 'pin' | 'unpin' | 'queue' | 'decide'>;
+
+/** The room and code of an invite link (`<origin>/?room=<room>&invite=<code>`), or null. */
+export function parseInviteLink(text: string): { room: string; invite: string } | null {
+  const query = text.trim().split('#')[0].split('?')[1];
+  if (!query) return null;
+  const params = new Map<string, string>();
+  try {
+    for (const pair of query.split('&')) {
+      const [key, value = ''] = pair.split('=');
+      params.set(decodeURIComponent(key), decodeURIComponent(value.replace(/\+/g, ' ')));
+    }
+  } catch {
+    return null;
+  }
+  const room = params.get('room');
+  const invite = params.get('invite');
+  return room && invite ? { room, invite } : null;
+}

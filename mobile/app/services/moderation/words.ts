@@ -1,11 +1,11 @@
 /** The words of moderation: notices in the timeline, the sanctioned person's notice, roles. */
-import { ApiError } from '@talkrooms/client';
+import { ApiError, mayPost } from '@talkrooms/client';
 
-import { format, getLanguage, strings } from '../../i18n';
+import { format, getLanguage, plural, strings } from '../../i18n';
 import { formatTime } from '../../components/formatTime';
 import { accountErrorText } from '../accounts/errors';
 import type { Message } from '../socket/protocol';
-import type { RoomRoles, SanctionNotice } from './api';
+import type { RoomRoles, RoomSettings, SanctionNotice } from './api';
 import { sameName } from '../socket/names';
 
 /** "until 14:05" / "until lifted" for a sanction's end (ISO time or null). */
@@ -61,4 +61,25 @@ export function moderationErrorText(error: unknown): string {
   const t = strings().moderation.errors;
   if (error instanceof ApiError && getLanguage() !== 'en' && error.code in t) return t[error.code as keyof typeof t];
   return accountErrorText(error);
+}
+
+/** A slow-mode value in words: "Off", "30 s", "5 min", "1 h". */
+export function slowLabel(seconds: number): string {
+  const t = strings().roomSettings;
+  if (seconds === 0) return t.slowOff;
+  if (seconds === 3600) return t.hour;
+  if (seconds % 60 === 0) return plural(t.minutes, seconds / 60);
+  return plural(t.seconds, seconds);
+}
+
+/**
+ * What the room's settings mean for this person's writing, said above the composer before the
+ * server refuses anything (staff are never held): who may write, or slow mode. Null: nothing.
+ */
+export function roomRulesText(settings: RoomSettings | null, who: { staff: boolean; account: boolean }): string | null {
+  if (!settings || who.staff) return null;
+  const t = strings().roomSettings;
+  if (!mayPost(settings, who)) return settings.post === 'registered' ? t.notePostRegistered : t.notePostMembers;
+  if (settings.slowMode > 0) return format(t.noteSlow, { time: slowLabel(settings.slowMode) });
+  return null;
 }

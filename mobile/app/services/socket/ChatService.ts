@@ -32,7 +32,7 @@ import {
   type TimelineItem,
 } from '@talkrooms/client';
 
-import type { SanctionNotice } from '../moderation/api';
+import type { RoomRoles, RoomSettings, SanctionNotice } from '../moderation/api';
 import { strip } from './validation';
 
 export type { Conversation, FileEntry, ProtocolVersion, Reaction, ReplyPreview, RoomSummary, SocketFactory, SocketLike } from '@talkrooms/client';
@@ -65,6 +65,11 @@ export interface PendingItem {
   quote?: ReplyPreview | null;
   /** The uploads it shares. */
   files?: FileEntry[];
+  /**
+   * Held for a moderator's review (the `held` refusal): nobody sees it until approved. It
+   * stays here marked "waiting for review" and is never sent again.
+   */
+  held?: true;
 }
 export interface NotificationItem {
   kind: 'notification';
@@ -122,7 +127,18 @@ export interface ChatState {
    * the screen shows it until dismissed. A kick or ban took us out of its room.
    */
   sanction: SanctionNotice | null;
+  /** Staff: the open items of each room's review queue (the `review` event). */
+  review: Record<string, number>;
+  /**
+   * Each room's owner and moderators as the `roles` event last told, with `you` worked out
+   * from our name (an administrator is not listed: the screen keeps what it knew).
+   */
+  roles: Record<string, RoomRoles>;
+  /** Each room's settings (room_joined's `settings`, then `room_settings`); absent: the defaults. */
+  settings: Record<string, RoomSettings>;
 }
+
+export type ReportResult = { ok: true; report: number } | { ok: false; error: string; code?: string };
 
 /** How a signed-in session gets its access token (an AccountClient fits). */
 export interface SessionAuth {
@@ -228,6 +244,9 @@ export class ChatService {
       firstUnreadId: null,
       conversations: [],
       sanction: null,
+      review: {},
+      roles: {},
+      settings: {},
     };
     const { core } = this;
     // Events of rooms not shown only move the room list's counts ('rooms').
@@ -262,6 +281,16 @@ export class ChatService {
     core.on('moderation', (notice) => this.onModeration(notice));
     // A kick or ban: the core has left the room (it is not joined again by itself).
     core.on('sanctioned', (notice) => this.setState({ sanction: notice }));
+    // Staff: the open items of a room's review queue (on joining, and when it moves).
+    core.on('review', ({ room, open }) => this.setState({ review: { ...this.state.review, [room]: open } }));
+    // The owner or moderators changed (anyone in the room hears it).
+    core.on('roles', (roles) => this.setState({ roles: { ...this.state.roles, [roles.room]: roles } }));
+    core.on('settings', (settings, room) => {
+      const next = { ...this.state.settings };
+      if (settings) next[room] = settings;
+      else delete next[room];
+      this.setState({ settings: next });
+    });
   }
 
   // ---- Public API ----------------------------------------------------------------
@@ -320,9 +349,12 @@ export class ChatService {
 
   // ---- Protocol 2: rooms -------------------------------------------------------------
 
-  /** Join another room on this connection and show it. The room id is validated first. */
-  joinRoom(room: string): JoinRoomResult {
-    const result = this.core.joinRoom(room, { activate: true });
+  /**
+   * Join another room on this connection and show it. The room id is validated first;
+   * `invite` is an invite-only room's code (from its invite link).
+   */
+  joinRoom(room: string, invite?: string): JoinRoomResult {
+    const result = this.core.joinRoom(room, { activate: true, ...(invite ? { invite } : {}) });
     return result.ok ? { ok: true, room: result.room } : { ok: false, error: result.error };
   }
 
@@ -346,6 +378,14 @@ export class ChatService {
    */
   markRead(): void {
     this.core.markRead();
+  }
+
+  /**
+   * Notifications: the room the person is looking at (the app in front on its screen), or
+   * null. The core sends `focus` (signed in only) and repeats it every minute.
+   */
+  setFocus(room: string | null): void {
+    this.core.setFocus(room);
   }
 
   /** The person is back (the app was in the background): the divider marks what is unread now. */
@@ -428,6 +468,29 @@ export class ChatService {
   rejoin(room: string): JoinRoomResult {
     this.setState({ sanction: null });
     return this.joinRoom(room);
+  }
+
+  /**
+   * Report someone's message in the room shown to its moderators (guests too), with an
+   * optional reason. Resolves to the report's id, or the refusal in the server's words.
+   */
+  async reportMessage(id: string, reason?: string): Promise<ReportResult> {
+    const result = await this.core.report(id, reason ? { reason } : {});
+    return result.ok ? { ok: true, report: result.report } : { ok: false, error: result.error, code: result.code };
+  }
+
+  /**
+   * The review count read over HTTP (someone just made staff gets no `review` event until the
+   * queue moves); an event already heard wins.
+   */
+  noteReviewCount(room: string, open: number): void {
+    if (this.state.review[room] !== undefined) return;
+    this.setState({ review: { ...this.state.review, [room]: open } });
+  }
+
+  /** Settings saved here: shown at once (the `room_settings` event brings the same). */
+  applySettings(settings: RoomSettings): void {
+    this.setState({ settings: { ...this.state.settings, [settings.room]: settings } });
   }
 
   /** Tombstones a moderator made (`removed: true`) are remembered by id. */
@@ -521,6 +584,7 @@ export class ChatService {
         error: entry.status === 'failed' ? (entry.error ?? undefined) : undefined,
         ...(entry.reply_to ? { replyTo: entry.reply_to, quote: entry.quote ?? null } : {}),
         ...(entry.files?.length ? { files: entry.files } : {}),
+        ...(entry.status === 'held' ? { held: true as const } : {}),
       };
     }
     const known = this.shown.get(entry);

@@ -25,6 +25,7 @@ import { ImageViewer } from '../components/ImageViewer';
 import type { FilesHandlers } from '../components/MessageFiles';
 import { MessageMenu } from '../components/MessageMenu';
 import { ModerationSheet } from '../components/ModerationSheet';
+import { NotifySettingsSheet } from '../components/NotifySettingsSheet';
 import { PinnedSheet } from '../components/PinnedSheet';
 import { ProfileSheet } from '../components/ProfileSheet';
 import { ReactionUsers } from '../components/ReactionChips';
@@ -41,6 +42,8 @@ import { pickPictures, type PickSource } from '../services/files/pickers';
 import { useAttachments, type Uploader } from '../services/files/useAttachments';
 import { isStaff, moderationClient, parseInviteLink, roleIn, type RoomRoles, type RoomSettings } from '../services/moderation/api';
 import { moderationErrorText, roomRulesText, sanctionedText } from '../services/moderation/words';
+import { notificationsClient } from '../services/notifications/push';
+import { useNotifications } from '../services/notifications/useNotifications';
 import type { ChatError, ChatItem, Conversation, MessageItem, SessionAuth } from '../services/socket/ChatService';
 import { useChatService } from '../services/socket/ChatServiceContext';
 import type { Reaction } from '../services/socket/protocol';
@@ -135,6 +138,7 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const [showModeration, setShowModeration] = useState(false);
   const [showSettings, setShowSettings] = useState(false);
   const [showPins, setShowPins] = useState(false);
+  const [showNotify, setShowNotify] = useState(false);
   const listRef = useRef<FlatList<ChatItem>>(null);
   const atBottom = useRef(true);
   const inFront = useRef(AppState.currentState !== 'background' && AppState.currentState !== 'inactive');
@@ -156,6 +160,11 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
   const sanction = state?.sanction ?? null;
   // A kick or ban took us out of the room shown (the last one): nothing can be written there.
   const inShownRoom = !protocol2 || (state?.rooms ?? []).some((r) => r.room === shownRoom);
+
+  // Notifications (signed in): focus reports, the badge, taps, this device, the settings sheet.
+  const joinedRooms = useMemo(() => (state?.rooms ?? []).map((r) => r.room), [state?.rooms]);
+  useNotifications({ service, serverUrl, accounts: signedIn ? accounts : null, shownRoom, totalUnread, joined: joinedRooms });
+  const notify = useMemo(() => (signedIn && accounts ? notificationsClient(serverUrl, accounts) : null), [signedIn, accounts, serverUrl]);
 
   // Moderation: signed in, the roles of the room shown (at join, and after a change made here).
   const moderation = useMemo(() => (signedIn && accounts ? moderationClient(serverUrl, accounts) : null), [signedIn, accounts, serverUrl]);
@@ -319,6 +328,7 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
     setShowModeration(false);
     setShowSettings(false);
     setShowPins(false);
+    setShowNotify(false);
   }
   useEffect(() => {
     scrollTarget.current = null;
@@ -701,6 +711,18 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
             ) : null}
           </Pressable>
         ) : null}
+        {notify && protocol2 && inShownRoom ? (
+          <Pressable
+            testID="chat-notify"
+            accessibilityRole="button"
+            accessibilityLabel={strings().notifications.open}
+            accessibilityHint={strings().notifications.openHint}
+            onPress={() => setShowNotify(true)}
+            hitSlop={8}
+          >
+            <Text style={[styles.moderation, { color: colors.accent }]}>🔔</Text>
+          </Pressable>
+        ) : null}
         <Pressable
           testID="chat-users-toggle"
           accessibilityRole="button"
@@ -929,6 +951,9 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
           onClose={() => setShowSettings(false)}
           onSaved={(saved) => service?.applySettings(saved)}
         />
+      ) : null}
+      {showNotify && notify ? (
+        <NotifySettingsSheet room={shownRoom} title={title} tools={notify} colors={colors} onClose={() => setShowNotify(false)} />
       ) : null}
       {showPins && pins.length > 0 ? (
         <PinnedSheet

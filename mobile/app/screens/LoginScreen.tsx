@@ -20,6 +20,7 @@ import type { LoginScreenProps } from '../navigation/types';
 import { AccountClientFactoryContext, skipRestore, useAccount } from '../services/accounts/AccountContext';
 import { accountErrorText } from '../services/accounts/errors';
 import { fetchActiveRooms } from '../services/api/rooms';
+import { unregisterPushDevice } from '../services/notifications/push';
 import type { ActiveRoom } from '../services/socket/protocol';
 import {
   strip,
@@ -154,7 +155,10 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
   };
 
   const logOut = () => {
-    void accounts?.logout().catch(() => undefined);
+    // This device stops receiving the account's notifications (while the token still works).
+    const client = accounts;
+    if (client && accountServer) void unregisterPushDevice(accountServer, client).then(() => client.logout().catch(() => undefined));
+    else void accounts?.logout().catch(() => undefined);
     setMode('join');
   };
 

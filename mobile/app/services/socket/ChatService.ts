@@ -344,6 +344,8 @@ export class ChatService {
 
   /** Leave every room and close the connection for good (once the server answered). */
   leave(): Promise<void> {
+    // No focus any more (and the core's repeat timer stops now, not when the leave is answered).
+    this.core.setFocus(null);
     return this.core.leave();
   }
 

@@ -28,7 +28,7 @@ from talkrooms.accounts.models import Account, Block, Conversation, Conversation
 from talkrooms.accounts.service import AccountError
 from talkrooms.protocol import is_private_room, new_private_room, username_identity
 from talkrooms.realtime.connections import SignedIn
-from talkrooms.storage.database import Database, utcnow
+from talkrooms.storage.database import Database, iso_utc, utcnow
 from talkrooms.storage.store import Store
 
 log = logging.getLogger("talkrooms.accounts.conversations")
@@ -80,7 +80,7 @@ class ConversationView:
         return {
             "room": self.room,
             "with": self.other.as_json(),
-            "created_at": _iso(self.created_at),
+            "created_at": iso_utc(self.created_at),
             "blocked": self.blocked,
             "can_write": self.can_write,
         }
@@ -92,11 +92,7 @@ class BlockView:
     since: datetime
 
     def as_json(self) -> dict[str, Any]:
-        return {**self.person.as_json(), "since": _iso(self.since)}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+        return {**self.person.as_json(), "since": iso_utc(self.since)}
 
 
 def _pair(first: int, second: int) -> str:

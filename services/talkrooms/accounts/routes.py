@@ -18,6 +18,7 @@ from spectree import Response as Responses
 from talkrooms.accounts.profiles import ProfileService, ProfileView
 from talkrooms.accounts.service import AccountError, AccountService, AccountView, IssuedTokens
 from talkrooms.protocol.http_api import API_PREFIX, API_SPEC, ErrorBody, InvalidRequest, parse_body
+from talkrooms.storage.database import iso_utc
 
 EXTENSION = "talkrooms.accounts"
 PROFILES = "talkrooms.profiles"
@@ -129,7 +130,7 @@ def _profile_json(view: ProfileView, *, owner: bool) -> dict[str, Any]:
         "display_name": view.display_name,
         "bio": view.bio,
         "color": view.color,
-        "created_at": view.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(view.created_at),
     }
     if owner:
         body["email"] = view.email
@@ -147,7 +148,7 @@ def _account_json(view: AccountView) -> dict[str, Any]:
         "id": view.id,
         "username": view.username,
         "email": view.email,
-        "created_at": view.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(view.created_at),
     }
 
 

@@ -25,7 +25,7 @@ from talkrooms.chat.message_path import Answer, Flagged, iso_now
 from talkrooms.moderation.models import ReviewItem, ReviewReport
 from talkrooms.moderation.service import ModerationService, clean_reason
 from talkrooms.protocol import HELD, UNAVAILABLE, ProtocolError, format_message_id
-from talkrooms.storage.database import utcnow
+from talkrooms.storage.database import iso_utc, utcnow
 from talkrooms.telemetry import metrics
 
 log = logging.getLogger("talkrooms.moderation.review")
@@ -47,10 +47,6 @@ HELD_TEXT = "Your message waits for a moderator's review"
 Publish = Callable[[str, str, str, str, str | None], dict[str, Any]]
 # Tells a room's staff connections: (room, payload of `review`).
 TellStaff = Callable[[str, dict[str, Any]], None]
-
-
-def _iso(moment: Any) -> str:
-    return str(moment.isoformat().replace("+00:00", "Z"))
 
 
 class ReviewQueue:
@@ -214,14 +210,14 @@ class ReviewQueue:
                         {
                             "by": report.reporter_name,
                             "reason": report.reason,
-                            "at": _iso(report.created_at),
+                            "at": iso_utc(report.created_at),
                         }
                     )
             return [
                 {
                     "id": row.id,
                     "kind": row.kind,
-                    "at": _iso(row.created_at),
+                    "at": iso_utc(row.created_at),
                     "rule": row.rule,
                     "message": {
                         "id": row.message_id,

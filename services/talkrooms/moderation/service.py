@@ -49,7 +49,7 @@ from talkrooms.protocol import (
     validate_room,
 )
 from talkrooms.settings import Settings
-from talkrooms.storage.database import Database, utcnow
+from talkrooms.storage.database import Database, iso_utc, utcnow
 from talkrooms.storage.store import Store, author_token
 
 RANKS = {"moderator": 1, "owner": 2, "admin": 3}
@@ -74,10 +74,6 @@ class Person:
 
 def _person(account: Account) -> Person:
     return Person(account.id, account.username, account.shown_name)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -198,8 +194,9 @@ class ModerationService:
             raise AccountError(404, "not_found", "No account has this name")
         return account
 
-    @staticmethod
+    @classmethod
     def _audit(
+        cls,
         session: Session,
         room: str,
         actor: Account | None,
@@ -208,17 +205,16 @@ class ModerationService:
         reason: str = "",
         **details: Any,
     ) -> None:
-        session.add(
-            AuditEntry(
-                room=room,
-                actor_id=actor.id if actor else None,
-                actor_name=actor.username if actor else "system",
-                action=action,
-                target=target,
-                reason=reason,
-                details=json.dumps(details, ensure_ascii=False),
-                created_at=utcnow(),
-            )
+        """An audit row whose actor is an account ("system" when none)."""
+        cls.audit_automatic(
+            session,
+            room,
+            actor.username if actor else "system",
+            action,
+            target,
+            reason,
+            actor_id=actor.id if actor else None,
+            **details,
         )
 
     # -- ownership --------------------------------------------------------------------------
@@ -433,7 +429,7 @@ class ModerationService:
                 "action": action,
                 "username": name,
                 "reason": reason,
-                "until": _iso(until) if until else None,
+                "until": iso_utc(until) if until else None,
                 "by": actor.username,
             }
             if row is not None:
@@ -509,7 +505,7 @@ class ModerationService:
                 "action": MUTE,
                 "username": flagged.username,
                 "reason": verdict.reason,
-                "until": _iso(row.until),
+                "until": iso_utc(row.until),
                 "by": "automod",
                 "sanction": row.id,
                 "until_ms": _ms(row.until),
@@ -575,9 +571,9 @@ class ModerationService:
                     "action": r.kind,
                     "username": r.username,
                     "guest": r.account_id is None,
-                    "until": _iso(r.until) if r.until else None,
+                    "until": iso_utc(r.until) if r.until else None,
                     "reason": r.reason,
-                    "at": _iso(r.created_at),
+                    "at": iso_utc(r.created_at),
                 }
                 for r in rows
                 if r.until is None or r.until > now
@@ -624,7 +620,7 @@ class ModerationService:
                     "target": e.target,
                     "reason": e.reason,
                     "details": json.loads(e.details),
-                    "at": _iso(e.created_at),
+                    "at": iso_utc(e.created_at),
                 }
                 for e in entries
             ]

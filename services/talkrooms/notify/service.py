@@ -22,10 +22,10 @@ from talkrooms.accounts.service import AccountError
 from talkrooms.notify.decide import LEVELS
 from talkrooms.notify.jobs import NOTIFY_JOB
 from talkrooms.notify.models import NotificationPref, PushDevice
-from talkrooms.notify.state import NotifyState
+from talkrooms.notify.state import NotifyState, text_of
 from talkrooms.protocol import ProtocolError, is_private_room, validate_room
 from talkrooms.settings import Settings
-from talkrooms.storage.database import Database, utcnow
+from talkrooms.storage.database import Database, iso_utc, utcnow
 
 log = logging.getLogger("talkrooms.notify")
 
@@ -147,7 +147,7 @@ class Notifications:
                 {
                     "room": r.room,
                     "level": r.level,
-                    "muted_until": r.muted_until.isoformat().replace("+00:00", "Z")
+                    "muted_until": iso_utc(r.muted_until)
                     if r.muted_until and r.muted_until > now
                     else None,
                 }
@@ -186,7 +186,7 @@ class Notifications:
             return {
                 "room": name,
                 "level": row.level,
-                "muted_until": until.isoformat().replace("+00:00", "Z") if until else None,
+                "muted_until": iso_utc(until) if until else None,
             }
 
         view = self.database.run(save)
@@ -242,7 +242,7 @@ class Notifications:
         if time.monotonic() < expires:
             return rooms
         raw = self.state.redis.smembers(f"{self.settings.key_prefix}:notify:all-rooms")
-        rooms = frozenset(r.decode() if isinstance(r, bytes) else str(r) for r in raw)
+        rooms = frozenset(map(text_of, raw))
         self._all_rooms = (time.monotonic() + ALL_ROOMS_SECONDS, rooms)
         return rooms
 

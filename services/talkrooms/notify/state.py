@@ -19,6 +19,11 @@ SENT_SECONDS = 3 * 24 * 3600
 OUTCOMES = ("sent", "failed", "retried", "dropped")
 
 
+def text_of(value: bytes | str) -> str:
+    """A Redis reply as text (clients may or may not decode replies)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 class NotifyState:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.redis = client
@@ -44,8 +49,7 @@ class NotifyState:
         key, field = self._focus(account_id), f"{room}|{sid}"
         now_ms = int(time.time() * 1000)
         current = self.redis.hget(key, field)
-        text = current.decode() if isinstance(current, bytes) else current
-        since = int(text.split("-")[0]) if text else now_ms
+        since = int(text_of(current).split("-")[0]) if current else now_ms
         pipe = self.redis.pipeline(transaction=False)
         if focused:
             pipe.hset(key, field, f"{since}-{now_ms + FOCUS_SECONDS * 1000}")
@@ -65,11 +69,8 @@ class NotifyState:
         looking = set()
         for account_id, fields in zip(account_ids, pipe.execute(), strict=True):
             for field, span in fields.items():
-                name = field.decode() if isinstance(field, bytes) else str(field)
-                since, _, until = (span.decode() if isinstance(span, bytes) else span).partition(
-                    "-"
-                )
-                if name.rsplit("|", 1)[0] == room and int(since) <= at_ms <= int(until):
+                since, _, until = text_of(span).partition("-")
+                if text_of(field).rsplit("|", 1)[0] == room and int(since) <= at_ms <= int(until):
                     looking.add(account_id)
         return frozenset(looking)
 
@@ -100,5 +101,5 @@ class NotifyState:
 
     def outcomes(self) -> dict[str, int]:
         raw = self.redis.hgetall(self.outcomes_key)
-        found = {(k.decode() if isinstance(k, bytes) else str(k)): int(v) for k, v in raw.items()}
+        found = {text_of(k): int(v) for k, v in raw.items()}
         return {outcome: found.get(outcome, 0) for outcome in OUTCOMES}

@@ -64,6 +64,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_utc(moment: datetime) -> str:
+    """An aware UTC datetime as the API writes it: ISO 8601 with a Z."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def offload(work: Callable[..., T], *args: Any) -> T:
     """Run a blocking call in gevent's thread pool when this process is monkey-patched
     (a worker), inline otherwise (the CLI, unit tests): other greenlets keep running."""

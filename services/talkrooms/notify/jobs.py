@@ -10,10 +10,11 @@ chat's message path: a slow push service delays notifications, never messages.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rq import Queue, Retry
+from rq import Queue, Retry, get_current_job
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -186,7 +187,9 @@ def send_to_device(device_id: int, payload: dict[str, Any], event: str) -> str:
     settings = Settings()
     database, state = _context(settings)
     try:
-        return deliver(settings, database, state, device_id, payload, event)
+        job = get_current_job()
+        owner = job.id if job is not None else f"local-{os.getpid()}"
+        return deliver(settings, database, state, device_id, payload, event, owner)
     finally:
         database.dispose()
 
@@ -198,11 +201,12 @@ def deliver(
     device_id: int,
     payload: dict[str, Any],
     event: str,
+    job_id: str,
 ) -> str:
     device = database.run(lambda session: _detached(session, device_id))
     if device is None:
         return "no-device"
-    if not state.claim_send(event, device_id):
+    if not state.claim_send(event, device_id, job_id):
         return "duplicate"
     notification = Notification(
         payload["room"], payload["title"], payload["body"], payload["count"], payload["message_id"]
@@ -226,9 +230,11 @@ def deliver(
         state.count("retried")
         raise
     except Refused as exc:
+        state.mark_sent(event, device_id)
         state.count("failed")
         log.warning("push refused", extra={"device": device_id, "status": str(exc)})
         return "failed"
+    state.mark_sent(event, device_id)
     state.count("sent")
     return "sent"
 

@@ -51,8 +51,9 @@ class RoomSettingBody(BaseModel):
 
 class RoomSettingOut(BaseModel):
     room: str
-    level: str
+    level: str = Field(description="the level in force: all, mentions or none")
     muted_until: str | None
+    saved: bool = Field(description="false: the default of a conversation, never set")
 
 
 class SettingsOut(BaseModel):
@@ -124,7 +125,7 @@ def remove_device(device_id: int) -> tuple[Response, int]:
     skip_validation=True,
 )
 def settings_of() -> tuple[Response, int]:
-    """Your setting for each room and conversation you have one for."""
+    """The level in force for each room you joined and each of your conversations."""
     return jsonify({"rooms": _service().settings_of(bearer_account().id)}), 200
 
 

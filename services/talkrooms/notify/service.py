@@ -13,11 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from rq import Queue
+from rq import Queue, Retry
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from talkrooms.accounts.models import Conversation, ConversationMember
 from talkrooms.accounts.service import AccountError
 from talkrooms.notify.decide import LEVELS
 from talkrooms.notify.jobs import NOTIFY_JOB
@@ -136,23 +137,35 @@ class Notifications:
     # -- settings ---------------------------------------------------------------------------
 
     def settings_of(self, account_id: int) -> list[dict[str, Any]]:
+        """The level in force for every room and conversation that may notify the account:
+        its saved rows, plus its private conversations without one (those notify "all")."""
+
         def read(session: Session) -> list[dict[str, Any]]:
             rows = session.scalars(
-                select(NotificationPref)
-                .where(NotificationPref.account_id == account_id)
-                .order_by(NotificationPref.room)
+                select(NotificationPref).where(NotificationPref.account_id == account_id)
+            ).all()
+            conversations = session.scalars(
+                select(Conversation.room)
+                .join(ConversationMember, Conversation.id == ConversationMember.conversation_id)
+                .where(ConversationMember.account_id == account_id)
             ).all()
             now = utcnow()
-            return [
-                {
+            views = {
+                r.room: {
                     "room": r.room,
                     "level": r.level,
                     "muted_until": iso_utc(r.muted_until)
                     if r.muted_until and r.muted_until > now
                     else None,
+                    "saved": True,
                 }
                 for r in rows
-            ]
+            }
+            for room in conversations:
+                views.setdefault(
+                    room, {"room": room, "level": "all", "muted_until": None, "saved": False}
+                )
+            return [views[room] for room in sorted(views)]
 
         return self.database.run(read)
 
@@ -187,6 +200,7 @@ class Notifications:
                 "room": name,
                 "level": row.level,
                 "muted_until": iso_utc(until) if until else None,
+                "saved": True,
             }
 
         view = self.database.run(save)
@@ -253,6 +267,14 @@ class Notifications:
     def hand_over(self, room: str, message: str) -> None:
         """Enqueue the job that decides and sends (its own greenlet)."""
         try:
-            self.queue.enqueue(NOTIFY_JOB, room, orjson.loads(message), job_timeout=60)
+            # Retried after a crash: sends already done or under way are claimed, so a
+            # second run sends only what the first did not reach.
+            self.queue.enqueue(
+                NOTIFY_JOB,
+                room,
+                orjson.loads(message),
+                job_timeout=60,
+                retry=Retry(max=2, interval=[2, 10]),
+            )
         except Exception:
             log.exception("enqueueing a notification failed", extra={"room": room})

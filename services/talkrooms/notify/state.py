@@ -1,6 +1,6 @@
 """Notifications' working state in Redis: who is looking at which room (focus), unread
-counts behind the "3 new messages" text, sent-marks that keep a device from getting one
-event twice, and the outcome counters /metrics reads.
+counts behind the "3 new messages" text, claims and sent-marks that keep a device from
+getting one event twice, and the outcome counters /metrics reads.
 
 Focus is a hash per account, one field per (room, connection) whose value is when it
 lapses: a client says it is focused again every FOCUS_REFRESH seconds, so a focus left by
@@ -16,6 +16,7 @@ import redis
 FOCUS_SECONDS = 90
 UNREAD_SECONDS = 24 * 3600
 SENT_SECONDS = 3 * 24 * 3600
+SENDING_SECONDS = 3600
 OUTCOMES = ("sent", "failed", "retried", "dropped")
 
 
@@ -87,14 +88,27 @@ class NotifyState:
     def clear_unread(self, account_id: int, room: str) -> None:
         self.redis.delete(self._unread(account_id, room))
 
-    def claim_send(self, event: str, device_id: int) -> bool:
-        """True once per (event, device), whichever worker or retry asks."""
-        key = f"{self.prefix}:notify:sent:{event}:{device_id}"
-        return bool(self.redis.set(key, "1", nx=True, ex=SENT_SECONDS))
+    def _sent_key(self, event: str, device_id: int) -> str:
+        return f"{self.prefix}:notify:sent:{event}:{device_id}"
+
+    def claim_send(self, event: str, device_id: int, job_id: str) -> bool:
+        """May this job send (event, device)? Yes if nobody claimed it, or if this same job
+        did in an attempt that died mid-send (RQ retries a job under its own id). A claim
+        by another job, or a send done, answers no: two workers or a duplicate job send
+        once. The claim lapses after SENDING_SECONDS in case its job is never retried."""
+        key, mark = self._sent_key(event, device_id), f"sending:{job_id}"
+        if self.redis.set(key, mark, nx=True, ex=SENDING_SECONDS):
+            return True
+        current = self.redis.get(key)
+        return current is not None and text_of(current) == mark
+
+    def mark_sent(self, event: str, device_id: int) -> None:
+        """The push service took it: no job sends this event to this device again."""
+        self.redis.set(self._sent_key(event, device_id), "sent", ex=SENT_SECONDS)
 
     def release_send(self, event: str, device_id: int) -> None:
         """The send failed and will be retried: let the retry claim it."""
-        self.redis.delete(f"{self.prefix}:notify:sent:{event}:{device_id}")
+        self.redis.delete(self._sent_key(event, device_id))
 
     def count(self, outcome: str, amount: int = 1) -> None:
         self.redis.hincrby(self.outcomes_key, outcome, amount)

@@ -6,12 +6,14 @@ retries after a push service error without duplicates, and gone subscriptions re
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import requests
 from rq import Queue
@@ -28,8 +30,17 @@ pytestmark = pytest.mark.integration
 
 
 class World:
-    def __init__(self, stack: Stack, push: PushService, expo: ExpoService, queue: str) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        push: PushService,
+        expo: ExpoService,
+        queue: str,
+        rq_worker: RQWorkerProcess,
+        start_rq_worker: Callable[[], RQWorkerProcess],
+    ) -> None:
         self.stack, self.push, self.expo, self.queue = stack, push, expo, queue
+        self.rq_worker, self.start_rq_worker = rq_worker, start_rq_worker
 
     def phone(self, who: Person) -> tuple[str, int]:
         """An app's Expo push token, registered."""
@@ -94,19 +105,21 @@ def world(
     }
     stack = Stack.start(request, folder, redis_server.url, common)
     shared = stack.workers[0].extra_env
-    worker = RQWorkerProcess(
-        folder,
-        redis_server.url,
-        env={
-            **common,
-            "DATABASE_URL": shared["DATABASE_URL"],
-            "KEY_PREFIX": shared["KEY_PREFIX"],
-            "JWT_SECRET": shared["JWT_SECRET"],
-        },
-    )
+    rq_env = {
+        **common,
+        "DATABASE_URL": shared["DATABASE_URL"],
+        "KEY_PREFIX": shared["KEY_PREFIX"],
+        "JWT_SECRET": shared["JWT_SECRET"],
+    }
+    worker = RQWorkerProcess(folder, redis_server.url, env=rq_env)
+
+    def start_rq_worker() -> RQWorkerProcess:
+        """Another RQ worker on the same queue (the caller stops it)."""
+        return RQWorkerProcess(folder, redis_server.url, env=rq_env).start()
+
     try:
         worker.start()
-        yield World(stack, push, expo, queue)
+        yield World(stack, push, expo, queue, worker, start_rq_worker)
     finally:
         worker.stop()
         stack.stop()
@@ -137,6 +150,11 @@ def test_a_private_message_reaches_a_device_in_the_background(
     key = requests.get(f"{world.stack.api()}/push/key", timeout=10).json()["public_key"]
     assert world.push.vapid_keys == {key}
     assert phone.headers[0]["topic"] and phone.headers[0]["urgency"] == "high"
+    # Never set, the conversation is listed at the level in force for it.
+    listed = requests.get(f"{world.stack.api()}/notifications", headers=bob.headers, timeout=10)
+    assert listed.json()["rooms"] == [
+        {"room": room, "level": "all", "muted_until": None, "saved": False}
+    ]
 
 
 def test_a_focused_client_gets_no_notification_and_several_collapse(
@@ -345,3 +363,85 @@ def test_a_slow_push_service_delays_notifications_not_messages(
     assert time.monotonic() - started < 2.0  # five acks while the push service stalls
     received = world.push.wait_for(phone, 5, timeout=40)
     assert [n["count"] for n in received] == [1, 2, 3, 4, 5]
+
+
+def _payload(room: str, message_id: str) -> dict[str, Any]:
+    return {
+        "room": room,
+        "title": "Alice",
+        "body": message_id,
+        "count": 1,
+        "message_id": message_id,
+    }
+
+
+def test_two_rq_workers_send_each_notification_once(world: World):
+    bob = world.stack.register("Bob")
+    phone, device = world.subscribe(bob)
+    phone.delay = 0.3  # each send is in flight while the other worker takes its twin
+    second = world.start_rq_worker()
+    try:
+        queue = Queue(world.queue, connection=world.stack.redis)
+        room = f"twins{uuid.uuid4().hex[:6]}"
+        jobs = [
+            queue.enqueue(SEND_JOB, device, _payload(room, str(n)), f"{room}:{n}")
+            for n in range(6)
+            for _twin in range(2)
+        ]
+        wait_until(
+            lambda: all(job.get_status(refresh=True) == "finished" for job in jobs),
+            30,
+            "twelve sends on two workers",
+        )
+    finally:
+        second.stop()
+    assert sorted(n["body"] for n in phone.received) == [str(n) for n in range(6)]
+    outcomes = sorted(str(job.return_value()) for job in jobs)
+    assert outcomes == ["duplicate"] * 6 + ["sent"] * 6
+    workers = {result.worker_name for job in jobs if (result := job.latest_result())}
+    assert len(workers) == 2  # both workers took some
+
+
+def _horse_sending_to(worker: RQWorkerProcess, port: int) -> psutil.Process:
+    """The RQ worker's work horse with a connection open to the push service."""
+    for child in psutil.Process(worker.pid).children(recursive=True):
+        for connection in child.net_connections(kind="tcp"):
+            if connection.raddr and connection.raddr.port == port:
+                return child
+    raise LookupError("no work horse is talking to the push service")
+
+
+def test_a_send_cut_by_a_crash_is_sent_again_by_its_retry(world: World, clients: list[ChatClient]):
+    """The work horse is killed after the push service took the push and before it
+    answered: RQ retries the job under its own id, whose claim lets it send again. The
+    device gets it twice with one tag and Topic, which replace rather than add up, and
+    no other job could have sent it (docs/notifications.md)."""
+    alice, bob = world.stack.register("Alice"), world.stack.register("Bob")
+    phone, device = world.subscribe(bob)
+    phone.hold = threading.Event()
+    room = world.conversation(alice, bob)
+    writer = connect(world, alice, 0, clients)
+    assert join(writer, room)["ok"]
+    try:
+        assert writer.send("sent while the sender dies", room=room)["ok"]
+        (first,) = world.push.wait_for(phone, 1, timeout=20)
+        horse = _horse_sending_to(world.rq_worker, world.push.port)
+        event = f"{room}:{first['message_id']}"
+        # Meanwhile a duplicate job (another id) finds the send claimed, and sends nothing.
+        queue = Queue(world.queue, connection=world.stack.redis)
+        twin = queue.enqueue(SEND_JOB, device, {**first}, event)
+        horse.kill()
+        horse.wait(10)
+    finally:
+        phone.hold.set()
+    received = world.push.wait_for(phone, 2, timeout=20)
+    assert received[1]["message_id"] == first["message_id"]
+    assert received[1]["tag"] == first["tag"]
+    assert phone.headers[1]["topic"] == phone.headers[0]["topic"]
+    wait_until(lambda: twin.get_status(refresh=True) == "finished", 15, "the duplicate job")
+    assert twin.return_value() == "duplicate"
+    again = queue.enqueue(SEND_JOB, device, {**first}, event)
+    wait_until(lambda: again.get_status(refresh=True) == "finished", 15, "a send after it")
+    assert again.return_value() == "duplicate"
+    assert len(phone.received) == 2
+    assert world.rq_worker.running()  # the worker itself lived on

@@ -46,6 +46,9 @@ class Subscription:
     answers: list[int] = field(default_factory=list)
     # Seconds this subscription's push service takes to answer (a slow service).
     delay: float = 0.0
+    # Set to an unset Event: each push is taken (received) and its answer waits for the
+    # event — a send in flight, for a test to crash the sender under.
+    hold: threading.Event | None = None
 
     def as_json(self) -> dict[str, Any]:
         """PushSubscription.toJSON(), as a browser gives it."""
@@ -121,6 +124,8 @@ class PushService(LocalHTTPService):
             subscription.received.append(json.loads(clear))
             subscription.headers.append({k.lower(): v for k, v in headers.items()})
             self._changed.notify_all()
+        if subscription.hold is not None:
+            subscription.hold.wait(30)
         return 201, ""
 
     def _check_vapid(self, header: str) -> str:

@@ -1,6 +1,8 @@
 """Notifications in the web UI (Debian Chromium) on a real chat worker with accounts: the
 service worker at /sw.js showing a push (delivered through the DevTools protocol, as the
-browser's push service would) and opening its room when clicked; this device's Web Push
+browser's push service would) and opening its room when clicked, in the open tab or, with no
+tab open, through the room's link, which also carries a signed-out person through the login
+page into the room or private conversation; this device's Web Push
 subscription registered from the page's switch and removed at log-out; the unread count in
 the tab title and on the favicon; a toast for a mention in another room; and the per-room
 menu saving a level the API then shows.
@@ -14,12 +16,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Frame, Page, expect
 
 from talkrooms.storage import database
+from tests.e2e.conftest import PageLog
 from tests.e2e.helpers import wait_connected
 from tests.support.accounts import PASSWORD, SECRET
 from tests.support.client import ChatClient
@@ -45,11 +49,12 @@ class Site:
         assert response.status_code == 201, response.text
         return username, str(response.json()["access_token"])
 
-    def api(self, method: str, path: str, token: str) -> Any:
+    def api(self, method: str, path: str, token: str, body: Any = None) -> Any:
         response = requests.request(
             method,
             f"{self.url}/api/v1{path}",
             headers={"Authorization": f"Bearer {token}"},
+            json=body,
             timeout=10,
         )
         assert response.ok, response.text
@@ -142,18 +147,20 @@ def notifications_shown(page: Page, tag: str) -> list[dict[str, Any]]:
     )
 
 
-def test_a_push_shows_a_notification_and_clicking_it_opens_the_room(
-    open_page: Callable[..., Page], site: Site, room_name: str
-) -> None:
-    username, _ = site.register("Pia")
-    other = f"{room_name}b"
-    page = signed_in_page(open_page, site, username, [room_name, other])
-    state = page.evaluate(
-        "navigator.serviceWorker.ready.then((r) => [r.scope, r.active.scriptURL])"
-    )
-    assert state == [f"{site.url}/", f"{site.url}/sw.js"]
+def push_payload(room: str) -> dict[str, Any]:
+    """What the server pushes for a mention in `room` (docs/notifications.md)."""
+    return {
+        "room": room,
+        "title": f"#{room}",
+        "body": f"Zoe mentioned you in #{room}",
+        "count": 1,
+        "message_id": "000000000001",
+        "tag": f"room:{room}",
+    }
 
-    # The DevTools protocol delivers a push to the registration, as a push service would.
+
+def deliver_push(page: Page, site: Site, payload: dict[str, Any]) -> None:
+    """The DevTools protocol delivers a push to the registration, as a push service would."""
     cdp = page.context.new_cdp_session(page)
     registrations: list[dict[str, Any]] = []
     cdp.on(
@@ -167,15 +174,6 @@ def test_a_push_shows_a_notification_and_clicking_it_opens_the_room(
         "the service worker's registration",
     )
     registration = next(r for r in registrations if not r["isDeleted"])
-    tag = f"room:{room_name}"
-    payload = {
-        "room": room_name,
-        "title": f"#{room_name}",
-        "body": f"Zoe mentioned you in #{room_name}",
-        "count": 1,
-        "message_id": "000000000001",
-        "tag": tag,
-    }
     cdp.send(
         "ServiceWorker.deliverPushMessage",
         {
@@ -184,6 +182,34 @@ def test_a_push_shows_a_notification_and_clicking_it_opens_the_room(
             "data": json.dumps(payload),
         },
     )
+    cdp.detach()
+
+
+def note_address(frame: Frame, page: Page, visited: list[str]) -> None:
+    """The addresses `page` shows, one per navigation of its main frame."""
+    if frame == page.main_frame:
+        visited.append(frame.url)
+
+
+def room_link(room: str) -> str:
+    """The link sw.js opens for a click on `room`'s notification when no tab is open."""
+    return f"/?room={quote(room, safe='')}&open=1"
+
+
+def test_a_push_shows_a_notification_and_clicking_it_opens_the_room(
+    open_page: Callable[..., Page], site: Site, room_name: str
+) -> None:
+    username, _ = site.register("Pia")
+    other = f"{room_name}b"
+    page = signed_in_page(open_page, site, username, [room_name, other])
+    state = page.evaluate(
+        "navigator.serviceWorker.ready.then((r) => [r.scope, r.active.scriptURL])"
+    )
+    assert state == [f"{site.url}/", f"{site.url}/sw.js"]
+
+    tag = f"room:{room_name}"
+    payload = push_payload(room_name)
+    deliver_push(page, site, payload)
     wait_until(lambda: bool(notifications_shown(page, tag)), WAIT_S, "the notification")
     assert notifications_shown(page, tag) == [
         {
@@ -207,6 +233,107 @@ def test_a_push_shows_a_notification_and_clicking_it_opens_the_room(
     expect(page.locator(".room-name")).to_have_text(f"#{room_name}")
     expect(page).to_have_url(re.compile(rf"room={room_name}$"))
     wait_until(lambda: not notifications_shown(page, tag), WAIT_S, "the notification closed")
+    assert page.log.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_click_with_no_tab_open_opens_the_room_link_signed_in(
+    open_page: Callable[..., Page], site: Site, room_name: str
+) -> None:
+    username, _ = site.register("Ola")
+    other = f"{room_name}b"
+    page = signed_in_page(open_page, site, username, [room_name, other])
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    tag = f"room:{room_name}"
+    deliver_push(page, site, push_payload(room_name))
+    wait_until(lambda: bool(notifications_shown(page, tag)), WAIT_S, "the notification")
+
+    # Every page of the site closes; a blank page keeps the browser context (the person's
+    # browser, its storage and the refresh cookie) open.
+    context = page.context
+    blank = context.new_page()
+    page.close()
+    worker = next(w for w in context.service_workers if w.url.endswith("/sw.js"))
+    windows = "self.clients.matchAll({ type: 'window', includeUncontrolled: true })"
+    assert worker.evaluate(f"{windows}.then((w) => w.length)") == 0
+
+    # The worker's own click handler on the notification it showed. Chromium lets
+    # clients.openWindow() open a window only during a click the browser dispatched (CDP has
+    # no command that clicks a notification): the address the worker asks for is recorded,
+    # and the test opens it in the same browser context, as the browser would.
+    worker.evaluate(
+        """async (tag) => {
+            self.__opened = [];
+            self.clients.openWindow = async (url) => {
+                self.__opened.push(url);
+                return null;
+            };
+            const [notification] = await self.registration.getNotifications({ tag });
+            self.dispatchEvent(new NotificationEvent('notificationclick', { notification }));
+        }""",
+        tag,
+    )
+    wait_until(
+        lambda: worker.evaluate("self.__opened.length") > 0, WAIT_S, "the worker opening a window"
+    )
+    link = room_link(room_name)
+    assert worker.evaluate("self.__opened") == [link]
+    assert worker.evaluate("(tag) => self.registration.getNotifications({ tag })", tag) == []
+
+    opened = context.new_page()
+    visited: list[str] = []
+    opened.on("framenavigated", lambda frame: note_address(frame, opened, visited))
+    log = PageLog()
+    opened.on("console", log.record_console)
+    opened.on("pageerror", lambda error: log.errors.append(str(error)))
+    opened.goto(f"{site.url}{link}")
+    # Signed in on this browser: the login page goes on to the room at once.
+    opened.wait_for_url(f"{site.url}/chat?username={username}&room={room_name}")
+    wait_connected(opened)
+    expect(opened.locator(".room-name")).to_have_text(f"#{room_name}")
+    expect(opened.locator("#account-button-name")).to_have_text(username)
+    assert visited[:2] == [
+        f"{site.url}{link}",
+        f"{site.url}/chat?username={username}&room={room_name}",
+    ]
+    # The login page was replaced: "back" does not return to it.
+    assert opened.evaluate("history.length") == 2
+    blank.close()
+    assert log.errors == []
+
+
+@pytest.mark.parametrize("kind", ["room", "conversation"])
+def test_the_room_link_signed_out_goes_through_the_login_page_to_the_room(
+    open_page: Callable[..., Page], site: Site, room_name: str, kind: str
+) -> None:
+    username, token = site.register("Ada")
+    if kind == "room":
+        room, heading = room_name, f"#{room_name}"
+    else:
+        friend, _ = site.register("Bea")
+        room = site.api("POST", "/conversations", token, {"username": friend})["room"]
+        assert room.startswith("dm:")
+        heading = f"@{friend}"
+    link = room_link(room)
+
+    page = open_page()
+    page.goto(f"{site.url}{link}")
+    # Not signed in here: the login page, with the account card's form.
+    expect(page.locator("#login-form")).to_be_visible()
+    expect(page.locator("#account-login-form")).to_be_visible()
+    expect(page.locator("#account-signed-in")).to_be_hidden()
+    # A public room is offered to a guest; a private conversation's id is not.
+    expect(page.locator("#room")).to_have_value(room if kind == "room" else "")
+    assert page.url == f"{site.url}{link}"
+
+    page.locator("#login-username").fill(username)
+    page.locator("#login-password").fill(PASSWORD)
+    page.locator("#login-submit").click()
+    # Signed in: on to the linked room, not to the join form and its default room.
+    page.wait_for_url(f"{site.url}/chat?username={username}&room={quote(room, safe='')}")
+    wait_connected(page)
+    expect(page.locator(".room-name")).to_have_text(heading)
+    if kind == "conversation":
+        expect(page.locator(f'#conversations li[data-with="{friend}"]')).to_have_count(1)
     assert page.log.errors == []  # type: ignore[attr-defined]
 
 

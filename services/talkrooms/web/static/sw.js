@@ -5,7 +5,8 @@
  * A push carries {room, title, body, count, message_id, tag}; `tag` (room:<id>) makes a new
  * notification of a room replace the one before. A click focuses an open TalkRooms tab and
  * tells it to show the room (the page listens for {type: 'open-room', room}); with no tab
- * open, it opens /?room=<room>.
+ * open, it opens /?room=<room>&open=1: the login page, which goes straight on to the room
+ * (or private conversation) once the person is signed in (login.js).
  */
 
 self.addEventListener('install', () => {
@@ -53,7 +54,7 @@ async function openRoom(room) {
     await tab.focus().catch(() => null);
     return;
   }
-  const target = room ? `/?room=${encodeURIComponent(room)}` : '/';
+  const target = room ? `/?room=${encodeURIComponent(room)}&open=1` : '/';
   await self.clients.openWindow(target).catch(() => null);
 }
 

@@ -4,6 +4,7 @@
  * for the room: the chat uses the account.
  */
 
+import { isPrivateRoom } from '../vendor/talkrooms-client/talkrooms-client.js';
 import { accounts, apiErrorText, restoreAccount } from './account.js';
 import { loadStrings, t } from './i18n.js';
 import { ActiveRooms } from './rooms.js';
@@ -21,11 +22,37 @@ loadStrings();
   if (invited && code) write(inviteKey(invited), code, 'session');
 }
 
+// A notification's link (sw.js: `/?room=<room>&open=1`; a public room or a private
+// conversation's `dm:` id): signed in already, or as soon as the person signs in here, the
+// page goes on to that room instead of waiting on the join form.
+const linkedRoom = (() => {
+  const params = new URLSearchParams(window.location.search);
+  if (params.get('open') !== '1') return null;
+  const room = (params.get('room') ?? '').trim().toLowerCase();
+  if (isPrivateRoom(room)) return room;
+  const check = validateRoom(room);
+  return check.ok ? check.value : null;
+})();
+
+/** Open the linked room as `account`; false when there is none. */
+function openLinkedRoom(account) {
+  if (!account || !linkedRoom) return false;
+  const target = new URL('/chat', window.location.origin);
+  target.searchParams.set('username', account.username);
+  target.searchParams.set('room', linkedRoom);
+  // Replaced: "back" from the room does not come here to be sent on again.
+  window.location.replace(target.href);
+  return true;
+}
+
 const form = document.getElementById('login-form');
 const fields = {
   username: { input: document.getElementById('username'), validate: validateUsername, touched: false },
   room: { input: document.getElementById('room'), validate: validateRoom, touched: false },
 };
+
+// A private conversation's id is no room a guest can join: the field does not offer it.
+if (isPrivateRoom(fields.room.input.value.trim().toLowerCase())) fields.room.input.value = '';
 
 /** Show or clear the error of one field; returns whether it is valid. */
 function check(name) {
@@ -148,6 +175,7 @@ async function submitAccount(name, event) {
     const account = name === 'login' ? await accounts.login(username, password) : await accounts.register(username, password, email || undefined);
     part.form.reset();
     render(account);
+    if (openLinkedRoom(account)) return;
     fields.room.input.focus();
   } catch (error) {
     showAccountError(part, apiErrorText(error));
@@ -168,4 +196,5 @@ $('logout-button').addEventListener('click', async () => {
 
 restoreAccount().then((account) => {
   if (account) render(account);
+  openLinkedRoom(account);
 });

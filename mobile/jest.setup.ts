@@ -44,7 +44,7 @@ jest.mock('expo-image-picker', () => ({
 }));
 
 // expo-notifications is a native module (push token, permission, badge, the system's
-// notification centre): a stand-in at the module boundary. Tests say what it answers
+// notification centre, the tap that launched the app): a stand-in at the module boundary. Tests say what it answers
 // (`jest.mocked(getExpoPushTokenAsync).mockResolvedValueOnce(...)`); by default permission
 // is granted and the token is a fixed one.
 jest.mock('expo-notifications', () => ({
@@ -56,4 +56,7 @@ jest.mock('expo-notifications', () => ({
   setNotificationHandler: jest.fn(),
   setBadgeCountAsync: jest.fn(async () => true),
   addNotificationResponseReceivedListener: jest.fn(() => ({ remove: jest.fn() })),
+  // The tap that launched the app: none unless a test says (`mockReturnValue(response)`).
+  getLastNotificationResponse: jest.fn(() => null),
+  clearLastNotificationResponse: jest.fn(),
 }));

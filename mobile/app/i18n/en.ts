@@ -23,6 +23,8 @@ const en = {
     refresh: 'Refresh',
     users: { one: '{count} user', other: '{count} users' },
     submit: 'Join the room',
+    waiting: '#{room} is waiting: sign in to open it.',
+    waitingConversation: 'A private conversation is waiting: sign in to open it.',
   },
   errors: {
     username: USERNAME_ERROR,

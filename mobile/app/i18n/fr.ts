@@ -18,6 +18,8 @@ const fr: Translations = {
     refresh: 'Actualiser',
     users: { one: '{count} utilisateur', other: '{count} utilisateurs' },
     submit: 'Rejoindre la Room',
+    waiting: 'La room #{room} vous attend : connectez-vous pour l’ouvrir.',
+    waitingConversation: 'Une conversation privée vous attend : connectez-vous pour l’ouvrir.',
   },
   errors: {
     username:

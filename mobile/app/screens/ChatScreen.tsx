@@ -106,7 +106,7 @@ export function roomTitle(room: string, conversations: Conversation[]): string {
  * who types, and the composer (with the reply or edit bar).
  */
 export function ChatScreen({ navigation, route }: ChatScreenProps) {
-  const { username, room, serverUrl } = route.params;
+  const { username, room, serverUrl, launchRoom } = route.params;
   const { colors } = useAppTheme();
   const insets = useSafeAreaInsets();
   const t = strings().chat;
@@ -163,7 +163,7 @@ export function ChatScreen({ navigation, route }: ChatScreenProps) {
 
   // Notifications (signed in): focus reports, the badge, taps, this device, the settings sheet.
   const joinedRooms = useMemo(() => (state?.rooms ?? []).map((r) => r.room), [state?.rooms]);
-  useNotifications({ service, serverUrl, accounts: signedIn ? accounts : null, shownRoom, totalUnread, joined: joinedRooms });
+  useNotifications({ service, serverUrl, accounts: signedIn ? accounts : null, shownRoom, totalUnread, joined: joinedRooms, launchRoom });
   const notify = useMemo(() => (signedIn && accounts ? notificationsClient(serverUrl, accounts) : null), [signedIn, accounts, serverUrl]);
 
   // Moderation: signed in, the roles of the room shown (at join, and after a change made here).

@@ -1,4 +1,4 @@
-import { useCallback, useContext, useEffect, useRef, useState } from 'react';
+import { useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import {
   ActivityIndicator,
   KeyboardAvoidingView,
@@ -12,6 +12,7 @@ import {
 } from 'react-native';
 import { useSafeAreaInsets } from 'react-native-safe-area-context';
 import { StatusBar } from 'expo-status-bar';
+import { isPrivateRoom } from '@talkrooms/client';
 
 import { Config } from '../config';
 import { loadServerUrl, loadUsername, saveServerUrl, saveUsername } from '../config/storage';
@@ -20,7 +21,12 @@ import type { LoginScreenProps } from '../navigation/types';
 import { AccountClientFactoryContext, skipRestore, useAccount } from '../services/accounts/AccountContext';
 import { accountErrorText } from '../services/accounts/errors';
 import { fetchActiveRooms } from '../services/api/rooms';
-import { unregisterPushDevice } from '../services/notifications/push';
+import {
+  clearLaunchRoom,
+  notificationLaunchRoom,
+  subscribeLaunchRoom,
+  unregisterPushDevice,
+} from '../services/notifications/push';
 import type { ActiveRoom } from '../services/socket/protocol';
 import {
   strip,
@@ -66,6 +72,8 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
   const [email, setEmail] = useState('');
   const [accountError, setAccountError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The room of the notification whose tap started the app (null: none, or opened).
+  const launchRoom = useSyncExternalStore(subscribeLaunchRoom, notificationLaunchRoom, notificationLaunchRoom);
 
   // An account belongs to its server: one being typed over shows the guest's name field.
   const typedServer = validateServerUrl(serverUrl);
@@ -104,6 +112,18 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
       cancelled = true;
     };
   }, [loadRooms]);
+
+  // Notifications reach accounts only: the tapped room waits for this server's account (the
+  // stored session restored, or the person signing in here), then the chat opens there
+  // rather than in the room of the form.
+  useEffect(() => {
+    if (!launchRoom || !account || !accountServer) return;
+    clearLaunchRoom();
+    // A conversation is joined by the chat's tap handling: the connection starts in a room.
+    const typed = validateRoom(room);
+    const first = isPrivateRoom(launchRoom) ? (typed.ok ? typed.value : Config.suggestedRooms[0]) : launchRoom;
+    navigation.navigate('Chat', { username: account.username, room: first, serverUrl: accountServer, launchRoom });
+  }, [launchRoom, account, accountServer, room, navigation]);
 
   const submit = () => {
     // Signed in: the server uses the account's name whatever the join says.
@@ -175,6 +195,15 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
   ];
   const errorBorder = { borderColor: colors.error };
 
+  const waitingLine = launchRoom ? (
+    <Text
+      testID="login-launch-room"
+      style={[styles.waiting, { color: colors.text, backgroundColor: colors.surface, borderColor: colors.accent }]}
+    >
+      {isPrivateRoom(launchRoom) ? t.login.waitingConversation : format(t.login.waiting, { room: launchRoom })}
+    </Text>
+  ) : null;
+
   const serverField = (
     <>
       <Text style={[styles.label, { color: colors.text }]}>{t.login.serverUrl}</Text>
@@ -212,6 +241,7 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
             contentContainerStyle={[styles.form, { paddingBottom: insets.bottom + spacing.xl }]}
             keyboardShouldPersistTaps="handled"
           >
+            {waitingLine}
             <Text style={[styles.label, { color: colors.text }]}>{t.account.username}</Text>
             <TextInput
               testID="account-username"
@@ -323,6 +353,7 @@ export function LoginScreen({ navigation }: LoginScreenProps) {
           contentContainerStyle={[styles.form, { paddingBottom: insets.bottom + spacing.xl }]}
           keyboardShouldPersistTaps="handled"
         >
+          {waitingLine}
           {account ? (
             <View
               testID="login-account"
@@ -520,6 +551,7 @@ const styles = StyleSheet.create({
   },
   activeName: { fontSize: 15, fontWeight: '600' },
   activeUsers: { fontSize: 13 },
+  waiting: { borderWidth: 1, borderRadius: radius.md, padding: spacing.md, fontSize: 14 },
   error: { marginTop: spacing.md, padding: spacing.md, borderRadius: radius.sm, fontSize: 14 },
   submit: {
     marginTop: spacing.lg,

@@ -2,14 +2,16 @@ import AsyncStorage from '@react-native-async-storage/async-storage';
 import type { AccountClient } from '@talkrooms/client';
 import { act, fireEvent, render, renderHook, screen, waitFor } from '@testing-library/react-native';
 import * as Notifications from 'expo-notifications';
-import { AppState, type AppStateStatus } from 'react-native';
+import { AppState, Platform, type AppStateStatus } from 'react-native';
 
 import { NotifySettingsSheet } from '../../components/NotifySettingsSheet';
 import { lightColors } from '../../theme/colors';
 import type { ChatService } from '../socket/ChatService';
 import {
+  clearLaunchRoom,
   deviceKey,
   notificationBehavior,
+  notificationLaunchRoom,
   registerPushDevice,
   setBadge,
   setNotificationsFetch,
@@ -37,8 +39,11 @@ function fakeFetch(status: number, answer: unknown) {
   return calls;
 }
 
+/** Each notification has its own identifier (a tap is acted on once per identifier). */
+let notificationSeq = 0;
+
 function notificationFor(room: string): Notifications.Notification {
-  return { date: 0, request: { identifier: 'n1', trigger: null, content: { title: 't', body: 'b', data: { room, message_id: '000000000001' } } } } as unknown as Notifications.Notification;
+  return { date: 0, request: { identifier: `n${++notificationSeq}`, trigger: null, content: { title: 't', body: 'b', data: { room, message_id: '000000000001' } } } } as unknown as Notifications.Notification;
 }
 
 afterEach(async () => {
@@ -102,6 +107,36 @@ describe('in the foreground', () => {
   it('puts the unread total on the badge', () => {
     setBadge(5);
     expect(Notifications.setBadgeCountAsync).toHaveBeenCalledWith(5);
+  });
+});
+
+describe('the tap that launched the app', () => {
+  afterEach(() => {
+    jest.mocked(Notifications.getLastNotificationResponse).mockImplementation(() => null);
+    clearLaunchRoom();
+  });
+
+  it('keeps its room until opened, reading each response once', () => {
+    const response = { notification: notificationFor('tech'), actionIdentifier: 'default' } as never;
+    jest.mocked(Notifications.getLastNotificationResponse).mockReturnValue(response);
+    expect(notificationLaunchRoom()).toBe('tech');
+    expect(notificationLaunchRoom()).toBe('tech');
+    clearLaunchRoom();
+    // The same response (its identifier) once more: already opened.
+    expect(notificationLaunchRoom()).toBeNull();
+  });
+
+  it('is nothing on the web export', () => {
+    const os = Platform.OS;
+    Object.defineProperty(Platform, 'OS', { value: 'web', configurable: true });
+    try {
+      const response = { notification: notificationFor('tech'), actionIdentifier: 'default' } as never;
+      jest.mocked(Notifications.getLastNotificationResponse).mockReturnValue(response);
+      expect(notificationLaunchRoom()).toBeNull();
+      expect(Notifications.getLastNotificationResponse).not.toHaveBeenCalled();
+    } finally {
+      Object.defineProperty(Platform, 'OS', { value: os, configurable: true });
+    }
   });
 });
 

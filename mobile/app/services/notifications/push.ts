@@ -72,14 +72,69 @@ export function setBadge(count: number): void {
   Notifications.setBadgeCountAsync(Math.max(0, count)).catch(() => undefined);
 }
 
+/**
+ * The identifiers of the taps acted on in this run: the tap that launched the app is both
+ * read at start and (on some platforms) handed to the listener later; each is acted on once.
+ */
+const handledTaps = new Set<string>();
+
+/** The room of a tap not acted on before (null: seen already, or no room in its data). */
+function firstTap(response: Notifications.NotificationResponse): string | null {
+  const id = response.notification.request?.identifier;
+  if (id) {
+    if (handledTaps.has(id)) return null;
+    handledTaps.add(id);
+  }
+  return roomOf(response.notification);
+}
+
 /** A tap on a notification: `onRoom` gets its room. Returns the unsubscribe. */
 export function onNotificationTap(onRoom: (room: string) => void): () => void {
   if (!pushAvailable()) return () => undefined;
   const subscription = Notifications.addNotificationResponseReceivedListener((response) => {
-    const room = roomOf(response.notification);
+    const room = firstTap(response);
     if (room) onRoom(room);
   });
   return () => subscription.remove();
+}
+
+/** The room of the tap that launched the app, until a chat opens it (null: none). */
+let launchRoom: string | null = null;
+const launchListeners = new Set<() => void>();
+
+/** Follows the launching tap's room (the Login screen's line goes once it is opened). */
+export function subscribeLaunchRoom(listener: () => void): () => void {
+  launchListeners.add(listener);
+  return () => {
+    launchListeners.delete(listener);
+  };
+}
+
+/**
+ * The app was not running and a notification's tap started it: its room, kept until
+ * `clearLaunchRoom` (at start no chat, hence no listener, is there to hear of it).
+ * Safe to call on every render: a response is read once (its identifier remembered).
+ */
+export function notificationLaunchRoom(): string | null {
+  if (!pushAvailable()) return null;
+  try {
+    const response = Notifications.getLastNotificationResponse();
+    const room = response ? firstTap(response) : null;
+    if (room) {
+      launchRoom = room;
+      // A reload of the JS (same native process) must not open it again.
+      Notifications.clearLastNotificationResponse();
+    }
+  } catch {
+    // No native module (an old build): the app starts as it always did.
+  }
+  return launchRoom;
+}
+
+/** The launching tap's room was opened (or given up): forget it. */
+export function clearLaunchRoom(): void {
+  launchRoom = null;
+  for (const listener of launchListeners) listener();
 }
 
 /** Registrations under way or done in this run, per server (one POST per sign-in). */

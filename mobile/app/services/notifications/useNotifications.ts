@@ -19,9 +19,11 @@ interface UseNotificationsOptions {
   totalUnread: number;
   /** The rooms joined on this connection: a tap on another room's notification joins it. */
   joined: string[];
+  /** The room of the tap that launched the app (the route's): shown as a tap once the chat runs. */
+  launchRoom?: string;
 }
 
-export function useNotifications({ service, serverUrl, accounts, shownRoom, totalUnread, joined }: UseNotificationsOptions): void {
+export function useNotifications({ service, serverUrl, accounts, shownRoom, totalUnread, joined, launchRoom }: UseNotificationsOptions): void {
   const [active, setActive] = useState(() => AppState.currentState !== 'background' && AppState.currentState !== 'inactive');
   useEffect(() => {
     const subscription = AppState.addEventListener('change', (next) => setActive(next === 'active'));
@@ -53,11 +55,19 @@ export function useNotifications({ service, serverUrl, accounts, shownRoom, tota
   useEffect(() => {
     joinedRef.current = joined;
   }, [joined]);
+  // Once per chat, not per service or render: a new service must not show it again.
+  const launchRef = useRef(launchRoom);
   useEffect(() => {
     if (!service) return undefined;
-    return onNotificationTap((room) => {
+    const showTapped = (room: string) => {
       if (joinedRef.current.includes(room)) service.switchRoom(room);
       else service.joinRoom(room);
-    });
+    };
+    // The tap that started the app goes the way of a tap while running (a `dm:…` room
+    // opens as its conversation).
+    const launched = launchRef.current;
+    launchRef.current = undefined;
+    if (launched) showTapped(launched);
+    return onNotificationTap(showTapped);
   }, [service]);
 }

@@ -147,6 +147,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         channel=settings.socketio_channel,
         publish_client=redis_client,
         max_queued_packets=settings.max_queued_packets,
+        by_room=settings.fanout_by_room,
     )
     room_log = RoomLog(settings, redis_client, store.keys)
 

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
 
     key_prefix: str = "tr"
     socketio_channel: str = "talkrooms"
+    # Each room's traffic on its own channel, heard only by workers with members in it
+    # (realtime/room_channels.py); false: one channel every worker reads in full.
+    fanout_by_room: bool = True
     heartbeat_interval_seconds: float = Field(5.0, gt=0)
     worker_dead_after_seconds: float = Field(15.0, gt=0)
     worker_id: str = ""

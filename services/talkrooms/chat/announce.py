@@ -1,16 +1,14 @@
 """Room announcements from outside the chat workers (the cleanup job), via the queue.
 
-A write-only python-socketio RedisManager publishes standard JSON emit frames on the
-workers' channel; every worker's listener (broadcast.TalkroomsRedisManager) decodes them
-and emits to its local sockets in the room. Nothing here needs a Socket.IO server or
+A write-only TalkroomsRedisManager publishes standard JSON emit frames on the room's
+channel; the listener of every worker with members there decodes them and emits to its
+local sockets in the room. Nothing here needs a Socket.IO server or
 gevent, so it works in an RQ work horse and in the CLI alike.
 """
 
 from __future__ import annotations
 
 import contextlib
-
-import socketio
 
 from talkrooms.protocol import (
     ROOM_USERS,
@@ -19,6 +17,7 @@ from talkrooms.protocol import (
     left_notice,
     room_users_payload,
 )
+from talkrooms.realtime.broadcast import TalkroomsRedisManager
 from talkrooms.realtime.connections import socket_room
 from talkrooms.settings import Settings
 
@@ -29,14 +28,11 @@ class QueueAnnouncer:
     """Emits user_left/room_users to a room on every worker."""
 
     def __init__(self, settings: Settings) -> None:
-        self.manager = socketio.RedisManager(
+        self.manager = TalkroomsRedisManager(
             settings.effective_redis_url,
             channel=settings.socketio_channel,
             write_only=True,
-            redis_options={
-                "socket_timeout": settings.redis_socket_timeout,
-                "socket_connect_timeout": min(2.0, settings.redis_socket_timeout),
-            },
+            by_room=settings.fanout_by_room,
         )
 
     def user_left(self, room: str, username: str) -> None:

@@ -318,7 +318,7 @@ class MessagePath:
             room,
             tail,
             client_id,
-            self.manager.channel,
+            self.manager.channel_for(room),
             self.manager.fast_frame_prefix(f"room:{room}"),
             private,
             None,
@@ -377,13 +377,13 @@ class MessagePath:
     def _store(self, batch: list[Pending]) -> list[Any]:
         """One pipeline of EVALSHA store_message calls, one per message."""
         started = time.perf_counter()
-        channel = self.manager.channel
+        channel_for = self.manager.channel_for
         calls = [
             self.store.store_message_call(
                 item.room,
                 item.tail,
                 item.client_id,
-                channel,
+                channel_for(item.room),
                 self.manager.fast_frame_prefix(f"room:{item.room}"),
                 item.private,
                 item.reply_to,

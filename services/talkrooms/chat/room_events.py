@@ -141,7 +141,7 @@ class RoomEventPath:
                 item.membership.author,
                 int(now * 1000),
                 iso_now(now),
-                self.manager.channel,
+                self.manager.channel_for(item.membership.room),
                 self.manager.fast_frame_prefix(log_room(item.membership.room), "room_event"),
                 item.extra,
             )
@@ -190,7 +190,7 @@ class RoomEventPath:
             actor,
             int(now * 1000),
             iso_now(now),
-            self.manager.channel,
+            self.manager.channel_for(room),
             self.manager.fast_frame_prefix(log_room(room), "room_event"),
             [],
         )

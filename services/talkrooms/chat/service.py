@@ -329,6 +329,8 @@ class ChatService:
             self.guard.fit(room, account.account_id if account else None, rules, membership)
         if current is not None and same_person:
             membership.typing, membership.typing_sent_at = current.typing, current.typing_sent_at
+        # Listening to the room before its history is read: nothing falls in between.
+        self.sio.manager.follow(room)
         connection.rooms[room] = membership
         self.sio.enter_room(connection.sid, socket_room(room), namespace=NAMESPACE)
         if connection.protocol >= 2:
@@ -411,6 +413,7 @@ class ChatService:
         for name in (socket_room(room), log_room(room)):
             if not local_rooms.get(name):
                 self.sio.manager.forget_room(name)
+        self.sio.manager.unfollow_if_empty(room, connection.sid)
         metrics.JOINED.set(sum(1 for c in self.connections if c.rooms))
         result = self.store.leave(room, connection.sid, self.worker_id)
         if not result.present:
@@ -776,6 +779,7 @@ class ChatService:
                 self.sio.leave_room(connection.sid, log_room(room), namespace=NAMESPACE)
                 reader = reader_room(room, membership.author)
                 self.sio.leave_room(connection.sid, reader, namespace=NAMESPACE)
+                self.sio.manager.unfollow_if_empty(room, connection.sid)
                 error = ProtocolError(
                     "Your name was taken while the server reconnected", NAME_TAKEN
                 )

@@ -10,9 +10,10 @@ typing, the cleanup job's emits) and adds one frame for `new_message`:
     P|<host id>|<socket.io room>|<encoded Socket.IO packet>
 
 The store_message Lua script publishes it in the same call that stores the message, so a
-message is on the queue exactly when it is stored. A receiving worker skips its own frames
-by comparing bytes, and hands the already-encoded packet to its local sockets without
-decoding or encoding any JSON.
+message is on the queue exactly when it is stored. Each room's traffic goes on the room's
+own channel, which only workers with members there listen to (realtime/room_channels.py).
+A receiving worker skips its own frames by comparing bytes, and hands the already-encoded
+packet to its local sockets without decoding or encoding any JSON.
 
 It relies on private parts of python-socketio 5.18 / python-engineio 4.15 (`_thread`,
 `_handle_*`, `_send_eio_packet`); requirements.lock pins them and
@@ -33,6 +34,7 @@ import socketio
 from engineio import packet as eio_packet
 
 from talkrooms.realtime.connections import is_account_room, log_room, socket_room
+from talkrooms.realtime.room_channels import RoomChannels
 from talkrooms.realtime.subscriber import RawSubscriber
 from talkrooms.storage.redis_clients import plain_client
 from talkrooms.telemetry import metrics
@@ -63,8 +65,10 @@ class TalkroomsRedisManager(socketio.RedisManager):
         write_only: bool = False,
         json: Any = None,
         max_queued_packets: int = 1000,
+        by_room: bool = True,
     ) -> None:
         super().__init__(url, channel=channel, write_only=write_only, json=json)
+        self.room_channels = RoomChannels(channel, enabled=by_room)
         self.publish_client = publish_client
         self._echo_prefix = b'{"host_id":"' + self.host_id.encode() + b'"'
         self._fast_echo_prefix = FAST_FRAME + self.host_id.encode() + b"|"
@@ -82,6 +86,25 @@ class TalkroomsRedisManager(socketio.RedisManager):
         self.control_events: frozenset[str] = frozenset()
 
     # -- publishing ----------------------------------------------------------------------
+
+    def channel_for(self, room: str) -> str:
+        """The pub/sub channel a chat room's traffic goes on."""
+        return self.room_channels.channel_for(room)
+
+    def follow(self, room: str) -> bool:
+        """Receive a room's traffic from now on (before reading its history: see
+        room_channels)."""
+        return self.room_channels.follow(room)
+
+    def unfollow_if_empty(self, room: str, leaving_sid: str) -> None:
+        """Stop receiving a room's traffic if no local socket but `leaving_sid` (which may
+        still be listed: python-socketio drops a disconnected socket from its rooms after
+        the disconnect handler) is left in it."""
+        local = self.rooms.get(NAMESPACE, {})
+        for name in (socket_room(room), log_room(room)):
+            if any(sid != leaving_sid for sid in local.get(name, ())):
+                return
+        self.room_channels.unfollow(room)
 
     def fast_frame_prefix(self, socket_room: str, event: str = "new_message") -> str:
         """What a script writes before the message (or event) JSON (see module docstring)."""
@@ -104,11 +127,19 @@ class TalkroomsRedisManager(socketio.RedisManager):
             fields = {"host_id": data.get("host_id", self.host_id)}
             fields.update((k, v) for k, v in data.items() if k != "host_id")
             body = orjson.dumps(fields)
+        channel = self.channel
+        room = data.get("room")
+        if (
+            data.get("method") == "emit"
+            and isinstance(room, str)
+            and data.get("event") not in self.control_events
+        ):
+            channel = self.room_channels.channel_for_socket_room(room)
         for attempt in (1, 2):
             try:
                 if not self.connected:
                     self._redis_connect()
-                return self.redis.publish(self.channel, body)
+                return self.redis.publish(channel, body)
             except redis.RedisError as exc:
                 self.connected = False
                 log.error(
@@ -128,15 +159,19 @@ class TalkroomsRedisManager(socketio.RedisManager):
         (or TCP keepalive notices), and the loop subscribes again.
         """
         failures = 0
+        channels = self.room_channels
         while True:
-            subscriber = RawSubscriber(self.redis_url, self.channel)
+            wanted = channels.wanted()
+            subscriber = RawSubscriber(self.redis_url, wanted, on_confirm=channels.confirmed)
             try:
                 subscriber.open()
+                channels.attach(subscriber.command, wanted)
                 if failures and self.on_resubscribe is not None:
                     self.on_resubscribe()
                 failures = 0
                 yield from subscriber.payloads()
             except Exception as exc:
+                channels.detach()
                 delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
                 failures += 1
                 log.error(

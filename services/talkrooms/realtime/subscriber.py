@@ -1,15 +1,18 @@
 """A lean Redis pub/sub subscription: one socket, hiredis' C parser, payloads only.
 
-Every worker reads every message any worker stores (the fan-out frames of realtime/broadcast.py),
-so this loop runs once per message per worker. redis-py's PubSub builds a dict per
-message, checks health and handles every kind of reply; here a read of up to 256 KB is
-fed to hiredis at once and every complete `message` reply in it is yielded as its payload.
+A worker reads every message stored in a room it has members in (the fan-out frames of
+realtime/broadcast.py), so this loop runs once per message per interested worker.
+redis-py's PubSub builds a dict per message, checks health and handles every kind of
+reply; here a read of up to 256 KB is fed to hiredis at once and every complete `message`
+reply in it is yielded as its payload. Channels are added and dropped while it runs
+(realtime/room_channels.py): their confirmations go to `on_confirm`.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import hiredis
 
@@ -34,13 +37,22 @@ def _keepalive(sock: socket.socket) -> None:
 
 
 class RawSubscriber:
-    """SUBSCRIBE to one channel; `payloads()` yields message bodies until the link drops."""
+    """SUBSCRIBE to some channels; `payloads()` yields message bodies until the link drops;
+    `command()` subscribes or unsubscribes more meanwhile (from any greenlet)."""
 
-    def __init__(self, url: str, channel: str, connect_timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        channels: list[str],
+        connect_timeout: float = 2.0,
+        on_confirm: Callable[[bytes, bytes], None] | None = None,
+    ) -> None:
         self.url = url
-        self.channel = channel.encode()
+        self.channels = [c.encode() for c in channels]
         self.connect_timeout = connect_timeout
+        self.on_confirm = on_confirm
         self.sock: socket.socket | None = None
+        self._write = threading.Lock()
 
     def open(self) -> None:
         host, port, auth = primary_address(self.url)
@@ -54,9 +66,10 @@ class RawSubscriber:
                 parts.append(str(auth["username"]).encode())
             parts.append(str(auth["password"]).encode())
             commands += _command(*parts)
-        commands += _command(b"SUBSCRIBE", self.channel)
+        commands += _command(b"SUBSCRIBE", *self.channels)
         sock.sendall(commands)
-        expected = 2 if auth.get("password") else 1
+        # One reply per channel subscribed, and one for AUTH.
+        expected = len(self.channels) + (1 if auth.get("password") else 0)
         while expected:
             data = sock.recv(READ_BYTES)
             if not data:
@@ -70,15 +83,26 @@ class RawSubscriber:
         self.sock = sock
         self.reader = reader
 
+    def command(self, verb: bytes, channels: list[bytes]) -> None:
+        """SUBSCRIBE or UNSUBSCRIBE on the open link; the reply comes through payloads()."""
+        sock = self.sock
+        if sock is None:
+            raise ConnectionError("not subscribed")
+        with self._write:
+            sock.sendall(_command(verb, *channels))
+
     def payloads(self) -> Iterator[bytes]:
         """Message bodies, in order; raises ConnectionError when the link drops."""
-        sock, reader = self.sock, self.reader
+        sock, reader, confirm = self.sock, self.reader, self.on_confirm
         if sock is None:
             raise ConnectionError("not subscribed")
         while True:
             while (reply := reader.gets()) is not False:
-                if type(reply) is list and len(reply) == 3 and reply[0] == b"message":
-                    yield reply[2]
+                if type(reply) is list and len(reply) == 3:
+                    if reply[0] == b"message":
+                        yield reply[2]
+                    elif confirm is not None:
+                        confirm(reply[0], reply[1])
             data = sock.recv(READ_BYTES)
             if not data:
                 raise ConnectionError("Redis closed the subscription")

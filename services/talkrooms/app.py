@@ -56,6 +56,7 @@ from talkrooms.realtime.session_ids import install_routed_ids
 from talkrooms.realtime.transport import install_frame_guard, install_pinger, origin_policy
 from talkrooms.settings import Settings
 from talkrooms.storage.database import Database
+from talkrooms.storage.layout import upgrade_layout
 from talkrooms.storage.room_log import RoomLog
 from talkrooms.storage.store import Store, make_redis
 from talkrooms.telemetry.logs import configure_logging
@@ -149,7 +150,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         max_queued_packets=settings.max_queued_packets,
         by_room=settings.fanout_by_room,
     )
-    room_log = RoomLog(settings, redis_client, store.keys)
+    room_log = RoomLog(settings, redis_client, store.keys, store.activity)
 
     def resync_after_reconnect() -> None:
         resync_local_rooms(manager, store, settings.history_limit)
@@ -255,12 +256,14 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
 
     if start_background:
         try:
+            upgrade_layout(redis_client, store.keys)
             store.load_scripts()
         except RedisError as exc:
             log.error(
                 "Redis unavailable at start; scripts load on first use", extra={"error": str(exc)}
             )
         presence.start()
+        gevent.spawn(store.activity.run, gevent.sleep)
         gevent.spawn(accounts.sync_reserved_names_at_start)
         gevent.spawn(_log_failure, ensure_bucket, blobs)
         gevent.spawn(_log_failure, moderation_service.restore_sanctions)

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     redis_db: int = 0
     redis_socket_timeout: float = 5.0
     redis_max_connections: int = 64
+    # RQ's queues (the cleanup job, notifications): REDIS_URL unless set. RQ's keys cannot
+    # share a hash slot, so with a Redis Cluster (REDIS_URL=redis+cluster://...) RQ needs
+    # a plain Redis (or a Sentinel-watched one) of its own.
+    rq_redis_url: str = ""
 
     # Retention (seed defaults): messages 7 days, users 2 hours, rooms 1 day.
     message_retention_days: float = 7
@@ -235,6 +239,15 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _rq_needs_a_plain_redis(self) -> Settings:
+        if self.effective_rq_redis_url.startswith("redis+cluster://"):
+            raise ValueError(
+                "RQ cannot keep its queues on a Redis Cluster: set RQ_REDIS_URL to a plain"
+                " Redis when REDIS_URL is redis+cluster://"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.app_env == "production" and self.flask_secret_key == DEFAULT_SECRET_KEY:
             raise ValueError(
@@ -273,6 +286,11 @@ class Settings(BaseSettings):
         if self.redis_url:
             return self.redis_url
         return f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    @property
+    def effective_rq_redis_url(self) -> str:
+        """`RQ_REDIS_URL` when given, else the chat's Redis."""
+        return self.rq_redis_url or self.effective_redis_url
 
     @property
     def message_ttl_seconds(self) -> int:

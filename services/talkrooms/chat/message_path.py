@@ -339,6 +339,7 @@ class MessagePath:
             raise ProtocolError("The message could not be stored", UNAVAILABLE)
         message = result[1].decode()
         delivered = self.manager.deliver_local(f"room:{room}", f'2["new_message",{message}]')
+        self.store.activity.note(room, int(now * 1000), "messages_stored")
         metrics.MESSAGES_STORED.inc()
         metrics.DELIVERIES_LOCAL.inc(delivered)
         parsed: dict[str, Any] = orjson.loads(message)
@@ -373,6 +374,7 @@ class MessagePath:
             return
         for item, result in zip(batch, results, strict=True):
             self._deliver(item, result)
+        self.store.activity.flush_due()
 
     def _store(self, batch: list[Pending]) -> list[Any]:
         """One pipeline of EVALSHA store_message calls, one per message."""
@@ -434,6 +436,7 @@ class MessagePath:
             )
             metrics.MESSAGES_STORED.inc()
             metrics.DELIVERIES_LOCAL.inc(delivered)
+            self.store.activity.note(item.room, int(time.time() * 1000), "messages_stored")
             if self.on_stored is not None:
                 self.on_stored(item.room, message, bool(item.mentions), item.author)
         elif not message:

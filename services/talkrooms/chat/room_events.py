@@ -170,6 +170,9 @@ class RoomEventPath:
         applied = "applied" if outcome.event else "noop"
         metrics.ROOM_EVENTS.labels(kind=item.kind, outcome=applied).inc()
         if outcome.event is not None:
+            self.room_log.activity.note(
+                item.membership.room, int(time.time() * 1000), "events_stored"
+            )
             delivered = self.manager.deliver_local(
                 log_room(item.membership.room), f'2["room_event",{outcome.event}]'
             )
@@ -196,6 +199,7 @@ class RoomEventPath:
         )
         outcome = self.room_log.outcome(ROOM_EVENT(self.room_log.redis, keys, args))
         if outcome.event is not None:
+            self.room_log.activity.note(room, int(now * 1000), "events_stored")
             metrics.ROOM_EVENTS.labels(kind="remove", outcome="applied").inc()
             self.manager.deliver_local(log_room(room), f'2["room_event",{outcome.event}]')
         return outcome

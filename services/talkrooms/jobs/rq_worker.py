@@ -49,7 +49,7 @@ def run_worker(settings: Settings) -> int:
     configure_logging(settings.log_level)
     # No read timeout: the worker blocks on BLPOP between jobs (RQ picks that timeout).
     connection = plain_client(
-        settings.effective_redis_url,
+        settings.effective_rq_redis_url,
         socket_connect_timeout=min(2.0, settings.redis_socket_timeout),
         socket_keepalive=True,
         health_check_interval=30,

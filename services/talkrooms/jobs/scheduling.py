@@ -121,7 +121,7 @@ def run_scheduler(settings: Settings) -> int:
     """Run in the foreground until SIGTERM/SIGINT (RQ's handlers stop the loop cleanly)."""
     configure_logging(settings.log_level)
     connection = plain_client(
-        settings.effective_redis_url,
+        settings.effective_rq_redis_url,
         socket_timeout=settings.redis_socket_timeout,
         socket_connect_timeout=min(2.0, settings.redis_socket_timeout),
         health_check_interval=30,

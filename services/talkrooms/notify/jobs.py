@@ -34,7 +34,7 @@ from talkrooms.notify.state import NotifyState
 from talkrooms.protocol import is_private_room, mention_candidates
 from talkrooms.settings import Settings
 from talkrooms.storage.database import Database
-from talkrooms.storage.store import make_redis
+from talkrooms.storage.store import make_redis, make_rq_redis
 
 log = logging.getLogger("talkrooms.notify.jobs")
 
@@ -142,7 +142,7 @@ def decide_and_enqueue(
         return [(row[0], row[1]) for row in rows]
 
     devices = database.run(devices_of)
-    queue = Queue(settings.rq_queue, connection=state.redis)
+    queue = Queue(settings.rq_queue, connection=make_rq_redis(settings, max_connections=2))
     event = f"{room}:{message.get('id', '')}"
     sent = 0
     for account_id, reason in chosen.items():
@@ -214,7 +214,7 @@ def deliver(
     try:
         if device.kind == "expo":
             ticket = send_expo(settings, device, notification)
-            Queue(settings.rq_queue, connection=state.redis).enqueue_in(
+            Queue(settings.rq_queue, connection=make_rq_redis(settings, 2)).enqueue_in(
                 timedelta(seconds=settings.expo_receipt_delay_seconds),
                 RECEIPTS_JOB,
                 {ticket: device_id},

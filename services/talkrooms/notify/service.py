@@ -27,6 +27,7 @@ from talkrooms.notify.state import NotifyState, text_of
 from talkrooms.protocol import ProtocolError, is_private_room, validate_room
 from talkrooms.settings import Settings
 from talkrooms.storage.database import Database, iso_utc, utcnow
+from talkrooms.storage.store import make_rq_redis
 
 log = logging.getLogger("talkrooms.notify")
 
@@ -57,7 +58,7 @@ class Notifications:
         self.settings = settings
         self.database = database
         self.state = state
-        self.queue = Queue(settings.rq_queue, connection=state.redis)
+        self.queue = Queue(settings.rq_queue, connection=make_rq_redis(settings))
         self._followed: set[tuple[int, str]] = set()
         self._all_rooms: tuple[float, frozenset[str]] = (0.0, frozenset())
 

@@ -33,10 +33,11 @@ import redis
 import socketio
 from engineio import packet as eio_packet
 
+from talkrooms.realtime.cluster_listener import ClusterListener
 from talkrooms.realtime.connections import is_account_room, log_room, socket_room
 from talkrooms.realtime.room_channels import RoomChannels
 from talkrooms.realtime.subscriber import RawSubscriber
-from talkrooms.storage.redis_clients import plain_client
+from talkrooms.storage.redis_clients import is_cluster_url, plain_client
 from talkrooms.telemetry import metrics
 
 log = logging.getLogger("talkrooms.realtime.broadcast")
@@ -69,6 +70,8 @@ class TalkroomsRedisManager(socketio.RedisManager):
     ) -> None:
         super().__init__(url, channel=channel, write_only=write_only, json=json)
         self.room_channels = RoomChannels(channel, enabled=by_room)
+        # On a Redis Cluster rooms' channels are sharded (SPUBLISH, SSUBSCRIBE per shard).
+        self.sharded = is_cluster_url(url)
         self.publish_client = publish_client
         self._echo_prefix = b'{"host_id":"' + self.host_id.encode() + b'"'
         self._fast_echo_prefix = FAST_FRAME + self.host_id.encode() + b"|"
@@ -135,10 +138,13 @@ class TalkroomsRedisManager(socketio.RedisManager):
             and data.get("event") not in self.control_events
         ):
             channel = self.room_channels.channel_for_socket_room(room)
+        sharded = self.sharded and channel != self.channel
         for attempt in (1, 2):
             try:
                 if not self.connected:
                     self._redis_connect()
+                if sharded:
+                    return self.redis.spublish(channel, body)
                 return self.redis.publish(channel, body)
             except redis.RedisError as exc:
                 self.connected = False
@@ -183,7 +189,32 @@ class TalkroomsRedisManager(socketio.RedisManager):
                 with contextlib.suppress(Exception):
                     subscriber.close()
 
+    def _listen_cluster(self) -> None:
+        """The listener on a Redis Cluster (cluster_listener.py), reconnecting forever."""
+        failures = 0
+        while True:
+            listener = ClusterListener(self.redis_url, self.room_channels, self._dispatch)
+            try:
+                listener.open()
+                if failures and self.on_resubscribe is not None:
+                    self.on_resubscribe()
+                failures = 0
+                listener.pump()
+            except Exception as exc:
+                delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
+                failures += 1
+                log.error(
+                    "message queue listener lost the cluster",
+                    extra={"error": str(exc), "retry_in_s": delay},
+                )
+                time.sleep(delay)
+            finally:
+                listener.close()
+
     def _thread(self) -> None:
+        if self.sharded:
+            self._listen_cluster()
+            return
         for raw in self._listen():
             try:
                 self._dispatch(raw)

@@ -3,7 +3,7 @@ this worker listens to.
 
 With one channel for everything, every worker reads and skips every message of every room,
 so a worker's CPU grows with the whole site's traffic, not with its own members'. Here each
-chat room has its own channel (`<channel>:room:<room>`) carrying its messages, events,
+chat room has its own channel (`<channel>:room:{<room>}`) carrying its messages, events,
 presence and typing; a worker subscribes to it while one of its connections is in the room.
 The shared channel keeps what every worker must hear (sanctions, roles, emits to one
 connection or one account, remote room operations).
@@ -28,6 +28,7 @@ log = logging.getLogger("talkrooms.realtime.room_channels")
 CONFIRM_SECONDS = 5.0
 PRIVATE_PREFIX = "dm:"
 PRIVATE_ROOM_LENGTH = 23  # "dm:" and 20 characters (protocol/facts.json)
+SHARDED_REPLIES = {b"ssubscribe": b"subscribe", b"sunsubscribe": b"unsubscribe"}
 
 
 def chat_room_of(socket_room: str) -> str | None:
@@ -64,7 +65,9 @@ class RoomChannels:
         self._send: Callable[[bytes, list[bytes]], None] | None = None
 
     def channel_for(self, room: str) -> str:
-        return f"{self.base_channel}:room:{room}" if self.enabled else self.base_channel
+        """`<base>:room:{<room>}`: the room as hash tag, so that on a Redis Cluster the
+        channel lives in the slot of the room's keys (its scripts SPUBLISH to it)."""
+        return f"{self.base_channel}:room:{{{room}}}" if self.enabled else self.base_channel
 
     def channel_for_socket_room(self, socket_room: str) -> str:
         room = chat_room_of(socket_room) if self.enabled else None
@@ -138,7 +141,8 @@ class RoomChannels:
         self._send = None
 
     def confirmed(self, kind: bytes, channel: bytes) -> None:
-        """Redis answered a SUBSCRIBE or UNSUBSCRIBE (replies come in command order)."""
+        """Redis answered a (S)SUBSCRIBE or (S)UNSUBSCRIBE (replies come in command order)."""
+        kind = SHARDED_REPLIES.get(kind, kind)
         name = channel.decode()
         state = self._states.get(name)
         if kind == b"subscribe" and state is State.SUBSCRIBING:

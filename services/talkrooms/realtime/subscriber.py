@@ -46,16 +46,31 @@ class RawSubscriber:
         channels: list[str],
         connect_timeout: float = 2.0,
         on_confirm: Callable[[bytes, bytes], None] | None = None,
+        sharded: bool = False,
+        address: tuple[str, int] | None = None,
     ) -> None:
         self.url = url
         self.channels = [c.encode() for c in channels]
         self.connect_timeout = connect_timeout
         self.on_confirm = on_confirm
+        # Sharded pub/sub (a Redis Cluster node): SSUBSCRIBE, one channel per command (a
+        # command's channels must share a slot), on the node owning them (`address`).
+        self.sharded = sharded
+        self.address = address
         self.sock: socket.socket | None = None
         self._write = threading.Lock()
 
+    def _subscribe_commands(self, verb: bytes, channels: list[bytes]) -> bytes:
+        if not channels:
+            return b""
+        if self.sharded:
+            return b"".join(_command(b"S" + verb, channel) for channel in channels)
+        return _command(verb, *channels)
+
     def open(self) -> None:
         host, port, auth = primary_address(self.url)
+        if self.address is not None:
+            host, port = self.address
         sock = socket.create_connection((host, port), timeout=self.connect_timeout)
         _keepalive(sock)
         reader = hiredis.Reader()
@@ -66,8 +81,9 @@ class RawSubscriber:
                 parts.append(str(auth["username"]).encode())
             parts.append(str(auth["password"]).encode())
             commands += _command(*parts)
-        commands += _command(b"SUBSCRIBE", *self.channels)
-        sock.sendall(commands)
+        commands += self._subscribe_commands(b"SUBSCRIBE", self.channels)
+        if commands:
+            sock.sendall(commands)
         # One reply per channel subscribed, and one for AUTH.
         expected = len(self.channels) + (1 if auth.get("password") else 0)
         while expected:
@@ -89,7 +105,7 @@ class RawSubscriber:
         if sock is None:
             raise ConnectionError("not subscribed")
         with self._write:
-            sock.sendall(_command(verb, *channels))
+            sock.sendall(self._subscribe_commands(verb, channels))
 
     def payloads(self) -> Iterator[bytes]:
         """Message bodies, in order; raises ConnectionError when the link drops."""
@@ -99,10 +115,13 @@ class RawSubscriber:
         while True:
             while (reply := reader.gets()) is not False:
                 if type(reply) is list and len(reply) == 3:
-                    if reply[0] == b"message":
+                    if reply[0] == b"message" or reply[0] == b"smessage":
                         yield reply[2]
                     elif confirm is not None:
                         confirm(reply[0], reply[1])
+                elif isinstance(reply, hiredis.ReplyError):
+                    # MOVED: the slot went to another node (a failover, a reshard).
+                    raise ConnectionError(f"Redis refused a subscription: {reply}")
             data = sock.recv(READ_BYTES)
             if not data:
                 raise ConnectionError("Redis closed the subscription")

@@ -1,9 +1,12 @@
-"""Redis clients from REDIS_URL, for a single server or a Sentinel-watched primary.
+"""Redis clients from REDIS_URL: a single server, a Sentinel-watched primary, or a Redis
+Cluster.
 
 `redis://host:6379/0` connects to that server. With Sentinel,
 `redis+sentinel://[:password@]host1:26379,host2:26379/0/<service>` asks the Sentinels
 for the current primary, and every new connection asks again, so a failover is followed
 without a restart (python-socketio's own URL syntax, so the whole stack shares one URL).
+`redis+cluster://[:password@]host1:7000,host2:7001/0` names a few nodes of a Redis
+Cluster; the client learns the rest and follows slots as they move or fail over.
 """
 
 from __future__ import annotations
@@ -11,15 +14,64 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from redis.connection import parse_url
+from redis.cluster import ClusterNode, RedisCluster
+from redis.connection import ConnectionPool, parse_url
 from redis.sentinel import Sentinel, SentinelConnectionPoolProxy, SentinelManagedConnection
 from socketio.redis_manager import parse_redis_sentinel_url
 
 SENTINEL_SCHEMES = ("redis+sentinel://", "valkey+sentinel://")
+CLUSTER_SCHEME = "redis+cluster://"
 
 
 def is_sentinel_url(url: str) -> bool:
     return url.startswith(SENTINEL_SCHEMES)
+
+
+def is_cluster_url(url: str) -> bool:
+    return url.startswith(CLUSTER_SCHEME)
+
+
+def publish_command(url: str) -> str:
+    """How a room's script publishes: sharded pub/sub on a cluster (the room's channel
+    lives in the room's slot), classic pub/sub otherwise."""
+    return "SPUBLISH" if is_cluster_url(url) else "PUBLISH"
+
+
+def cluster_nodes(url: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
+    """The seed nodes of a redis+cluster:// URL, and its password/username."""
+    rest = url[len(CLUSTER_SCHEME) :]
+    auth: dict[str, Any] = {}
+    if "@" in rest:
+        credentials, rest = rest.rsplit("@", 1)
+        username, _, password = credentials.rpartition(":")
+        if username:
+            auth["username"] = username
+        if password:
+            auth["password"] = password
+    hosts, _, db = rest.partition("/")
+    if db.strip("/") not in ("", "0"):
+        raise ValueError("a Redis Cluster has only database 0")
+    nodes = []
+    for part in hosts.split(","):
+        host, _, port = part.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"a redis+cluster:// URL lists host:port nodes, not {part!r}")
+        nodes.append((host, int(port)))
+    return nodes, auth
+
+
+def _cluster(url: str, pool_class: type[ConnectionPool], **options: Any) -> RedisCluster:
+    """A cluster client whose per-node pools are `pool_class` (the first node's URL makes
+    redis-py use that class for every node it discovers)."""
+    nodes, auth = cluster_nodes(url)
+    host, port = nodes[0]
+    return RedisCluster(
+        url=f"redis://{host}:{port}/0",
+        startup_nodes=[ClusterNode(h, p) for h, p in nodes],
+        connection_pool_class=pool_class,
+        **auth,
+        **options,
+    )
 
 
 class BlockingSentinelPool(redis.BlockingConnectionPool):
@@ -69,8 +121,18 @@ def _sentinel(url: str, options: dict[str, Any]) -> tuple[Sentinel, str, dict[st
     return Sentinel(sentinels, sentinel_kwargs=timeouts, **timeouts), service, auth
 
 
-def blocking_client(url: str, max_connections: int, timeout: float, **options: Any) -> redis.Redis:
-    """A client on a blocking pool of `max_connections` (see store.make_redis)."""
+def blocking_client(url: str, max_connections: int, timeout: float, **options: Any) -> Any:
+    """A client on a blocking pool of `max_connections` (see store.make_redis); on a
+    cluster, a blocking pool of that size per node."""
+    if is_cluster_url(url):
+        options.pop("health_check_interval", None)
+        return _cluster(
+            url,
+            redis.BlockingConnectionPool,
+            max_connections=max_connections,
+            timeout=timeout,
+            **options,
+        )
     if not is_sentinel_url(url):
         pool = redis.BlockingConnectionPool.from_url(
             url, max_connections=max_connections, timeout=timeout, **options
@@ -83,8 +145,11 @@ def blocking_client(url: str, max_connections: int, timeout: float, **options: A
     return redis.Redis(connection_pool=pool)
 
 
-def plain_client(url: str, **options: Any) -> redis.Redis:
+def plain_client(url: str, **options: Any) -> Any:
     """A client on redis-py's default pool (a pub/sub listener, a blocking RQ worker)."""
+    if is_cluster_url(url):
+        options.pop("health_check_interval", None)
+        return _cluster(url, ConnectionPool, **options)
     if not is_sentinel_url(url):
         return redis.Redis.from_url(url, **options)
     sentinel, service, auth = _sentinel(url, options)
@@ -92,7 +157,11 @@ def plain_client(url: str, **options: Any) -> redis.Redis:
 
 
 def primary_address(url: str) -> tuple[str, int, dict[str, Any]]:
-    """(host, port, auth) of the server a URL names — Sentinel asked for the primary."""
+    """(host, port, auth) of the server a URL names — Sentinel asked for the primary; on a
+    cluster, its first seed node (classic pub/sub reaches every node of a cluster)."""
+    if is_cluster_url(url):
+        nodes, auth = cluster_nodes(url)
+        return nodes[0][0], nodes[0][1], auth
     if is_sentinel_url(url):
         sentinel, service, auth = _sentinel(url, {"socket_timeout": 2.0})
         host, port = sentinel.discover_master(service)

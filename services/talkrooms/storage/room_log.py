@@ -17,7 +17,10 @@ from typing import Any
 import orjson
 
 from talkrooms.settings import Settings
-from talkrooms.storage.store import MARK_READ, Keys
+from talkrooms.storage.keys import Keys
+from talkrooms.storage.redis_clients import publish_command
+from talkrooms.storage.room_activity import RoomActivity
+from talkrooms.storage.store import MARK_READ
 
 # XRANGE's highest sequence part: "every event whose message seq part is S".
 _MAX_STREAM_SEQ = 2**64 - 1
@@ -51,10 +54,15 @@ def _decode(value: Any) -> str:
 class RoomLog:
     """Redis operations of protocol 2's room log; keys come from the store's Keys."""
 
-    def __init__(self, settings: Settings, client: Any, keys: Keys) -> None:
+    def __init__(
+        self, settings: Settings, client: Any, keys: Keys, activity: RoomActivity | None = None
+    ) -> None:
         self.settings = settings
         self.redis: Any = client
         self.keys = keys
+        # Counts stored events (events_stored) with the messages' bookkeeping.
+        self.activity = activity or RoomActivity(client, keys, settings.room_ttl_seconds)
+        self.publish_command = publish_command(settings.effective_redis_url)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -80,7 +88,6 @@ class RoomLog:
                 keys.room(room, "evcount"),
                 keys.room(room, "seq"),
                 keys.room(room, "reactions"),
-                keys.stats,
                 keys.room(room, "users"),
                 keys.room(room, "files"),
             ],
@@ -97,6 +104,7 @@ class RoomLog:
                 iso_now,
                 self.settings.history_limit,
                 *extra,
+                self.publish_command,
             ],
         )
 

@@ -1,6 +1,8 @@
 """Every Redis key and operation of TalkRooms; keys are only ever built here.
 
-Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.md):
+Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.md). The
+braces are literal: a room's name (and a worker's id) is the key's Redis Cluster hash tag,
+so all of a room's keys share one slot (storage/keys.py):
 
     tr:room:{room}:seq        string  last message sequence number   message retention
     tr:room:{room}:messages   zset    seq -> message JSON, capped      message retention
@@ -29,7 +31,9 @@ Key layout (prefix `tr` by default; all keys carry a TTL, see docs/architecture.
     tr:workers                zset    worker id -> last heartbeat (ms) user retention
     tr:worker:{id}:conns      set     "room|connection" of that worker user retention
     tr:worker:{id}:info       string  JSON: connections, pid, start     3 heartbeats
-    tr:stats                  hash    counters (messages_stored, ...)  none (a few fields)
+    tr:stats                  hash    counters (messages_stored, ...)  none (a few fields;
+                                      written about once a second per worker)
+    tr:layout                 string  "2": the keys were renamed to this layout  none
     tr:accounts:names         set     name identities of accounts       none (rebuilt from the
                                                                        database at start)
     tr:jobs:{job}             hash    outcome counters of an RQ job    30 days, refreshed per run
@@ -49,13 +53,19 @@ from typing import Any
 
 import orjson
 import redis
+from redis.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from talkrooms.protocol import PresentUser, is_private_room
 from talkrooms.settings import Settings
-from talkrooms.storage.redis_clients import blocking_client
+from talkrooms.storage.keys import Keys
+from talkrooms.storage.redis_clients import blocking_client, publish_command
+from talkrooms.storage.room_activity import RoomActivity
+from talkrooms.storage.shard_pipeline import ShardPipeline
 
 TYPING_TTL_SECONDS = 30
+# A cluster SCAN cursor: the primary's index in its low bits (up to this many primaries).
+CLUSTER_SCAN_NODES = 1024
 
 
 def now_ms() -> int:
@@ -80,6 +90,17 @@ def make_redis(settings: Settings, max_connections: int | None = None) -> redis.
     )
 
 
+def make_rq_redis(settings: Settings, max_connections: int = 8) -> Any:
+    """A client of the Redis RQ keeps its queues in (RQ_REDIS_URL, else REDIS_URL)."""
+    return blocking_client(
+        settings.effective_rq_redis_url,
+        max_connections=max_connections,
+        timeout=settings.redis_socket_timeout,
+        socket_timeout=settings.redis_socket_timeout,
+        socket_connect_timeout=min(2.0, settings.redis_socket_timeout),
+    )
+
+
 def wait_for_redis(client: redis.Redis, what: str, every: float = 1.0) -> None:
     """Block until Redis answers PING: a process started before Redis waits, never exits.
 
@@ -98,71 +119,6 @@ def wait_for_redis(client: redis.Redis, what: str, every: float = 1.0) -> None:
                 )
                 warned = True
             time.sleep(every)
-
-
-class Keys:
-    """Builds every key name from the configured prefix."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.rooms = f"{prefix}:rooms"
-        self.workers = f"{prefix}:workers"
-        self.stats = f"{prefix}:stats"
-
-    def room(self, room: str, part: str) -> str:
-        return f"{self.prefix}:room:{room}:{part}"
-
-    def worker_conns(self, worker_id: str) -> str:
-        return f"{self.prefix}:worker:{worker_id}:conns"
-
-    def worker_info(self, worker_id: str) -> str:
-        return f"{self.prefix}:worker:{worker_id}:info"
-
-    def room_pattern(self) -> str:
-        return f"{self.prefix}:room:*"
-
-    def worker_conns_pattern(self) -> str:
-        return f"{self.prefix}:worker:*:conns"
-
-    def all_pattern(self) -> str:
-        return f"{self.prefix}:*"
-
-    def job_state(self, job: str) -> str:
-        return f"{self.prefix}:jobs:{job}"
-
-    def job_slot(self, job: str) -> str:
-        return f"{self.prefix}:jobs:{job}:slot"
-
-    def job_lock(self, job: str) -> str:
-        return f"{self.prefix}:jobs:{job}:lock"
-
-    @property
-    def reserved_names(self) -> str:
-        """The name identities registered accounts hold: guests may not take them."""
-        return f"{self.prefix}:accounts:names"
-
-    def upload_attempts(self, scope: str, subject: str) -> str:
-        """Uploads counted per person or per address in one rate-limit window."""
-        return f"{self.prefix}:uploads:{scope}:{subject}"
-
-    def auth_attempts(self, action: str, scope: str, subject: str) -> str:
-        """Attempts at `action` (login, register) by one address or account name."""
-        return f"{self.prefix}:auth:{action}:{scope}:{subject}"
-
-    def parse_room_key(self, key: str) -> tuple[str, str] | None:
-        """`tr:room:{room}:{part}` -> (room, part); None for any other key."""
-        head = f"{self.prefix}:room:"
-        if not key.startswith(head):
-            return None
-        room, sep, part = key[len(head) :].rpartition(":")
-        return (room, part) if sep and room else None
-
-    def parse_worker_conns_key(self, key: str) -> str | None:
-        """`tr:worker:{id}:conns` -> id; None for any other key."""
-        head, tail = f"{self.prefix}:worker:", ":conns"
-        if key.startswith(head) and key.endswith(tail) and len(key) > len(head) + len(tail):
-            return key[len(head) : -len(tail)]
-        return None
 
 
 class Script:
@@ -193,10 +149,23 @@ class Script:
         return results
 
     def _pipeline(self, client: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
-        pipe = client.pipeline(transaction=False)
+        pipe = ShardPipeline(client)
         for keys, args in calls:
-            pipe.evalsha(self.sha, len(keys), *keys, *args)
-        return list(pipe.execute(raise_on_error=False))
+            pipe.evalsha(self.sha, keys, args)
+        return pipe.execute()
+
+    def queue(self, pipe: ShardPipeline, keys: list[str], args: list[Any]) -> None:
+        """Add a call to a pipeline of other commands; `settle` its result after execute."""
+        pipe.evalsha(self.sha, keys, args)
+
+    def settle(self, client: Any, result: Any, keys: list[str], args: list[Any]) -> Any:
+        """The result of a `queue`d call: run again alone if Redis had forgotten the
+        script; an error is raised."""
+        if isinstance(result, NoScriptError):
+            return self(client, keys, args)
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     def __call__(self, client: redis.Redis, keys: list[str], args: list[Any]) -> Any:
         try:
@@ -211,9 +180,9 @@ ROOM_EVENT = Script("room_event")
 MARK_READ = Script("mark_read")
 JOIN_ROOM = Script("join_room")
 LEAVE_ROOM = Script("leave_room")
-PURGE_WORKER = Script("purge_worker")
-HEARTBEAT = Script("heartbeat")
+DROP_CONNS = Script("drop_conns")
 SWEEP_ROOM = Script("sweep_room")
+UNINDEX_ROOM = Script("unindex_room")
 UPDATE_PERSON = Script("update_person")
 
 JOB_STATE_TTL_SECONDS = 30 * 86400
@@ -306,6 +275,8 @@ class Store:
         # redis-py's annotations union sync and async results; every call here is sync.
         self.redis: Any = client
         self.keys = Keys(settings.key_prefix)
+        self.activity = RoomActivity(client, self.keys, settings.room_ttl_seconds)
+        self.publish_command = publish_command(settings.effective_redis_url)
 
     # -- scripts -------------------------------------------------------------------------
 
@@ -317,9 +288,9 @@ class Store:
             MARK_READ,
             JOIN_ROOM,
             LEAVE_ROOM,
-            PURGE_WORKER,
-            HEARTBEAT,
+            DROP_CONNS,
             SWEEP_ROOM,
+            UNINDEX_ROOM,
             UPDATE_PERSON,
         )
         for script in scripts:
@@ -346,8 +317,6 @@ class Store:
                 keys.room(room, "seq"),
                 keys.room(room, "messages"),
                 keys.room(room, "cids"),
-                keys.rooms,
-                keys.stats,
                 keys.room(room, "users"),
                 keys.room(room, "silenced"),
                 keys.room(room, "uploads"),
@@ -360,9 +329,7 @@ class Store:
                 self.settings.history_limit,
                 self.settings.client_id_window,
                 self.settings.message_ttl_seconds,
-                self.settings.room_ttl_seconds,
                 now_ms(),
-                room,
                 channel,
                 prefix,
                 "]",
@@ -372,6 +339,7 @@ class Store:
                 author,
                 files,
                 slow_ms,
+                self.publish_command,
             ],
         )
 
@@ -433,49 +401,53 @@ class Store:
         entry: dict[str, Any] = {"u": username, "k": key_hash}
         if shown is not None:
             entry.update(d=shown.display_name, c=shown.color, a=1)
-        user_json = orjson.dumps(entry).decode()
-        result = JOIN_ROOM(
-            self.redis,
-            [
-                self.keys.room(room, "conns"),
-                self.keys.room(room, "users"),
-                self.keys.room(room, "nconn"),
-                self.keys.rooms,
-                self.keys.worker_conns(worker),
-                self.keys.reserved_names,
-            ],
-            [
-                conn_id,
-                identity,
-                user_json,
-                key_hash,
-                self.settings.user_ttl_seconds,
-                self.settings.room_ttl_seconds,
-                now_ms(),
-                room,
-                f"{room}|{conn_id}",
-                "1" if guest else "0",
-            ],
-        )
-        if result[0] == -2:
+        if guest and self.redis.sismember(self.keys.reserved_names, identity):
             return JoinResult(taken=False, first_connection=False, users=[], reserved=True)
+        keys = [
+            self.keys.room(room, "conns"),
+            self.keys.room(room, "users"),
+            self.keys.room(room, "nconn"),
+        ]
+        args = [
+            conn_id,
+            identity,
+            orjson.dumps(entry).decode(),
+            key_hash,
+            self.settings.user_ttl_seconds,
+        ]
+        held = self.keys.worker_conns(worker)
+        user_ttl = self.settings.user_ttl_seconds
+        rooms = self.keys.rooms
+        pipe = ShardPipeline(self.redis)
+        # The worker's set first: a sweep that finds the connection in the room finds it
+        # held (sweep_room.lua). On a cluster the worker's keys and the rooms index are on
+        # shards of their own, still one round trip each.
+        pipe.add(held, "SADD", held, f"{room}|{conn_id}")
+        pipe.add(held, "EXPIRE", held, user_ttl)
+        JOIN_ROOM.queue(pipe, keys, args)
+        pipe.add(rooms, "ZADD", rooms, now_ms(), room)
+        pipe.add(rooms, "EXPIRE", rooms, self.settings.room_ttl_seconds)
+        replies = pipe.execute()
+        result = JOIN_ROOM.settle(self.redis, replies[2], keys, args)
         if result[0] == -1:
+            self.redis.srem(held, f"{room}|{conn_id}")
             return JoinResult(taken=True, first_connection=False, users=[])
         return JoinResult(taken=False, first_connection=result[0] == 1, users=_present(result[1]))
 
     def leave(self, room: str, conn_id: str, worker: str) -> LeaveResult:
         """Remove a connection; reports the person who left with their last connection."""
-        result = LEAVE_ROOM(
-            self.redis,
-            [
-                self.keys.room(room, "conns"),
-                self.keys.room(room, "users"),
-                self.keys.room(room, "nconn"),
-                self.keys.rooms,
-                self.keys.worker_conns(worker),
-            ],
-            [conn_id, f"{room}|{conn_id}", now_ms(), room],
-        )
+        keys = [
+            self.keys.room(room, "conns"),
+            self.keys.room(room, "users"),
+            self.keys.room(room, "nconn"),
+        ]
+        held, rooms = self.keys.worker_conns(worker), self.keys.rooms
+        pipe = ShardPipeline(self.redis)
+        LEAVE_ROOM.queue(pipe, keys, [conn_id])
+        pipe.add(held, "SREM", held, f"{room}|{conn_id}")
+        pipe.add(rooms, "ZADD", rooms, "XX", now_ms(), room)
+        replies = pipe.execute()
+        result = LEAVE_ROOM.settle(self.redis, replies[0], keys, [conn_id])
         if result[0] == -1:
             return LeaveResult(present=False, left=None, users=[])
         left = result[1].decode() if result[0] == 1 and result[1] else None
@@ -673,12 +645,13 @@ class Store:
         """Record this worker alive; False when it had been purged as dead (or is new)."""
         ttl = self.settings.user_ttl_seconds
         info_ttl = max(1, int(self.settings.heartbeat_interval_seconds * 3))
-        result = HEARTBEAT(
-            self.redis,
-            [self.keys.workers, self.keys.worker_conns(worker), self.keys.worker_info(worker)],
-            [worker, now_ms(), ttl, orjson.dumps(info).decode(), info_ttl],
-        )
-        return bool(result == 1)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zadd(self.keys.workers, {worker: now_ms()})  # 0: it was registered already
+        pipe.expire(self.keys.workers, ttl)
+        pipe.expire(self.keys.worker_conns(worker), ttl)
+        pipe.set(self.keys.worker_info(worker), orjson.dumps(info), ex=info_ttl)
+        added, *_ = pipe.execute()
+        return int(added) == 0
 
     def live_workers(self) -> list[dict[str, Any]]:
         """The info each live worker wrote with its last heartbeat."""
@@ -693,17 +666,32 @@ class Store:
         return [w.decode() for w in self.redis.zrangebyscore(self.keys.workers, "-inf", cutoff)]
 
     def purge_worker(self, worker: str, force: bool = False) -> list[tuple[str, str | None]]:
-        """Remove a dead worker's connections; [(room, username-that-left or None)]."""
-        flat = PURGE_WORKER(
-            self.redis,
-            [self.keys.workers, self.keys.worker_conns(worker)],
-            [worker, self.keys.prefix, "1" if force else "0"],
-        )
-        pairs = []
-        for i in range(0, len(flat), 2):
-            name = flat[i + 1].decode() if flat[i + 1] else None
-            pairs.append((flat[i].decode(), name))
+        """Remove a dead worker's connections, once: whoever takes it out of the registry
+        does it (`force`: its set alone is enough, for a worker no longer registered at
+        all). [(room, username-that-left or None)] per connection removed."""
+        held = self.keys.worker_conns(worker)
+        registered = self.redis.zrem(self.keys.workers, worker) == 1
+        if not registered and not (force and self.redis.exists(held)):
+            return []
+        by_room: dict[str, list[str]] = {}
+        for entry in self.redis.smembers(held):
+            room, _, conn = entry.decode().partition("|")
+            by_room.setdefault(room, []).append(conn)
+        rooms = sorted(by_room)
+        calls = [(self._presence_keys(room, with_typing=True), by_room[room]) for room in rooms]
+        pairs: list[tuple[str, str | None]] = []
+        for room, result in zip(rooms, DROP_CONNS.run_many(self.redis, calls), strict=True):
+            if isinstance(result, Exception):
+                raise result
+            pairs.extend((room, name.decode() or None) for name in result)
+        self.redis.delete(held)
         return pairs
+
+    def _presence_keys(self, room: str, with_typing: bool = False) -> list[str]:
+        parts = (
+            ("conns", "users", "nconn", "typing") if with_typing else ("conns", "users", "nconn")
+        )
+        return [self.keys.room(room, part) for part in parts]
 
     def unregister_worker(self, worker: str) -> None:
         self.redis.zrem(self.keys.workers, worker)
@@ -771,9 +759,22 @@ class Store:
         return {w for w, item in zip(workers, raw, strict=True) if item}
 
     def scan_keys(self, cursor: int, pattern: str, count: int) -> tuple[int, list[str]]:
-        """One SCAN step: the next cursor (0 when the walk is complete) and its keys."""
-        next_cursor, keys = self.redis.scan(cursor=cursor, match=pattern, count=count)
-        return int(next_cursor), [k.decode() for k in keys]
+        """One SCAN step: the next cursor (0 when the walk is complete) and its keys. On a
+        cluster the walk goes primary by primary; the cursor carries which one (its low
+        bits) and that node's own cursor."""
+        if not isinstance(self.redis, RedisCluster):
+            next_cursor, keys = self.redis.scan(cursor=cursor, match=pattern, count=count)
+            return int(next_cursor), [k.decode() for k in keys]
+        primaries = sorted(self.redis.get_primaries(), key=lambda node: node.name)
+        index, node_cursor = cursor % CLUSTER_SCAN_NODES, cursor // CLUSTER_SCAN_NODES
+        if index >= len(primaries):
+            return 0, []
+        node = primaries[index].redis_connection
+        next_node_cursor, keys = node.scan(cursor=node_cursor, match=pattern, count=count)
+        if int(next_node_cursor):
+            return int(next_node_cursor) * CLUSTER_SCAN_NODES + index, [k.decode() for k in keys]
+        following = index + 1 if index + 1 < len(primaries) else 0
+        return following, [k.decode() for k in keys]
 
     def scan_room_index(self, cursor: int, count: int) -> tuple[int, list[str]]:
         """One ZSCAN step over the rooms index."""
@@ -783,7 +784,7 @@ class Store:
     def retention_for(self, key: str) -> int | None:
         """The TTL a key of ours should carry; None for the few keys kept on purpose."""
         keys = self.keys
-        if key in (keys.stats, keys.reserved_names):
+        if key in (keys.stats, keys.reserved_names, keys.layout):
             return None
         if key == keys.rooms:
             return self.settings.room_ttl_seconds
@@ -829,9 +830,28 @@ class Store:
         return len(fixes)
 
     def sweep_room(self, room: str) -> SweepResult:
-        """Drop a room's ghost connections and, when empty or expired, its index entry."""
+        """Drop a room's ghost connections and, when empty or expired, its index entry.
+
+        A connection is live when a registered worker's set holds "room|conn". The room's
+        connections are read before the workers: a join writes its worker's set before
+        the room (Store.join), so whatever is read here as present is held already.
+        """
         keys = self.keys
         cutoff = now_ms() - self.settings.room_ttl_seconds * 1000
+        conns = [c.decode() for c in self.redis.hkeys(keys.room(room, "conns"))]
+        ghosts = conns
+        if conns:
+            workers = [w.decode() for w in self.redis.zrange(keys.workers, 0, -1)]
+            entries = [f"{room}|{conn}" for conn in conns]
+            held = [False] * len(conns)
+            for worker in workers:
+                for first in range(0, len(entries), 1000):
+                    found = self.redis.smismember(
+                        keys.worker_conns(worker), entries[first : first + 1000]
+                    )
+                    for offset, present in enumerate(found):
+                        held[first + offset] = held[first + offset] or bool(present)
+            ghosts = [conn for conn, live in zip(conns, held, strict=True) if not live]
         result = SWEEP_ROOM(
             self.redis,
             [
@@ -840,14 +860,16 @@ class Store:
                 keys.room(room, "nconn"),
                 keys.room(room, "typing"),
                 keys.room(room, "messages"),
-                keys.rooms,
-                keys.workers,
             ],
-            [room, keys.prefix, cutoff],
+            ghosts,
         )
+        unindexed = False
+        score = self.redis.zscore(keys.rooms, room)
+        if score is not None and (result[1] == 1 or score < cutoff):
+            unindexed = UNINDEX_ROOM(self.redis, [keys.rooms], [room, int(score)]) == 1
         return SweepResult(
             connections_removed=int(result[0]),
-            unindexed=result[1] == 1,
+            unindexed=unindexed,
             left=[name.decode() for name in result[2:]],
         )
 

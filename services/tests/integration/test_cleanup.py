@@ -170,7 +170,7 @@ def test_empty_and_expired_rooms_leave_the_index_but_live_rooms_stay(redis_serve
 def test_keys_without_ttl_get_one_and_foreign_keys_are_left_alone(redis_server):
     settings = job_settings(redis_server.url)
     client = redis_server.client()
-    client.set("tr:room:stray:seq", 5)
+    client.set("tr:room:{stray}:seq", 5)
     client.zadd("tr:workers", {"some-live-worker": now_ms()})
     client.set("someone-else:key", 1)
     client.hset("tr:stats", "messages_stored", 3)
@@ -178,7 +178,7 @@ def test_keys_without_ttl_get_one_and_foreign_keys_are_left_alone(redis_server):
     summary = run_cleanup(settings)
 
     assert summary["keys_fixed"] == 2
-    assert 0 < client.ttl("tr:room:stray:seq") <= settings.message_ttl_seconds
+    assert 0 < client.ttl("tr:room:{stray}:seq") <= settings.message_ttl_seconds
     assert 0 < client.ttl("tr:workers") <= settings.user_ttl_seconds
     assert client.ttl("someone-else:key") == -1
     assert client.ttl("tr:stats") == -1  # kept on purpose: one small counter hash
@@ -191,7 +191,7 @@ def test_one_run_is_bounded_and_later_runs_finish_the_walk(redis_server):
     client = redis_server.client()
     pipe = client.pipeline(transaction=False)
     for index in range(1000):
-        pipe.set(f"tr:room:r{index}:seq", index)
+        pipe.set(f"tr:room:{{r{index}}}:seq", index)
     pipe.execute()
 
     first = run_cleanup(settings)
@@ -205,7 +205,7 @@ def test_one_run_is_bounded_and_later_runs_finish_the_walk(redis_server):
         runs += 1
         assert runs < 40, "the walk never finished"
     assert runs >= 5
-    assert all(client.ttl(f"tr:room:r{i}:seq") > 0 for i in range(0, 1000, 37))
+    assert all(client.ttl(f"tr:room:{{r{i}}}:seq") > 0 for i in range(0, 1000, 37))
     assert "cmdstat_keys" not in client.info("commandstats")
 
 

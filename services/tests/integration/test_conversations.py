@@ -255,7 +255,7 @@ def test_a_block_stops_messages_both_ways_until_it_is_lifted(
 
     # Redis losing the refusal changes nothing: the next join writes it again.
     client = redis.Redis.from_url(stack.redis_url)
-    client.delete(f"{stack.prefix}:room:{room}:silenced")
+    client.delete(f"{stack.prefix}:room:{{{room}}}:silenced")
     join(alice_client, room)
     assert alice_client.send("after a Redis loss", room=room)["code"] == "blocked"
 

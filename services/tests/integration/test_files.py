@@ -438,7 +438,7 @@ def test_the_cleanup_job_frees_files_no_kept_message_shares(
     clients.append(sender)
     settings = settings_of(stack.workers[0], file_sweep_grace_seconds="0")
     redis = redis_lib.Redis.from_url(settings.effective_redis_url)
-    prefix = f"{settings.key_prefix}:room:{room_name}"
+    prefix = f"{settings.key_prefix}:room:{{{room_name}}}"
 
     def upload() -> str:
         answer = stack.upload(room_name, b"%PDF-1.4\n" + uuid.uuid4().bytes, guest=guest)

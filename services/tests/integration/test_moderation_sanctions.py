@@ -115,7 +115,7 @@ def test_a_mute_refuses_messages_for_its_time_only_and_can_be_lifted(
     assert stack.lift(name, moderator, answer.json()["sanction"], worker=1).ok
     assert guest.send("quieter", room=name)["ok"]
     # A mute that has run out refuses nothing (the script compares its end with now).
-    silenced = f"{stack.prefix}:room:{name}:silenced"
+    silenced = f"{stack.prefix}:room:{{{name}}}:silenced"
     assert stack.redis.hlen(silenced) == 0
     author = f"u:{_account_id(stack, moderator)}"
     stack.redis.hset(silenced, author, f"muted|{int(time.time() * 1000) - 1}")
@@ -184,13 +184,13 @@ def test_sanctions_come_back_when_redis_forgot_them(
     assert stack.sanction(name, moderator, "ban", troll.username).ok
     client.wait_for("sanctioned", timeout=5)
     for part in ("bans", "silenced"):
-        stack.redis.delete(f"{stack.prefix}:room:{name}:{part}")
+        stack.redis.delete(f"{stack.prefix}:room:{{{name}}}:{part}")
     assert join(client, name)["ok"]  # Redis forgot...
     client.call("leave_room", {"room": name})
     restarted = stack.workers[1]
     restarted.stop()
     restarted.start()  # ...and a worker's start writes every sanction in force again
-    bans = f"{stack.prefix}:room:{name}:bans"
+    bans = f"{stack.prefix}:room:{{{name}}}:bans"
     wait_until(lambda: stack.redis.exists(bans), 10, "the sanctions written again")
     again = join(client, name)
     assert again["ok"] is False and again["code"] == "banned"

@@ -151,7 +151,7 @@ def test_delete_leaves_a_tombstone_and_no_text_in_redis(v2, room_name, redis_ser
         == "forbidden"
     )
     client = redis.Redis.from_url(redis_server.url)
-    for key in client.scan_iter(f"tr:room:{room_name}:*"):
+    for key in client.scan_iter(f"tr:room:{{{room_name}}}:*"):
         dump = client.dump(key) or b""
         assert secret.encode() not in dump and b"first draft" not in dump, key
     history = bob.call("get_history", {"room": room_name, "since_id": "000000000000"})
@@ -381,11 +381,11 @@ def test_the_log_and_reactions_follow_the_capped_history(
         later = [sent(alice, f"later {i}", room_name)["id"] for i in range(4)]
         for message_id in later[1:]:
             assert alice.call("react", {"room": room_name, "id": message_id, "emoji": "👍"})["ok"]
-        reactions = {int(k) for k in client.hkeys(f"tr:room:{room_name}:reactions")}
+        reactions = {int(k) for k in client.hkeys(f"tr:room:{{{room_name}}}:reactions")}
         assert reactions == {int(i) for i in later[1:]}
         # The stream keeps no event older than the oldest kept message.
         oldest = int(later[1])
-        entries = client.xrange(f"tr:room:{room_name}:events")
+        entries = client.xrange(f"tr:room:{{{room_name}}}:events")
         assert entries and all(int(e[0].split(b"-")[0]) >= oldest for e in entries)
         answer = alice.call("react", {"room": room_name, "id": first["id"], "emoji": "👍"})
         assert answer["ok"] is False and answer["code"] == "not_found"

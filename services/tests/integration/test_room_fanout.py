@@ -43,7 +43,7 @@ def _client(cluster: Cluster, worker: int, clients: list[ChatClient]) -> ChatCli
 
 def _listeners(cluster: Cluster, room: str) -> int:
     """How many workers subscribe to the room's channel now."""
-    reply = cluster.redis.client().pubsub_numsub(f"{CHANNEL}:room:{room}")
+    reply = cluster.redis.client().pubsub_numsub(f"{CHANNEL}:room:{{{room}}}")
     return int(reply[0][1])
 
 

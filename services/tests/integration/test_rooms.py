@@ -137,7 +137,7 @@ def test_typing_state_lives_in_redis(connect, room_name, redis_server):
     alice = connect()
     alice.join("alice", room_name)
     alice.emit("typing", {"is_typing": True})
-    key = f"tr:room:{room_name}:typing"
+    key = f"tr:room:{{{room_name}}}:typing"
     redis = redis_server.client()
     from tests.support.processes import wait_until
 

@@ -90,7 +90,7 @@ def test_workers_follow_a_sentinel_failover(sentinel_stack):
         alice.join("alice", "failover")
         kept = alice.send("before the failover", "f-1")["message"]
         wait_until(
-            lambda: replica.client().zcard("tr:room:failover:messages") == 1,
+            lambda: replica.client().zcard("tr:room:{failover}:messages") == 1,
             5,
             "the message replicated",
         )

@@ -76,22 +76,23 @@ def test_job_status_reads_a_partial_record():
 
 def test_key_parsing_and_retention_cover_every_key_kind():
     keys = Keys("tr")
-    assert keys.parse_room_key("tr:room:a:b-c:messages") == ("a:b-c", "messages")
+    assert keys.parse_room_key("tr:room:{a:b-c}:messages") == ("a:b-c", "messages")
     assert keys.parse_room_key("tr:rooms") is None
-    assert keys.parse_worker_conns_key("tr:worker:host-1-5001-42-abc:conns") == "host-1-5001-42-abc"
-    assert keys.parse_worker_conns_key("tr:worker:x:info") is None
+    worker = "host-1-5001-42-abc"
+    assert keys.parse_worker_conns_key(f"tr:worker:{{{worker}}}:conns") == worker
+    assert keys.parse_worker_conns_key("tr:worker:{x}:info") is None
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     store = Store(settings, client=None)  # type: ignore[arg-type]
     assert store.retention_for("tr:stats") is None
-    assert store.retention_for("tr:room:a:conns") == settings.user_ttl_seconds
-    assert store.retention_for("tr:room:a:seq") == settings.message_ttl_seconds
-    assert store.retention_for("tr:room:a:typing") == 30
+    assert store.retention_for("tr:room:{a}:conns") == settings.user_ttl_seconds
+    assert store.retention_for("tr:room:{a}:seq") == settings.message_ttl_seconds
+    assert store.retention_for("tr:room:{a}:typing") == 30
     assert store.retention_for("tr:rooms") == settings.room_ttl_seconds
-    assert store.retention_for("tr:worker:w:conns") == settings.user_ttl_seconds
+    assert store.retention_for("tr:worker:{w}:conns") == settings.user_ttl_seconds
     # The accounts' names are kept on purpose (workers rebuild them from the database).
     assert store.retention_for("tr:accounts:names") is None
     for part in ("events", "evcount", "reactions", "read"):
-        assert store.retention_for(f"tr:room:a:{part}") == settings.message_ttl_seconds
+        assert store.retention_for(f"tr:room:{{a}}:{part}") == settings.message_ttl_seconds
 
 
 def test_checked_in_prometheus_config_is_the_rendered_one():

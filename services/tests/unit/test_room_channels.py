@@ -32,8 +32,8 @@ def test_each_socket_room_belongs_to_its_chat_room(socket_room: str, room: str |
 
 def test_channels_by_room_and_the_shared_one():
     channels = RoomChannels("talkrooms")
-    assert channels.channel_for("lobby") == "talkrooms:room:lobby"
-    assert channels.channel_for_socket_room("log:lobby") == "talkrooms:room:lobby"
+    assert channels.channel_for("lobby") == "talkrooms:room:{lobby}"
+    assert channels.channel_for_socket_room("log:lobby") == "talkrooms:room:{lobby}"
     assert channels.channel_for_socket_room("account:3") == "talkrooms"
     assert channels.channel_for_socket_room("someSid") == "talkrooms"
     shared = RoomChannels("talkrooms", enabled=False)
@@ -80,11 +80,11 @@ def test_a_join_goes_on_only_once_redis_confirmed_the_subscription():
     channels.attach(redis.send, channels.wanted())
     thread, result = _follow_in_thread(channels, "lobby")
     _wait_sent(redis, 1)
-    assert redis.sent == [(b"SUBSCRIBE", "tr:room:lobby")]
+    assert redis.sent == [(b"SUBSCRIBE", "tr:room:{lobby}")]
     assert thread.is_alive()  # still waiting for Redis
     redis.answer()
     thread.join(2)
-    assert result == [True] and channels.followed() == ["tr:room:lobby"]
+    assert result == [True] and channels.followed() == ["tr:room:{lobby}"]
     assert channels.follow("lobby") is True  # known: no second command
     assert len(redis.sent) == 1
 
@@ -100,13 +100,13 @@ def test_a_join_crossing_a_leave_subscribes_again_after_the_unsubscribe():
     channels.unfollow("lobby")
     thread, result = _follow_in_thread(channels, "lobby")  # before Redis answered
     _wait_sent(redis, 2)
-    assert redis.sent[-1] == (b"UNSUBSCRIBE", "tr:room:lobby")
+    assert redis.sent[-1] == (b"UNSUBSCRIBE", "tr:room:{lobby}")
     redis.answer()  # the unsubscribe is done: now the join subscribes again
     _wait_sent(redis, 3)
-    assert redis.sent[-1] == (b"SUBSCRIBE", "tr:room:lobby")
+    assert redis.sent[-1] == (b"SUBSCRIBE", "tr:room:{lobby}")
     redis.answer()
     thread.join(2)
-    assert result == [True] and channels.followed() == ["tr:room:lobby"]
+    assert result == [True] and channels.followed() == ["tr:room:{lobby}"]
 
 
 def test_a_reconnect_covers_what_was_wanted_and_sends_what_changed_meanwhile():
@@ -120,22 +120,22 @@ def test_a_reconnect_covers_what_was_wanted_and_sends_what_changed_meanwhile():
         thread.join(2)
     channels.detach()  # the link dropped
     covered = channels.wanted()
-    assert covered == ["tr", "tr:room:a", "tr:room:b"]
+    assert covered == ["tr", "tr:room:{a}", "tr:room:{b}"]
     # While the new link opens: b is left, c is joined.
     channels.unfollow("b")
     thread, result = _follow_in_thread(channels, "c")
     second = FakeRedis(channels)
     channels.attach(second.send, covered)
-    assert (b"UNSUBSCRIBE", "tr:room:b") in second.sent
-    assert (b"SUBSCRIBE", "tr:room:c") in second.sent
+    assert (b"UNSUBSCRIBE", "tr:room:{b}") in second.sent
+    assert (b"SUBSCRIBE", "tr:room:{c}") in second.sent
     second.answer()
     thread.join(2)
     assert result == [True]
-    assert sorted(channels.followed()) == ["tr:room:a", "tr:room:c"]
+    assert sorted(channels.followed()) == ["tr:room:{a}", "tr:room:{c}"]
 
 
 def test_an_unconfirmed_subscription_gives_up_without_hanging_the_join(monkeypatch):
     monkeypatch.setattr(room_channels, "CONFIRM_SECONDS", 0.05)
     channels = RoomChannels("tr")  # no link: Redis is away
     assert channels.follow("lobby") is False
-    assert channels.wanted() == ["tr", "tr:room:lobby"]  # the next link subscribes it
+    assert channels.wanted() == ["tr", "tr:room:{lobby}"]  # the next link subscribes it

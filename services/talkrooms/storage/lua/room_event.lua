@@ -1,14 +1,16 @@
 -- Apply one event to a message (edit, delete, reaction), log it and publish it, atomically.
 -- KEYS: 1 messages zset, 2 events stream, 3 event counter, 4 message seq counter,
---       5 reactions hash (seq -> {emoji: [[author, name], ...]}), 6 stats hash,
---       7 users hash (presence, for the mentions of an edit), 8 files hash (file id ->
+--       5 reactions hash (seq -> {emoji: [[author, name], ...]}),
+--       6 users hash (presence, for the mentions of an edit), 7 files hash (file id ->
 --       seq: a deleted message's files stop being readable at once)
+--       (all the room's: the stats are counted by storage/room_activity.py)
 -- ARGV: 1 kind ('edit', 'delete', 'reaction'; 'remove': a moderator's deletion, which
 --       skips the author check and marks the tombstone `removed`), 2 message seq,
 --       3 author token of the person acting ('' = none), 4 now ms, 5 room, 6 pub/sub channel, 7 publish prefix,
 --       8 message ttl s, 9 log cap, 10 ISO time now, 11 history cap,
 --       edit:     12 new text, 13 mention candidates JSON or '', 14 edit window ms
 --       reaction: 12 emoji, 13 '1' add / '0' remove / '' toggle, 14 name, 15 emoji cap
+--       and last, after those: 'PUBLISH', or 'SPUBLISH' on a Redis Cluster
 -- Returns {1, event JSON} when applied, {0, ''} when it changes nothing,
 -- {-1, code, reason} when refused.
 local kind = ARGV[1]
@@ -64,7 +66,7 @@ if kind == 'edit' then
   if ARGV[13] ~= '' then
     local present = {}
     for _, candidate in ipairs(cjson.decode(ARGV[13])) do
-      if redis.call('HEXISTS', KEYS[7], candidate[1]) == 1 then
+      if redis.call('HEXISTS', KEYS[6], candidate[1]) == 1 then
         present[#present + 1] = candidate[2]
       end
     end
@@ -86,7 +88,7 @@ elseif kind == 'delete' or kind == 'remove' then
   end
   if type(message.files) == 'table' then
     for _, shared in ipairs(message.files) do
-      redis.call('HDEL', KEYS[8], shared.id)
+      redis.call('HDEL', KEYS[7], shared.id)
     end
   end
   message.files = nil
@@ -182,9 +184,9 @@ local ttl = ARGV[8]
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('EXPIRE', KEYS[3], ttl)
-redis.call('HINCRBY', KEYS[6], 'events_stored', 1)
 local event = '{"id":"' .. string.format('%012d.%012d', newest, counter) .. '","room":'
   .. cjson.encode(ARGV[5]) .. ',"type":"' .. event_type .. '","message_id":"'
   .. string.format('%012d', seq) .. '"' .. tail
-redis.call('PUBLISH', ARGV[6], ARGV[7] .. event .. ']')
+-- The last argument: 'PUBLISH', or 'SPUBLISH' on a Redis Cluster.
+redis.call(ARGV[#ARGV], ARGV[6], ARGV[7] .. event .. ']')
 return {1, event}

@@ -53,11 +53,16 @@ lock: ## Re-resolve requirements.lock from pyproject.toml in a clean virtualenv
 export WORKERS LISTEN_HOST WORKER_BASE_PORT
 SUPERVISORCTL := $(BIN)/supervisorctl -c run/supervisord.conf
 
+# CLUSTER=1: the chat on a local 6-node Redis Cluster (3 primaries, 3 replicas) on the
+# ports after Redis'; the plain Redis then keeps only RQ's queues.
+CLUSTER ?=
+RUN_FLAGS := $(if $(filter 1 yes true,$(CLUSTER)),--cluster)
+
 .PHONY: run
-run: system-deps venv ## Start Redis, WORKERS chat workers and nginx on http://localhost:$(PORT); Ctrl-C stops all
+run: system-deps venv ## Start Redis, WORKERS chat workers and nginx on http://localhost:$(PORT) (CLUSTER=1: on a Redis Cluster); Ctrl-C stops all
 	@# Open files: each proxied WebSocket holds two in nginx; raise the soft limit to the hard one.
 	@ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; \
-		exec $(BIN)/python -m talkrooms.cli run --port $(PORT)
+		exec $(BIN)/python -m talkrooms.cli run --port $(PORT) $(RUN_FLAGS)
 
 .PHONY: stop
 stop: ## Stop a running `make run` (from another terminal)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from talkrooms.accounts.service import AccountError
 from talkrooms.jobs.commands import add_ops_commands
 from talkrooms.moderation.service import ModerationService
-from talkrooms.ops import stack
+from talkrooms.ops import redis_cluster, stack
 from talkrooms.settings import DEFAULT_DATABASE_URL, Settings
 from talkrooms.storage import database
 
@@ -49,7 +50,41 @@ def add_run_command(commands: Any) -> None:
     run.add_argument(
         "--run-dir", type=Path, default=stack.RUN_DIR, help="configs, logs and Redis data"
     )
+    run.add_argument(
+        "--cluster",
+        action="store_true",
+        help="the chat on a local 6-node Redis Cluster (make run CLUSTER=1)",
+    )
+    run.add_argument(
+        "--cluster-base-port",
+        type=int,
+        default=_env_int("CLUSTER_BASE_PORT", None),
+        help="cluster nodes on BASE+1..BASE+6, their bus on BASE+7..BASE+12 (default: Redis')",
+    )
     run.set_defaults(handler=_run)
+
+
+def add_cluster_form_command(commands: Any) -> None:
+    """`talkrooms redis-cluster-form --ports ...`: make run's one-shot that forms the cluster."""
+    form = commands.add_parser(
+        "redis-cluster-form", help="form a Redis Cluster of running nodes (or reuse it)"
+    )
+    form.add_argument("--ports", required=True, help="the nodes' ports, comma-separated")
+    form.add_argument("--replicas", type=int, default=1, help="replicas per primary")
+    form.add_argument("--timeout", type=float, default=60, help="seconds to wait at most")
+    form.add_argument("--redis-cli", default="redis-cli", help="the redis-cli binary")
+    form.set_defaults(handler=_cluster_form)
+
+
+def _cluster_form(args: argparse.Namespace) -> int:
+    ports = [int(port) for port in args.ports.split(",") if port.strip()]
+    try:
+        created = redis_cluster.form_or_reuse(ports, args.replicas, args.timeout, args.redis_cli)
+    except redis_cluster.ClusterError as exc:
+        print(f"Redis Cluster on {ports}: {exc}", file=sys.stderr)
+        return 1
+    print(f"Redis Cluster on {ports} {'formed' if created else 'already formed, healthy'}")
+    return 0
 
 
 def add_db_command(commands: Any) -> None:
@@ -98,6 +133,8 @@ def _run(args: argparse.Namespace) -> int:
         database_url=None
         if settings.database_url == DEFAULT_DATABASE_URL
         else settings.database_url,
+        cluster=args.cluster,
+        cluster_base_port=args.cluster_base_port,
     )
     return stack.run(plan)
 
@@ -140,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talkrooms", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     add_run_command(commands)
+    add_cluster_form_command(commands)
     add_db_command(commands)
     add_admin_command(commands)
     add_ops_commands(commands)

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     # share a hash slot, so with a Redis Cluster (REDIS_URL=redis+cluster://...) RQ needs
     # a plain Redis (or a Sentinel-watched one) of its own.
     rq_redis_url: str = ""
+    # Durability: a message (or event) is acknowledged only once this many replicas of its
+    # Redis hold it (WAIT, at most REDIS_WAIT_TIMEOUT_MS); short of that the sender gets
+    # `unavailable` and sends again. 0: acknowledged once the primary has it. Use 1 with
+    # replicas (a Redis Cluster, Sentinel), so a failover loses no acknowledged message.
+    redis_wait_replicas: int = Field(0, ge=0)
+    redis_wait_timeout_ms: int = Field(1000, ge=1)
 
     # Retention (seed defaults): messages 7 days, users 2 hours, rooms 1 day.
     message_retention_days: float = 7

@@ -15,8 +15,13 @@ import gevent  # noqa: E402
 
 from talkrooms.app import create_app  # noqa: E402
 from talkrooms.settings import Settings  # noqa: E402
+from talkrooms.storage.store import wait_for_cluster  # noqa: E402
+from talkrooms.telemetry.logs import configure_logging  # noqa: E402
 
 settings = Settings()
+# On a Redis Cluster that is still forming, wait (and say so) rather than fail the boot.
+configure_logging(settings.log_level)
+wait_for_cluster(settings.effective_redis_url, "worker")
 app, socketio = create_app(settings)
 
 # How long a draining worker keeps its users' presence for them to reconnect elsewhere.

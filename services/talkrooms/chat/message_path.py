@@ -54,6 +54,7 @@ from talkrooms.protocol import (
 from talkrooms.realtime.broadcast import TalkroomsRedisManager
 from talkrooms.realtime.connections import Connection, ConnectionRegistry, Membership
 from talkrooms.settings import Settings
+from talkrooms.storage.shard_pipeline import NotReplicated
 from talkrooms.storage.store import STORE_MESSAGE, Store, public_message
 from talkrooms.telemetry import metrics
 
@@ -327,7 +328,7 @@ class MessagePath:
             "",
             0,
         )
-        (result,) = STORE_MESSAGE.run_many(self.store.redis, [call])
+        (result,) = STORE_MESSAGE.run_many(self.store.redis, [call], self.store.durability)
         if isinstance(result, Exception):
             raise result
         if result[0] == -2:
@@ -396,7 +397,7 @@ class MessagePath:
             )
             for item in batch
         ]
-        results = STORE_MESSAGE.run_many(self.store.redis, calls)
+        results = STORE_MESSAGE.run_many(self.store.redis, calls, self.store.durability)
         metrics.REDIS_LATENCY.labels(operation="store_message").observe(
             time.perf_counter() - started
         )
@@ -404,6 +405,13 @@ class MessagePath:
 
     def _deliver(self, item: Pending, result: Any) -> None:
         connection = item.connection
+        if isinstance(result, NotReplicated) and result.result and result.result[0] == 1:
+            # Stored and published, not yet on a replica: this worker's sockets see it
+            # like the others' did; the sender is told to send again (its retry finds the
+            # client_id and is acknowledged then).
+            self.manager.deliver_local(
+                f"room:{item.room}", f'2["new_message",{result.result[1].decode()}]'
+            )
         if isinstance(result, Exception):
             metrics.REDIS_ERRORS.labels(operation="store_message").inc()
             metrics.MESSAGES_REJECTED.labels(reason=UNAVAILABLE).inc()

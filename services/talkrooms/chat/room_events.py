@@ -148,7 +148,7 @@ class RoomEventPath:
             for item in batch
         ]
         try:
-            results = ROOM_EVENT.run_many(self.room_log.redis, calls)
+            results = ROOM_EVENT.run_many(self.room_log.redis, calls, self.room_log.durability)
         except RedisError as exc:
             results = [exc] * len(batch)
         metrics.REDIS_LATENCY.labels(operation="room_event").observe(time.perf_counter() - started)

@@ -24,7 +24,7 @@ from talkrooms.ops.collectors import ClusterCollector, RQCollector
 from talkrooms.ops.snapshot import SnapshotCache
 from talkrooms.settings import Settings
 from talkrooms.storage.redis_clients import plain_client
-from talkrooms.storage.store import Store, make_redis, wait_for_redis
+from talkrooms.storage.store import Store, make_redis, wait_for_cluster, wait_for_redis
 from talkrooms.telemetry.logs import configure_logging
 
 log = logging.getLogger("talkrooms.jobs.rq_worker")
@@ -55,6 +55,8 @@ def run_worker(settings: Settings) -> int:
         health_check_interval=30,
     )
     wait_for_redis(connection, "rq-worker")
+    # Its jobs and metrics use the chat's Redis, which may be a cluster still forming.
+    wait_for_cluster(settings.effective_redis_url, "rq-worker")
     server = None
     if settings.rq_metrics_port:
         server, _thread = start_http_server(

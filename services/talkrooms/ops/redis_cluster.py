@@ -268,3 +268,47 @@ def create_cluster(
         raise ClusterError(f"redis-cli --cluster create failed ({done.returncode}):\n{output}")
     if not _wait(lambda: cluster_ready(ports, replicas), timeout):
         raise ClusterError(f"cluster on {list(ports)} not ready after {timeout}s:\n{output}")
+
+
+def _answers_ping(port: int) -> bool:
+    with node_client(port, timeout=2.0) as client:
+        return bool(client.ping())
+
+
+def is_fresh(port: int) -> bool:
+    """The node has never joined a cluster: it knows only itself and owns no slot."""
+    info = cluster_info(port)
+    return info.get("cluster_known_nodes") == "1" and info.get("cluster_slots_assigned") == "0"
+
+
+def form_or_reuse(
+    ports: Sequence[int],
+    replicas: int = 1,
+    timeout: float = 60,
+    redis_cli: str = "redis-cli",
+) -> bool:
+    """Form the cluster of the nodes on `ports`, or wait for the one they already form.
+
+    Returns True when it created the cluster. Nodes restarted on their nodes.conf find each
+    other again on their own, so a second `make run` only waits for them; a mix of empty
+    and formed nodes is refused (redis-cli would fail, or worse, split the slots).
+    """
+    if not _wait(lambda: all(_answers_ping(port) for port in ports), timeout):
+        raise ClusterError(f"the nodes on {list(ports)} did not answer PING in {timeout}s")
+    fresh = [port for port in ports if is_fresh(port)]
+    if len(fresh) == len(ports):
+        create_cluster(ports, replicas, timeout, redis_cli)
+        return True
+    if fresh:
+        raise ClusterError(
+            f"nodes {fresh} are empty while the others on {list(ports)} form a cluster:"
+            " delete their data folders (all of them to start over)"
+        )
+    if not _wait(lambda: cluster_ready(ports, replicas), timeout):
+        raise ClusterError(f"the cluster on {list(ports)} is not healthy after {timeout}s")
+    return False
+
+
+def wait_ready(ports: Sequence[int], replicas: int, timeout: float) -> bool:
+    """Whether the cluster on `ports` became healthy, replicas in sync, within `timeout`."""
+    return _wait(lambda: cluster_ready(ports, replicas), timeout)

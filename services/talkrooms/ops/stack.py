@@ -30,6 +30,7 @@ from typing import Any
 
 import jinja2
 
+from talkrooms.ops import redis_cluster
 from talkrooms.storage import database
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -45,6 +46,16 @@ NGINX_RENDERER = "nginx/render.py"
 STATIC_ROOT = "services/talkrooms/web/static"
 
 HEALTH_TIMEOUT_SECONDS = 60.0
+
+# `make run CLUSTER=1`: 3 primaries and a replica of each, the smallest cluster that fails
+# over. Their ports follow Redis' (nodes on +1..+6, cluster bus on +7..+12): picked, not
+# port + 10000, which may fall in the ephemeral range where any outgoing socket can hold it.
+CLUSTER_NODES = 6
+CLUSTER_REPLICAS = 1
+# Longer than the tests' 2 s: a busy laptop (a build, a browser) can stall a node that long,
+# and a failover it did not need is only noise here.
+CLUSTER_NODE_TIMEOUT_MS = 5000
+CLUSTER_FORM_TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,8 @@ class Program:
     priority: int
     environment: Mapping[str, str] = field(default_factory=dict)
     stop_wait_seconds: int = 10
+    # A job that runs once at start (forming the cluster): never restarted, exit 0 is done.
+    one_shot: bool = False
 
     @property
     def command(self) -> str:
@@ -102,6 +115,9 @@ class StackPlan:
     open_files: int
     nginx_processes: int
     database_url: str = ""
+    # `make run CLUSTER=1`: the chat's Redis Cluster (node and bus ports, same order).
+    cluster_ports: tuple[int, ...] = ()
+    cluster_bus_ports: tuple[int, ...] = ()
 
     @property
     def effective_database_url(self) -> str:
@@ -110,7 +126,32 @@ class StackPlan:
 
     @property
     def redis_url(self) -> str:
+        """The plain Redis: the chat's, or only RQ's when the chat is on a cluster."""
         return f"redis://{LOOPBACK}:{self.redis_port}/0"
+
+    @property
+    def cluster(self) -> bool:
+        return bool(self.cluster_ports)
+
+    @property
+    def chat_redis_url(self) -> str:
+        """REDIS_URL of the workers: the cluster (every node a seed) or the plain Redis."""
+        return redis_cluster.cluster_url(self.cluster_ports) if self.cluster else self.redis_url
+
+    def redis_environment(self) -> dict[str, str]:
+        """The Redis settings of every app process (workers and RQ programs)."""
+        if not self.cluster:
+            return {"REDIS_URL": self.redis_url}
+        # RQ needs a plain Redis; acks wait for a replica, so a failover loses no ack.
+        return {
+            "REDIS_URL": self.chat_redis_url,
+            "RQ_REDIS_URL": self.redis_url,
+            "REDIS_WAIT_REPLICAS": str(CLUSTER_REPLICAS),
+        }
+
+    def cluster_dir(self, port: int) -> Path:
+        """One node's nodes.conf and AOF: kept, so the next `make run` reuses the cluster."""
+        return self.run_dir / "redis-cluster" / str(port)
 
     @property
     def upload_dir(self) -> Path:
@@ -153,8 +194,12 @@ def plan(
     run_dir: Path = RUN_DIR,
     optional_programs: tuple[OptionalProgram, ...] | None = None,
     database_url: str | None = None,
+    cluster: bool = False,
+    cluster_base_port: int | None = None,
 ) -> StackPlan:
-    """Workers on consecutive ports after the base (default: the public port)."""
+    """Workers on consecutive ports after the base (default: the public port); with
+    `cluster`, 6 nodes on cluster_base_port+1..+6 (default: the Redis port) and their
+    cluster bus on +7..+12."""
     count = workers or default_workers()
     if count < 1:
         raise ValueError("WORKERS must be at least 1")
@@ -162,6 +207,9 @@ def plan(
     ports = tuple(base + i for i in range(1, count + 1))
     if public_port in ports or redis_port in ports or redis_port == public_port:
         raise ValueError(f"ports overlap: public {public_port}, redis {redis_port}, {ports}")
+    nodes, buses = cluster_ports(redis_port, cluster_base_port) if cluster else ((), ())
+    if {public_port, redis_port, *ports} & {*nodes, *buses}:
+        raise ValueError(f"cluster ports {nodes} / {buses} overlap the stack's {ports}")
     if optional_programs is None:
         optional_programs = tuple(p for p in OPTIONAL_PROGRAMS if p.available())
     return StackPlan(
@@ -174,7 +222,19 @@ def plan(
         open_files=open_files_limit(),
         nginx_processes=max(2, os.cpu_count() or 2),
         database_url=database_url or "",
+        cluster_ports=nodes,
+        cluster_bus_ports=buses,
     )
+
+
+def cluster_ports(redis_port: int, base: int | None) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The nodes' ports (base+1..+6) and their cluster bus ports (base+7..+12)."""
+    first = (redis_port if base is None else base) + 1
+    nodes = tuple(range(first, first + CLUSTER_NODES))
+    buses = tuple(range(first + CLUSTER_NODES, first + 2 * CLUSTER_NODES))
+    if buses[-1] > 65535:
+        raise ValueError(f"cluster ports past 65535 from base {first - 1}")
+    return nodes, buses
 
 
 # -- programs and config files -------------------------------------------------------------
@@ -189,6 +249,46 @@ def nginx_paths(stack: StackPlan) -> tuple[Path, Path]:
     """nginx's own folder (pid, temp files) and its rendered config."""
     folder = stack.run_dir / "nginx"
     return folder, folder / "nginx.conf"
+
+
+def cluster_programs(stack: StackPlan) -> list[Program]:
+    """The cluster's nodes, then the one-shot that forms it (or waits for the formed one).
+
+    supervisord does not wait for one priority before starting the next, so the form step
+    waits for the nodes itself, and the workers wait for the formed cluster (wsgi.py).
+    """
+    found = [
+        Program(
+            f"redis-node-{port}",
+            tuple(
+                redis_cluster.cluster_node_argv(
+                    _binary("redis-server"),
+                    port,
+                    stack.cluster_dir(port),
+                    CLUSTER_NODE_TIMEOUT_MS,
+                    bus_port=bus,
+                )
+            ),
+            priority=11,
+        )
+        for port, bus in zip(stack.cluster_ports, stack.cluster_bus_ports, strict=True)
+    ]
+    found.append(
+        Program(
+            "redis-cluster-form",
+            (
+                str(VENV_BIN / "talkrooms"),
+                "redis-cluster-form",
+                *("--ports", ",".join(str(port) for port in stack.cluster_ports)),
+                *("--replicas", str(CLUSTER_REPLICAS)),
+                *("--timeout", str(CLUSTER_FORM_TIMEOUT_SECONDS)),
+                *("--redis-cli", _binary("redis-cli")),
+            ),
+            priority=15,
+            one_shot=True,
+        )
+    )
+    return found
 
 
 def programs(stack: StackPlan) -> list[Program]:
@@ -208,6 +308,8 @@ def programs(stack: StackPlan) -> list[Program]:
             priority=10,
         )
     ]
+    if stack.cluster:
+        found += cluster_programs(stack)
     for upstream in worker_upstreams(stack):
         found.append(
             Program(
@@ -217,7 +319,7 @@ def programs(stack: StackPlan) -> list[Program]:
                 environment={
                     "SERVER_PORT": str(upstream.port),
                     "SERVER_HOST": LOOPBACK,
-                    "REDIS_URL": stack.redis_url,
+                    **stack.redis_environment(),
                     "DATABASE_URL": stack.effective_database_url,
                     "WORKER_ROUTE": upstream.id,
                     "UPLOAD_DIR": str(stack.upload_dir),
@@ -245,7 +347,7 @@ def programs(stack: StackPlan) -> list[Program]:
                 (str(VENV_BIN / "talkrooms"), *optional.args),
                 priority=40,
                 environment={
-                    "REDIS_URL": stack.redis_url,
+                    **stack.redis_environment(),
                     "DATABASE_URL": stack.effective_database_url,
                     "UPLOAD_DIR": str(stack.upload_dir),
                 },
@@ -274,10 +376,12 @@ def render_supervisord(stack: StackPlan) -> str:
                 "environment": p.environment_line,
                 "priority": p.priority,
                 "stop_wait_seconds": p.stop_wait_seconds,
+                "one_shot": p.one_shot,
             }
             for p in all_programs
         ],
         worker_names=[p.name for p in all_programs if p.name.startswith("worker-")],
+        cluster_node_names=[p.name for p in all_programs if p.name.startswith("redis-node-")],
     )
 
 
@@ -338,6 +442,8 @@ def write_files(stack: StackPlan) -> Path:
     """Create the run folders and both configs; returns the supervisord config path."""
     for folder in ("logs", "redis", "nginx", "uploads"):
         (stack.run_dir / folder).mkdir(parents=True, exist_ok=True)
+    for port in stack.cluster_ports:
+        stack.cluster_dir(port).mkdir(parents=True, exist_ok=True)
     _nginx_dir, nginx_conf = nginx_paths(stack)
     nginx_conf.write_text(render_nginx(stack))
     conf = stack.run_dir / "supervisord.conf"
@@ -352,6 +458,7 @@ def busy_ports(stack: StackPlan) -> list[int]:
     """Ports of the plan that something already listens on (a clear error beats a crash loop)."""
     wanted = [(stack.public_host, stack.public_port), (LOOPBACK, stack.redis_port)]
     wanted += [(LOOPBACK, port) for port in stack.worker_ports]
+    wanted += [(LOOPBACK, port) for port in (*stack.cluster_ports, *stack.cluster_bus_ports)]
     busy = []
     for host, port in wanted:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -413,12 +520,25 @@ def banner(stack: StackPlan) -> str:
         f"  {len(ports)} chat workers on {LOOPBACK}:{ports[0]}-{ports[-1]}, "
         f"Redis on {LOOPBACK}:{stack.redis_port}, nginx on {stack.public_host}:{stack.public_port}",
     ]
+    if stack.cluster:
+        nodes = stack.cluster_ports
+        lines.append(
+            f"  Redis Cluster (3 primaries, 3 replicas) on {LOOPBACK}:{nodes[0]}-{nodes[-1]}"
+            f" for the chat; Redis on {stack.redis_port} keeps RQ's queues"
+        )
     if stack.check_host != stack.public_host:
         address = lan_address()
         if address:
             lines.append(f"  on the LAN: http://{address}:{stack.public_port}")
     lines += [f"  logs: {stack.run_dir / 'logs'}   status: make status   stop: Ctrl-C", ""]
     return "\n".join(lines)
+
+
+def cluster_in_sync(stack: StackPlan) -> bool:
+    """Every node agrees and every replica is in sync: acks wait for a replica (WAIT)."""
+    return redis_cluster.wait_ready(
+        stack.cluster_ports, CLUSTER_REPLICAS, CLUSTER_FORM_TIMEOUT_SECONDS
+    )
 
 
 def migrate(stack: StackPlan) -> None:
@@ -453,6 +573,8 @@ def run(stack: StackPlan) -> int:
     unhealthy = wait_healthy(
         stack.health_urls(), HEALTH_TIMEOUT_SECONDS, lambda: supervisord.poll() is None
     )
+    if not unhealthy and stack.cluster and not cluster_in_sync(stack):
+        unhealthy = [f"the Redis Cluster on {list(stack.cluster_ports)}"]
     if supervisord.poll() is None:
         if unhealthy:
             print(

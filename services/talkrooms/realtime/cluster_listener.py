@@ -55,7 +55,11 @@ class ClusterListener:
             for channel in rooms:
                 by_node.setdefault(owner(channel), []).append(channel)
             confirm = self.channels.confirmed
-            self.links = {None: RawSubscriber(self.url, [shared], on_confirm=confirm)}
+            # The shared channel on a primary the topology just named (a classic PUBLISH
+            # reaches every node), not on a seed node that may be the one that died.
+            self.links = {
+                None: RawSubscriber(self.url, [shared], on_confirm=confirm, address=primaries[0])
+            }
             for node, names in by_node.items():
                 self.links[node] = RawSubscriber(
                     self.url, names, on_confirm=confirm, sharded=True, address=node

@@ -63,6 +63,7 @@ class RoomLog:
         # Counts stored events (events_stored) with the messages' bookkeeping.
         self.activity = activity or RoomActivity(client, keys, settings.room_ttl_seconds)
         self.publish_command = publish_command(settings.effective_redis_url)
+        self.durability = (settings.redis_wait_replicas, settings.redis_wait_timeout_ms)
 
     # -- writing -------------------------------------------------------------------------
 

@@ -9,20 +9,23 @@ pipeline. Results come back in the order the commands were added, errors as valu
 A group whose node answered MOVED, ASK, TRYAGAIN, CLUSTERDOWN, or could not be reached (a
 failover under way) is sent again once after the client has read the topology again.
 
-`replicas` > 0 appends `WAIT <replicas> <timeout>` to each group: a write is then answered
-only once that many replicas of its shard hold it (WAIT covers the writes made before it
-on the same connection, which is why it rides in the same pipeline). The WAIT's own answer
-(how many replicas confirmed) is returned by `execute` per command, in `acknowledged`.
+`replicas` > 0 appends `WAIT <n> <timeout>` to each group: a write is then answered only
+once n replicas of its shard hold it (WAIT covers the writes made before it on the same
+connection, which is why it rides in the same pipeline); n is `replicas`, or fewer if the
+node has fewer connected replicas right now (`_wanted`). Commands whose shard fell short
+are marked in `short`.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from redis.cluster import RedisCluster
 from redis.exceptions import (
     AskError,
     ClusterDownError,
+    RedisError,
     TryAgainError,
 )
 from redis.exceptions import (
@@ -35,6 +38,16 @@ from redis.exceptions import (
 RETRYABLE = (AskError, ClusterDownError, TryAgainError, RedisConnectionError, RedisTimeoutError)
 
 
+class NotReplicated(RedisError):
+    """The write is on its primary, but fewer replicas than asked confirmed it in time:
+    answered as unavailable, so the client sends it again (its client_id makes that
+    store nothing twice) rather than trust a write a failover could lose."""
+
+    def __init__(self, wanted: int, result: Any = None) -> None:
+        super().__init__(f"fewer than {wanted} replicas confirmed the write in time")
+        self.result = result  # what the command answered on the primary
+
+
 class ShardPipeline:
     """Commands added with their routing key, sent by `execute` as one pipeline per shard."""
 
@@ -43,8 +56,8 @@ class ShardPipeline:
         self.replicas = replicas
         self.wait_ms = wait_ms
         self.commands: list[tuple[str, tuple[Any, ...]]] = []
-        # Per command: replicas that confirmed its group's writes (None: no WAIT asked).
-        self.acknowledged: list[int | None] = []
+        # Per command: its shard's replicas fell short of what was asked (see _wanted).
+        self.short: list[bool] = []
 
     def add(self, key: str, *args: Any) -> None:
         self.commands.append((key, args))
@@ -55,7 +68,7 @@ class ShardPipeline:
     def execute(self) -> list[Any]:
         if not self.commands:
             return []
-        self.acknowledged = [None] * len(self.commands)
+        self.short = [False] * len(self.commands)
         if not isinstance(self.client, RedisCluster):
             return self._send(self.client, list(range(len(self.commands))))
         results: list[Any] = [None] * len(self.commands)
@@ -86,15 +99,41 @@ class ShardPipeline:
         return {node_client: members for node_client, members in groups.values()}
 
     def _send(self, client: Any, indexes: list[int]) -> list[Any]:
+        wanted = _wanted(client, self.replicas)
         pipe = client.pipeline(transaction=False)
         for index in indexes:
             pipe.execute_command(*self.commands[index][1])
-        if self.replicas:
-            pipe.execute_command("WAIT", self.replicas, self.wait_ms)
+        if wanted:
+            pipe.execute_command("WAIT", wanted, self.wait_ms)
         replies = list(pipe.execute(raise_on_error=False))
-        if self.replicas:
+        if wanted:
             confirmed = replies.pop()
-            count = confirmed if isinstance(confirmed, int) else 0
-            for index in indexes:
-                self.acknowledged[index] = count
+            if not isinstance(confirmed, int) or confirmed < wanted:
+                for index in indexes:
+                    self.short[index] = True
         return replies
+
+
+def _wanted(client: Any, replicas: int) -> int:
+    """How many replicas to wait for on this node: the setting, but no more than the
+    node has now. A shard whose replica died (or was just promoted, leaving none behind)
+    has nobody a failover could promote, so its writes are acknowledged on the primary
+    alone until a replica is back; waiting for one would stop its rooms instead."""
+    if not replicas:
+        return 0
+    key = id(client.connection_pool)
+    now = time.monotonic()
+    cached = _REPLICAS.get(key)
+    if cached is None or cached[0] < now:
+        try:
+            count = int(client.info("replication").get("connected_slaves", 0))
+        except RedisError:
+            count = cached[1] if cached else replicas
+        cached = (now + REPLICAS_CACHE_SECONDS, count)
+        _REPLICAS[key] = cached
+    return min(replicas, cached[1])
+
+
+# Connected replicas per node (by its connection pool), read at most every few seconds.
+REPLICAS_CACHE_SECONDS = 2.0
+_REPLICAS: dict[int, tuple[float, int]] = {}

@@ -54,14 +54,19 @@ from typing import Any
 import orjson
 import redis
 from redis.cluster import RedisCluster
-from redis.exceptions import NoScriptError
+from redis.exceptions import ClusterDownError, NoScriptError, RedisClusterException
 
 from talkrooms.protocol import PresentUser, is_private_room
 from talkrooms.settings import Settings
 from talkrooms.storage.keys import Keys
-from talkrooms.storage.redis_clients import blocking_client, publish_command
+from talkrooms.storage.redis_clients import (
+    blocking_client,
+    is_cluster_url,
+    plain_client,
+    publish_command,
+)
 from talkrooms.storage.room_activity import RoomActivity
-from talkrooms.storage.shard_pipeline import ShardPipeline
+from talkrooms.storage.shard_pipeline import NotReplicated, ShardPipeline
 
 TYPING_TTL_SECONDS = 30
 # A cluster SCAN cursor: the primary's index in its low bits (up to this many primaries).
@@ -121,6 +126,54 @@ def wait_for_redis(client: redis.Redis, what: str, every: float = 1.0) -> None:
             time.sleep(every)
 
 
+def _cluster_state_ok(info: Any) -> bool:
+    """CLUSTER INFO says ok, whether redis-py parsed it (a dict) or not (text)."""
+    if isinstance(info, dict):
+        return info.get("cluster_state") in ("ok", b"ok")
+    text = info.decode() if isinstance(info, bytes) else str(info)
+    return "cluster_state:ok" in text
+
+
+def _check_cluster(url: str) -> None:
+    """Raise unless every primary of the slot map says cluster_state:ok.
+
+    A client builds as soon as one node lists every slot, a moment before the nodes agree
+    the cluster is up: commands then fail with CLUSTERDOWN (and the start-up chores with them).
+    """
+    client = plain_client(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+    try:
+        for node in client.get_primaries():
+            info = client.get_redis_connection(node).execute_command("CLUSTER INFO")
+            if not _cluster_state_ok(info):
+                raise ClusterDownError(f"{node.name}: cluster_state is not ok")
+        client.ping()
+    finally:
+        client.close()
+
+
+def wait_for_cluster(url: str, what: str, every: float = 1.0) -> None:
+    """Block until a Redis Cluster client can be built and answers PING (no-op otherwise).
+
+    A cluster client reads the slot map when it is built and raises while the cluster is
+    not formed yet (`make run CLUSTER=1` forms it while the workers start): a worker that
+    waits here starts once, instead of crash-looping into supervisord's FATAL.
+    """
+    if not is_cluster_url(url):
+        return
+    warned = False
+    while True:
+        try:
+            _check_cluster(url)
+            return
+        except (redis.RedisError, RedisClusterException, OSError) as exc:
+            if not warned:
+                logging.getLogger("talkrooms.storage.store").warning(
+                    "waiting for the Redis Cluster", extra={"component": what, "error": str(exc)}
+                )
+                warned = True
+            time.sleep(every)
+
+
 class Script:
     """A Lua script called by SHA (EVALSHA), loaded again when Redis forgot it.
 
@@ -136,23 +189,34 @@ class Script:
     def load(self, client: redis.Redis) -> None:
         client.script_load(self.source)
 
-    def run_many(self, client: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
-        """One pipeline of EVALSHA calls, results in order (an error is returned, not raised);
-        the calls Redis answered NOSCRIPT are run again once the script is loaded."""
-        results = self._pipeline(client, calls)
+    def run_many(
+        self, client: Any, calls: list[tuple[list[str], list[Any]]], durability: Any = None
+    ) -> list[Any]:
+        """One pipeline of EVALSHA calls per shard, results in order (an error is returned,
+        not raised); the calls Redis answered NOSCRIPT are run again once the script is
+        loaded. With `durability` (replicas, wait ms), a call whose shard's replicas did
+        not all confirm in time comes back as NotReplicated."""
+        results = self._pipeline(client, calls, durability)
         retry = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
         if retry:
             self.load(client)
-            again = self._pipeline(client, [calls[i] for i in retry])
+            again = self._pipeline(client, [calls[i] for i in retry], durability)
             for index, result in zip(retry, again, strict=True):
                 results[index] = result
         return results
 
-    def _pipeline(self, client: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
-        pipe = ShardPipeline(client)
+    def _pipeline(
+        self, client: Any, calls: list[tuple[list[str], list[Any]]], durability: Any
+    ) -> list[Any]:
+        replicas, wait_ms = durability or (0, 0)
+        pipe = ShardPipeline(client, replicas, wait_ms)
         for keys, args in calls:
             pipe.evalsha(self.sha, keys, args)
-        return pipe.execute()
+        results = pipe.execute()
+        for index, short in enumerate(pipe.short):
+            if short and not isinstance(results[index], Exception):
+                results[index] = NotReplicated(replicas, results[index])
+        return results
 
     def queue(self, pipe: ShardPipeline, keys: list[str], args: list[Any]) -> None:
         """Add a call to a pipeline of other commands; `settle` its result after execute."""
@@ -277,6 +341,8 @@ class Store:
         self.keys = Keys(settings.key_prefix)
         self.activity = RoomActivity(client, self.keys, settings.room_ttl_seconds)
         self.publish_command = publish_command(settings.effective_redis_url)
+        # Writes acknowledged only once this many replicas hold them (WAIT), in ms at most.
+        self.durability = (settings.redis_wait_replicas, settings.redis_wait_timeout_ms)
 
     # -- scripts -------------------------------------------------------------------------
 

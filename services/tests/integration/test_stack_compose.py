@@ -21,10 +21,23 @@ WORKER_COMMAND = ["gunicorn", "-c", stack.GUNICORN_CONF, stack.WSGI_APP]
 YAML_TO_JSON = "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"
 
 
-def docker_compose(*args: str) -> subprocess.CompletedProcess[str]:
+# Variables the compose file reads: the tests see its defaults unless they set them.
+COMPOSE_VARIABLES = ("PORT", "LISTEN_HOST", "REDIS_URL", "RQ_REDIS_URL", "REDIS_WAIT_REPLICAS")
+CLUSTER_NODES = [f"redis-node-{n}" for n in range(1, 7)]
+CLUSTER_ENV = {
+    "REDIS_URL": "redis+cluster://redis-node-1:6379,redis-node-2:6379,redis-node-3:6379/0",
+    "RQ_REDIS_URL": "redis://redis:6379/0",
+    "REDIS_WAIT_REPLICAS": "1",
+}
+
+
+def docker_compose(
+    *args: str, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     binary = shutil.which("docker-compose")
     assert binary, "docker-compose is not installed (make test installs it)"
-    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "LISTEN_HOST")}
+    env = {k: v for k, v in os.environ.items() if k not in COMPOSE_VARIABLES}
+    env.update(extra_env or {})
     return subprocess.run(
         [binary, "-f", str(COMPOSE), *args],
         capture_output=True,
@@ -35,9 +48,9 @@ def docker_compose(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def compose_config(*args: str) -> dict[str, Any]:
+def compose_config(*args: str, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """`docker-compose [args] config`: the file as docker-compose normalises it, parsed."""
-    rendered = docker_compose(*args, "config")
+    rendered = docker_compose(*args, "config", extra_env=extra_env)
     assert rendered.returncode == 0, rendered.stderr
     parsed = subprocess.run(
         ["/usr/bin/python3", "-c", YAML_TO_JSON],
@@ -165,3 +178,70 @@ def test_workers_start_after_the_same_migration_as_make_run(compose):
         assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert service["environment"]["DATABASE_URL"] == url
         assert mounts(service)["/app/run"] == mounts(migrate)["/app/run"]
+
+
+# -- profile `cluster` ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster_compose() -> dict[str, Any]:
+    """The file with the `cluster` profile and the chat pointed at the cluster."""
+    return compose_config("--profile", "cluster", extra_env=CLUSTER_ENV)
+
+
+def test_only_the_cluster_services_are_in_the_cluster_profile(compose):
+    """docker-compose 1.29 lists every service whatever the profile: the profiles say it."""
+    profiled = {name for name, s in compose["services"].items() if s.get("profiles")}
+    default = set(compose["services"]) - profiled
+    assert {"redis", "migrate", "worker-1", "worker-2", "nginx", "rq-worker"} <= default
+    in_cluster = {
+        name for name, s in compose["services"].items() if s.get("profiles") == ["cluster"]
+    }
+    assert in_cluster == {*CLUSTER_NODES, "redis-cluster-form"}
+    # Unset, the chat stays on the plain Redis (the default profile as before).
+    for name in [*workers_of(compose), "rq-worker"]:
+        environment = compose["services"][name]["environment"]
+        assert environment["REDIS_URL"] == "redis://redis:6379/0"
+        assert environment["RQ_REDIS_URL"] == ""
+        assert environment["REDIS_WAIT_REPLICAS"] == "0"
+
+
+def test_cluster_profile_is_valid_with_six_aof_nodes(cluster_compose):
+    result = docker_compose("--profile", "cluster", "config", "-q", extra_env=CLUSTER_ENV)
+    assert result.returncode == 0, result.stderr
+    volumes = set()
+    for name in CLUSTER_NODES:
+        node = cluster_compose["services"][name]
+        assert node["image"] == "redis:7.0-alpine"
+        assert node["profiles"] == ["cluster"]
+        command = node["command"]
+        assert command[command.index("--cluster-enabled") + 1] == "yes"
+        assert command[command.index("--appendonly") + 1] == "yes"
+        assert command[command.index("--dir") + 1] == "/data"
+        assert list(node["networks"]) == ["backend"]
+        assert not node.get("ports")
+        volumes.add(mounts(node)["/data"])
+    assert volumes == set(CLUSTER_NODES)
+
+
+def test_cluster_profile_forms_the_cluster_once_after_the_nodes(cluster_compose):
+    form = cluster_compose["services"]["redis-cluster-form"]
+    assert form["profiles"] == ["cluster"]
+    assert form["restart"] == "no"
+    for name in CLUSTER_NODES:
+        assert form["depends_on"][name]["condition"] == "service_healthy"
+    script = form["command"][0]
+    assert "--cluster create" in script
+    assert "--cluster-replicas 1 --cluster-yes" in script
+    # Idempotent: a cluster that owns every slot already is left as it is.
+    assert "cluster_slots_assigned:16384" in script and "exit 0" in script
+    for name in CLUSTER_NODES:
+        assert name in script
+
+
+def test_chat_services_take_the_cluster_from_the_environment(cluster_compose):
+    app_services = [*workers_of(cluster_compose), "migrate", "rq-worker", "rq-scheduler"]
+    for name in app_services:
+        environment = cluster_compose["services"][name]["environment"]
+        for key, value in CLUSTER_ENV.items():
+            assert environment[key] == value, (name, key)

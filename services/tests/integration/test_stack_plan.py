@@ -9,13 +9,16 @@ import configparser
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 from supervisor.options import ServerOptions
 
+from talkrooms.cli import build_parser
 from talkrooms.ops import stack
+from tests.support.processes import free_port
 
 JOBS = stack.OptionalProgram("rq-worker", "talkrooms.jobs.tasks", ("rq-worker",))
 SCHEDULER = stack.OptionalProgram("rq-scheduler", "talkrooms.jobs.tasks", ("scheduler",))
@@ -197,3 +200,135 @@ def test_renderer_refuses_an_open_file_limit_nginx_cannot_get():
         renderer.render(renderer.NginxOptions(**{**options.__dict__, "rlimit_nofile": 20_001}))
     with pytest.raises(ValueError):
         renderer.render(renderer.NginxOptions(**{**options.__dict__, "worker_processes": 1}))
+
+
+# -- make run CLUSTER=1 ----------------------------------------------------------------------
+
+CLUSTER_URL = (
+    "redis+cluster://127.0.0.1:6380,127.0.0.1:6381,127.0.0.1:6382,"
+    "127.0.0.1:6383,127.0.0.1:6384,127.0.0.1:6385/0"
+)
+
+
+def option(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1]
+
+
+def test_cluster_plan_has_six_nodes_with_distinct_ports_and_bus_ports(tmp_path):
+    plan = make_plan(tmp_path, 2, cluster=True)
+    assert plan.cluster_ports == (6380, 6381, 6382, 6383, 6384, 6385)
+    assert plan.cluster_bus_ports == (6386, 6387, 6388, 6389, 6390, 6391)
+    assert plan.chat_redis_url == CLUSTER_URL
+    assert plan.redis_url == "redis://127.0.0.1:6379/0"
+    conf = supervisord_sections(stack.render_supervisord(plan))
+    nodes = [s for s in conf.sections() if s.startswith("program:redis-node-")]
+    assert len(nodes) == 6
+    seen: set[int] = set()
+    for port, bus in zip(plan.cluster_ports, plan.cluster_bus_ports, strict=True):
+        section = f"program:redis-node-{port}"
+        argv = shlex.split(conf.get(section, "command"))
+        assert option(argv, "--port") == str(port)
+        assert option(argv, "--cluster-port") == str(bus)
+        assert option(argv, "--cluster-enabled") == "yes"
+        assert option(argv, "--appendonly") == "yes"
+        assert option(argv, "--bind") == "127.0.0.1"
+        assert option(argv, "--dir") == str(tmp_path / "run" / "redis-cluster" / str(port))
+        assert int(conf.get(section, "priority")) < 20
+        seen |= {port, bus}
+    assert len(seen) == 12 and seen.isdisjoint({5000, 6379, *plan.worker_ports})
+    assert conf.get("group:redis-cluster", "programs").split(",") == [
+        f"redis-node-{port}" for port in plan.cluster_ports
+    ]
+    assert int(conf.get("group:redis-cluster", "priority")) < 20
+    # The plain Redis stays, for RQ.
+    assert option(shlex.split(conf.get("program:redis", "command")), "--port") == "6379"
+
+
+def test_cluster_plan_forms_the_cluster_once_before_the_workers(tmp_path):
+    plan = make_plan(tmp_path, 2, cluster=True)
+    conf = supervisord_sections(stack.render_supervisord(plan))
+    section = "program:redis-cluster-form"
+    argv = shlex.split(conf.get(section, "command"))
+    assert argv[:2] == [str(stack.VENV_BIN / "talkrooms"), "redis-cluster-form"]
+    assert option(argv, "--ports") == "6380,6381,6382,6383,6384,6385"
+    assert option(argv, "--replicas") == "1"
+    assert conf.get(section, "autorestart") == "false"
+    assert conf.get(section, "startsecs") == "0"
+    assert conf.get(section, "exitcodes") == "0"
+    assert int(conf.get(section, "priority")) < 20
+    # The command line knows the subcommand the program runs.
+    parsed = build_parser().parse_args(argv[1:])
+    assert parsed.ports == "6380,6381,6382,6383,6384,6385" and parsed.replicas == 1
+
+
+def test_cluster_plan_gives_workers_and_rq_the_cluster_rq_redis_and_wait(tmp_path):
+    plan = make_plan(tmp_path, 2, cluster=True, optional_programs=(JOBS, SCHEDULER))
+    conf = supervisord_sections(stack.render_supervisord(plan))
+    names = [f"worker-{port}" for port in plan.worker_ports] + ["rq-worker", "rq-scheduler"]
+    for name in names:
+        environment = conf.get(f"program:{name}", "environment")
+        assert f'REDIS_URL="{CLUSTER_URL}"' in environment
+        assert 'RQ_REDIS_URL="redis://127.0.0.1:6379/0"' in environment
+        assert 'REDIS_WAIT_REPLICAS="1"' in environment
+    assert "6380-6385" in stack.banner(plan)
+
+
+def test_supervisord_itself_accepts_the_cluster_config(tmp_path):
+    plan = make_plan(tmp_path, 2, cluster=True, optional_programs=(JOBS, SCHEDULER))
+    path = stack.write_files(plan)
+    options = ServerOptions()
+    options.realize(args=["-c", str(path)])
+    groups = {group.name: group for group in options.process_group_configs}
+    assert sorted(groups) == [
+        "nginx",
+        "redis",
+        "redis-cluster",
+        "redis-cluster-form",
+        "rq-scheduler",
+        "rq-worker",
+        "workers",
+    ]
+    assert groups["redis-cluster"].priority < groups["redis-cluster-form"].priority
+    assert groups["redis-cluster-form"].priority < groups["workers"].priority
+    form = groups["redis-cluster-form"].process_configs[0]
+    assert form.autorestart is False and form.startsecs == 0 and form.exitcodes == [0]
+    for port in plan.cluster_ports:
+        assert (tmp_path / "run" / "redis-cluster" / str(port)).is_dir()
+
+
+def test_non_cluster_plan_is_unchanged(tmp_path):
+    plan = make_plan(tmp_path, 2, optional_programs=(JOBS,))
+    assert plan.cluster_ports == () and plan.cluster_bus_ports == ()
+    assert plan.chat_redis_url == plan.redis_url
+    text = stack.render_supervisord(plan)
+    assert "redis-node" not in text and "redis-cluster" not in text
+    assert "RQ_REDIS_URL" not in text and "REDIS_WAIT_REPLICAS" not in text
+    assert "exitcodes" not in text and "autorestart=false" not in text
+    assert "Cluster" not in stack.banner(plan)
+
+
+def test_cluster_ports_move_with_a_base_and_may_not_overlap(tmp_path):
+    plan = make_plan(tmp_path, 2, cluster=True, cluster_base_port=7000)
+    assert plan.cluster_ports == (7001, 7002, 7003, 7004, 7005, 7006)
+    assert plan.cluster_bus_ports == (7007, 7008, 7009, 7010, 7011, 7012)
+    with pytest.raises(ValueError):
+        make_plan(tmp_path, 2, cluster=True, cluster_base_port=4995)  # nodes on 4996-5001
+    with pytest.raises(ValueError):
+        make_plan(tmp_path, 2, cluster=True, cluster_base_port=65530)
+
+
+def test_busy_ports_covers_the_cluster_and_bus_ports(tmp_path):
+    plan = stack.plan(
+        public_port=free_port(),
+        workers=1,
+        redis_port=free_port(),
+        worker_base_port=free_port(span=2),
+        run_dir=tmp_path,
+        cluster=True,
+        cluster_base_port=free_port(span=13),
+    )
+    assert stack.busy_ports(plan) == []
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", plan.cluster_bus_ports[-1]))
+        held.listen()
+        assert plan.cluster_bus_ports[-1] in stack.busy_ports(plan)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from talkrooms.ops import stack
+from talkrooms.ops import redis_cluster, stack
 from talkrooms.storage.database import current_revision
 from tests.support.client import ChatClient
 from tests.support.processes import free_port, wait_until
@@ -59,18 +59,21 @@ def alive(pid: int) -> bool:
 class RunningStack:
     """`python -m talkrooms.cli run` in its own session, as a terminal would hold it."""
 
-    def __init__(self, run_dir: Path, workers: int) -> None:
+    def __init__(self, run_dir: Path, workers: int, cluster: bool = False) -> None:
         self.run_dir = run_dir
         self.port = free_port()
         self.redis_port = free_port()
         self.base = free_port(span=workers + 1)  # workers on base+1…base+N
         self.workers = workers
+        # Cluster nodes on cluster_base+1…+6, their bus on +7…+12.
+        self.cluster_base = free_port(span=13) if cluster else None
         self.output = run_dir / "run.out"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RunningStack:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if k not in ("PORT", "WORKERS", "REDIS_URL")}
+        inherited = ("PORT", "WORKERS", "REDIS_URL", "RQ_REDIS_URL", "CLUSTER_BASE_PORT")
+        env = {k: v for k, v in os.environ.items() if k not in inherited}
         env["RQ_METRICS_PORT"] = "0"  # the RQ worker, when it exists, opens no fixed port
         argv = [
             sys.executable,
@@ -81,6 +84,8 @@ class RunningStack:
             *("--redis-port", str(self.redis_port), "--worker-base-port", str(self.base)),
             *("--run-dir", str(self.run_dir)),
         ]
+        if self.cluster_base is not None:
+            argv += ["--cluster", "--cluster-base-port", str(self.cluster_base)]
         with self.output.open("wb") as out:
             self.process = subprocess.Popen(
                 argv,
@@ -189,5 +194,49 @@ def test_make_run_starts_everything_and_ctrl_c_stops_everything(running: Running
 
     started = descendants(running.process.pid)
     assert len(started) >= 1 + 1 + 2 + 1  # supervisord, redis, workers, nginx (+ children)
+    assert running.ctrl_c() == 0
+    wait_until(lambda: not any(alive(pid) for pid in started), 10, "every process gone")
+
+
+@pytest.fixture
+def running_cluster(tmp_path: Path) -> Iterator[RunningStack]:
+    started = RunningStack(tmp_path / "run", workers=2, cluster=True)
+    try:
+        yield started.start()
+    finally:
+        started.stop()
+
+
+def test_make_run_cluster_chats_on_a_redis_cluster_and_ctrl_c_stops_it(
+    running_cluster: RunningStack,
+):
+    running = running_cluster
+    assert running.process is not None and running.cluster_base is not None
+    nodes = [running.cluster_base + i for i in range(1, 7)]
+    assert f"127.0.0.1:{nodes[0]}-{nodes[-1]}" in running.text()
+    # The banner comes once the cluster is formed and in sync: 3 primaries, 3 replicas.
+    assert redis_cluster.cluster_ready(nodes, replicas=1)
+    assert len(redis_cluster.primaries(nodes[0])) == 3
+    health = requests.get(f"http://127.0.0.1:{running.port}/api/health", timeout=5)
+    assert health.status_code == 200 and health.json()["redis"]["ok"]
+
+    client = ChatClient(f"http://127.0.0.1:{running.port}").connect()
+    try:
+        assert client.join("alice", "cluster-lobby")["ok"]
+        assert client.send("hello, shards")["ok"]
+    finally:
+        client.close()
+    key = "tr:room:{cluster-lobby}:messages"
+    owner = redis_cluster.node_for_key(key, nodes[0])
+    with redis_cluster.node_client(owner) as primary:
+        assert primary.exists(key) == 1
+    # RQ's queues stay on the plain Redis (RQ_REDIS_URL); the chat's keys are not there.
+    with redis_cluster.node_client(running.redis_port) as plain:
+        assert plain.exists(key) == 0
+    for port in nodes:
+        assert (running.run_dir / "redis-cluster" / str(port) / f"nodes-{port}.conf").is_file()
+
+    started = descendants(running.process.pid)
+    assert len(started) >= 1 + 1 + 6 + 2 + 1  # supervisord, redis, 6 nodes, workers, nginx
     assert running.ctrl_c() == 0
     wait_until(lambda: not any(alive(pid) for pid in started), 10, "every process gone")

@@ -1,0 +1,127 @@
+"""A primary of a real Redis Cluster killed under chat load (REDIS_WAIT_REPLICAS=1):
+no acknowledged message lost, none stored twice, chat resumes within the failover, and
+presence recovers without ghosts (docs/reliability.md)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from talkrooms.storage import database
+from talkrooms.storage.keys import Keys
+from tests.support.client import ChatClient
+from tests.support.processes import ChatWorker, RedisServer, wait_until
+from tests.support.redis_cluster import RedisClusterGroup
+
+pytestmark = pytest.mark.integration
+
+MESSAGES = 90  # under HISTORY_LIMIT (100): the whole run stays in the history
+
+
+class Sender:
+    """Sends MESSAGES messages one after the other, each until acknowledged (the same
+    client_id on every try), and notes when each was acknowledged."""
+
+    def __init__(self, client: ChatClient) -> None:
+        self.client = client
+        self.acked: dict[str, str] = {}  # client_id -> message id
+        self.acked_at: list[float] = []
+        self.failures = 0
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + 90
+        for n in range(MESSAGES):
+            client_id = f"f{n}-{uuid.uuid4().hex[:8]}"
+            while time.monotonic() < deadline:
+                try:
+                    answer = self.client.send(f"through the failover {n}", client_id=client_id)
+                except Exception:
+                    answer = {"ok": False}
+                if answer.get("ok"):
+                    self.acked[client_id] = answer["message"]["id"]
+                    self.acked_at.append(time.monotonic())
+                    break
+                self.failures += 1
+                time.sleep(0.1)
+
+
+@pytest.fixture
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RedisClusterGroup, list]]:
+    folder: Path = tmp_path_factory.mktemp("redis-cluster-failover")
+    group = RedisClusterGroup(folder)
+    rq_redis = RedisServer(folder)
+    workers: list[ChatWorker] = []
+    try:
+        group.start()
+        rq_redis.start()
+        env = {
+            "RQ_REDIS_URL": rq_redis.url,
+            "DATABASE_URL": f"sqlite:///{folder / 'f.db'}",
+            "REDIS_WAIT_REPLICAS": "1",
+        }
+        database.upgrade(env["DATABASE_URL"])
+        workers = [ChatWorker(folder, group.url, env=env) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        yield group, workers
+    finally:
+        for worker in workers:
+            worker.stop()
+        rq_redis.stop()
+        group.stop()
+
+
+def test_killing_a_primary_under_load_loses_no_acknowledged_message(stack):
+    group, workers = stack
+    room = f"fo{uuid.uuid4().hex[:8]}"
+    alice = ChatClient(workers[0].url).connect()
+    bob = ChatClient(workers[1].url).connect()
+    try:
+        assert alice.join("alice", room)["ok"] and bob.join("bob", room)["ok"]
+        sender = Sender(alice)
+        sender.thread.start()
+        wait_until(lambda: len(sender.acked) >= 30, 30, "30 messages before the kill")
+        killed = group.kill_primary_of(Keys("tr").room(room, "messages"))
+        killed_at = time.monotonic()
+        failover_s = group.wait_failover(killed)
+        sender.thread.join(120)
+        assert len(sender.acked) == MESSAGES, f"{len(sender.acked)} acknowledged"
+        after = [killed_at] + [t for t in sender.acked_at if t > killed_at]
+        pause_s = max(b - a for a, b in itertools.pairwise(after))
+        print(
+            f"\nfailover {failover_s:.1f} s, longest pause between acks {pause_s:.1f} s,"
+            f" {sender.failures} refused tries"
+        )
+        assert pause_s < failover_s + 5
+
+        # Every acknowledged message is in the history, once.
+        carol = ChatClient(workers[1].url).connect()
+        try:
+            assert carol.join("carol", room)["ok"]
+            history = carol.wait_for("room_joined")["messages"]
+            ids = [m["id"] for m in history]
+            assert len(ids) == len(set(ids))
+            assert set(sender.acked.values()) <= set(ids)
+            stored_cids = Counter(m.get("client_id") for m in history)
+            assert all(stored_cids[cid] == 1 for cid in sender.acked)
+            # Presence without ghosts: the three of them.
+            users = carol.wait_for("room_users", lambda d: d["count"] == 3)
+            assert sorted(u["username"] for u in users["users"]) == ["alice", "bob", "carol"]
+        finally:
+            carol.close()
+        # Bob, on the other worker, got every acknowledged message (live or by resync).
+        last = max(sender.acked.values())
+        bob.wait_for("new_message", lambda m: m["id"] == last, timeout=15)
+        seen = {m["id"] for m in bob.received("new_message")}
+        assert set(sender.acked.values()) <= seen
+    finally:
+        alice.close()
+        bob.close()

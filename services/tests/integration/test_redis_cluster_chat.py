@@ -8,15 +8,14 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redis.crc import key_slot
 
 from talkrooms.storage.keys import Keys
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker, RedisServer, wait_until
-from tests.support.redis_cluster import RedisClusterGroup
+from tests.support.processes import ChatWorker, wait_until
+from tests.support.redis_cluster import RedisClusterGroup, chat_on_a_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -28,34 +27,8 @@ class ClusterStack:
 
 @pytest.fixture(scope="module")
 def cluster_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterStack]:
-    folder: Path = tmp_path_factory.mktemp("redis-cluster-chat")
-    group = RedisClusterGroup(folder)
-    rq_redis = RedisServer(folder)
-    workers: list[ChatWorker] = []
-    try:
-        group.start()
-        rq_redis.start()
-        env = {"RQ_REDIS_URL": rq_redis.url, "DATABASE_URL": f"sqlite:///{folder / 'c.db'}"}
-        from talkrooms.storage import database
-
-        database.upgrade(env["DATABASE_URL"])
-        workers = [ChatWorker(folder, group.url, env=env) for _ in range(2)]
-        for worker in workers:
-            worker.start()
+    with chat_on_a_cluster(tmp_path_factory.mktemp("redis-cluster-chat")) as (group, workers):
         yield ClusterStack(group, workers)
-    finally:
-        for worker in workers:
-            worker.stop()
-        rq_redis.stop()
-        group.stop()
-
-
-@pytest.fixture
-def clients() -> Iterator[list[ChatClient]]:
-    opened: list[ChatClient] = []
-    yield opened
-    for client in opened:
-        client.close()
 
 
 def _client(

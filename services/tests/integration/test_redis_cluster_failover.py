@@ -10,15 +10,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from talkrooms.storage import database
 from talkrooms.storage.keys import Keys
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker, RedisServer, wait_until
-from tests.support.redis_cluster import RedisClusterGroup
+from tests.support.processes import wait_until
+from tests.support.redis_cluster import RedisClusterGroup, chat_on_a_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -55,28 +53,9 @@ class Sender:
 
 @pytest.fixture
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RedisClusterGroup, list]]:
-    folder: Path = tmp_path_factory.mktemp("redis-cluster-failover")
-    group = RedisClusterGroup(folder)
-    rq_redis = RedisServer(folder)
-    workers: list[ChatWorker] = []
-    try:
-        group.start()
-        rq_redis.start()
-        env = {
-            "RQ_REDIS_URL": rq_redis.url,
-            "DATABASE_URL": f"sqlite:///{folder / 'f.db'}",
-            "REDIS_WAIT_REPLICAS": "1",
-        }
-        database.upgrade(env["DATABASE_URL"])
-        workers = [ChatWorker(folder, group.url, env=env) for _ in range(2)]
-        for worker in workers:
-            worker.start()
-        yield group, workers
-    finally:
-        for worker in workers:
-            worker.stop()
-        rq_redis.stop()
-        group.stop()
+    folder = tmp_path_factory.mktemp("redis-cluster-failover")
+    with chat_on_a_cluster(folder, env={"REDIS_WAIT_REPLICAS": "1"}) as stack:
+        yield stack
 
 
 def test_killing_a_primary_under_load_loses_no_acknowledged_message(stack):

@@ -27,14 +27,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     stack.stop()
 
 
-@pytest.fixture
-def clients() -> Iterator[list[ChatClient]]:
-    opened: list[ChatClient] = []
-    yield opened
-    for client in opened:
-        client.close()
-
-
 def _client(cluster: Cluster, worker: int, clients: list[ChatClient]) -> ChatClient:
     client = ChatClient(cluster.workers[worker].url).connect()
     clients.append(client)

@@ -3,14 +3,23 @@ tests start, break (SIGKILL a primary) and stop, always by PID."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from redis.cluster import ClusterNode, RedisCluster
 
 from talkrooms.ops import redis_cluster as ops
-from tests.support.processes import ManagedProcess, free_port, wait_until
+from talkrooms.storage import database
+from tests.support.processes import (
+    ChatWorker,
+    ManagedProcess,
+    RedisServer,
+    free_port,
+    wait_until,
+)
 
 
 class ClusterNodeProcess(ManagedProcess):
@@ -149,3 +158,32 @@ def redis_server_running(pid: int) -> bool:
         return False
     zombie = "State:\tZ" in status
     return not zombie and b"redis-server" in cmdline
+
+
+@contextlib.contextmanager
+def chat_on_a_cluster(
+    folder: Path, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[tuple[RedisClusterGroup, list[ChatWorker]]]:
+    """A 6-node cluster, RQ's plain Redis, a migrated SQLite database and chat workers on
+    the cluster (REDIS_URL=redis+cluster://…); everything stopped by PID afterwards."""
+    group = RedisClusterGroup(folder)
+    rq_redis = RedisServer(folder)
+    started: list[ChatWorker] = []
+    try:
+        group.start()
+        rq_redis.start()
+        settings = {
+            "RQ_REDIS_URL": rq_redis.url,
+            "DATABASE_URL": f"sqlite:///{folder / 'chat.db'}",
+            **(env or {}),
+        }
+        database.upgrade(settings["DATABASE_URL"])
+        started = [ChatWorker(folder, group.url, env=settings) for _ in range(workers)]
+        for worker in started:
+            worker.start()
+        yield group, started
+    finally:
+        for worker in started:
+            worker.stop()
+        rq_redis.stop()
+        group.stop()

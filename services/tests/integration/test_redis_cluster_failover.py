@@ -104,3 +104,45 @@ def test_killing_a_primary_under_load_loses_no_acknowledged_message(stack):
     finally:
         alice.close()
         bob.close()
+
+
+@pytest.fixture
+def quick_heartbeats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    folder = tmp_path_factory.mktemp("redis-cluster-ghosts")
+    beats = {"HEARTBEAT_INTERVAL_SECONDS": "1", "WORKER_DEAD_AFTER_SECONDS": "3"}
+    with chat_on_a_cluster(folder, env=beats) as stack:
+        yield stack
+
+
+def test_a_dead_workers_people_leave_every_room_on_every_shard(quick_heartbeats):
+    """`kill -9` of a worker whose people are in rooms on all three shards: the other
+    worker purges its presence (one room script per room, each on its own shard) and the
+    rooms' online lists drop them."""
+    group, workers = quick_heartbeats
+    keys = Keys("tr")
+    rooms: dict[int, str] = {}
+    while len(rooms) < 3:
+        room = f"g{uuid.uuid4().hex[:8]}"
+        rooms.setdefault(group.node_for_key(keys.room(room, "conns")), room)
+    watchers, doomed = [], []
+    try:
+        for room in rooms.values():
+            watcher = ChatClient(workers[0].url).connect()
+            watchers.append(watcher)
+            assert watcher.join("watcher", room)["ok"]
+            for name in ("ann", "ben"):
+                client = ChatClient(workers[1].url).connect()
+                doomed.append(client)
+                assert client.join(name, room)["ok"]
+            watcher.wait_for("room_users", lambda d: d["count"] == 3)
+        marks = [watcher.mark() for watcher in watchers]
+        workers[1].kill9()
+        for watcher, mark in zip(watchers, marks, strict=True):
+            left = watcher.wait_for("room_users", lambda d: d["count"] == 1, timeout=20, after=mark)
+            assert [u["username"] for u in left["users"]] == ["watcher"]
+        cluster = group.client()
+        for room in rooms.values():
+            assert cluster.hkeys(keys.room(room, "users")) == ["watcher"]
+    finally:
+        for client in watchers + doomed:
+            client.close()

@@ -22,10 +22,9 @@ tests/unit/test_library_contract.py fails loudly if an upgrade moves them.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -36,7 +35,7 @@ from engineio import packet as eio_packet
 from talkrooms.realtime.cluster_listener import ClusterListener
 from talkrooms.realtime.connections import is_account_room, log_room, socket_room
 from talkrooms.realtime.room_channels import RoomChannels
-from talkrooms.realtime.subscriber import RawSubscriber
+from talkrooms.realtime.subscriber import SingleListener
 from talkrooms.storage.redis_clients import is_cluster_url, plain_client
 from talkrooms.telemetry import metrics
 
@@ -156,44 +155,18 @@ class TalkroomsRedisManager(socketio.RedisManager):
 
     # -- listening -----------------------------------------------------------------------
 
-    def _listen(self) -> Iterator[bytes]:
-        """Raw publications, forever; reconnects within two seconds after Redis returns.
+    def _thread(self) -> None:
+        """Listen forever; reconnect within two seconds after Redis returns, then resync.
 
-        The subscription is subscriber.RawSubscriber (hiredis on a plain socket), not
-        redis-py's PubSub: this loop runs once per message per worker. No read timeout:
-        the channel is idle between messages; a Redis that goes away closes the socket
-        (or TCP keepalive notices), and the loop subscribes again.
+        The links are subscriber.RawSubscriber (hiredis on a plain socket), not redis-py's
+        PubSub: the pump runs once per message per interested worker. No read timeout:
+        a channel is idle between messages; a Redis that goes away closes the socket (or
+        TCP keepalive notices), and everything is subscribed again.
         """
         failures = 0
-        channels = self.room_channels
+        kind = ClusterListener if self.sharded else SingleListener
         while True:
-            wanted = channels.wanted()
-            subscriber = RawSubscriber(self.redis_url, wanted, on_confirm=channels.confirmed)
-            try:
-                subscriber.open()
-                channels.attach(subscriber.command, wanted)
-                if failures and self.on_resubscribe is not None:
-                    self.on_resubscribe()
-                failures = 0
-                yield from subscriber.payloads()
-            except Exception as exc:
-                channels.detach()
-                delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
-                failures += 1
-                log.error(
-                    "message queue listener lost Redis",
-                    extra={"error": str(exc), "retry_in_s": delay},
-                )
-                time.sleep(delay)
-            finally:
-                with contextlib.suppress(Exception):
-                    subscriber.close()
-
-    def _listen_cluster(self) -> None:
-        """The listener on a Redis Cluster (cluster_listener.py), reconnecting forever."""
-        failures = 0
-        while True:
-            listener = ClusterListener(self.redis_url, self.room_channels, self._dispatch)
+            listener = kind(self.redis_url, self.room_channels, self._dispatch)
             try:
                 listener.open()
                 if failures and self.on_resubscribe is not None:
@@ -204,22 +177,12 @@ class TalkroomsRedisManager(socketio.RedisManager):
                 delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
                 failures += 1
                 log.error(
-                    "message queue listener lost the cluster",
+                    "message queue listener lost Redis",
                     extra={"error": str(exc), "retry_in_s": delay},
                 )
                 time.sleep(delay)
             finally:
                 listener.close()
-
-    def _thread(self) -> None:
-        if self.sharded:
-            self._listen_cluster()
-            return
-        for raw in self._listen():
-            try:
-                self._dispatch(raw)
-            except Exception:
-                log.exception("message queue frame failed")
 
     def _dispatch(self, raw: bytes) -> None:
         if raw.startswith(FAST_FRAME):

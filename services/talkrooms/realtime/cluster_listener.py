@@ -15,16 +15,13 @@ resync fills what was published meanwhile.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Callable
 
 import gevent
 
 from talkrooms.realtime.room_channels import RoomChannels
-from talkrooms.realtime.subscriber import RawSubscriber
+from talkrooms.realtime.subscriber import RawSubscriber, pump
 from talkrooms.storage.redis_clients import plain_client
-
-log = logging.getLogger("talkrooms.realtime.cluster_listener")
 
 Node = tuple[str, int]
 
@@ -85,21 +82,13 @@ class ClusterListener:
 
     def pump(self) -> None:
         """Dispatch frames from every link until one of them fails; raises ConnectionError."""
-        greenlets = [gevent.spawn(self._drain, link) for link in self.links.values()]
+        greenlets = [gevent.spawn(pump, link, self.dispatch) for link in self.links.values()]
         try:
             done = gevent.wait(greenlets, count=1)
             failed = next(iter(done))
             raise ConnectionError(f"a pub/sub link dropped: {failed.exception}")
         finally:
             gevent.killall(greenlets, block=False)
-
-    def _drain(self, link: RawSubscriber) -> None:
-        dispatch = self.dispatch
-        for raw in link.payloads():
-            try:
-                dispatch(raw)
-            except Exception:
-                log.exception("message queue frame failed")
 
     def close(self) -> None:
         self.channels.detach()

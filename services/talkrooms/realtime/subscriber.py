@@ -10,13 +10,18 @@ reply in it is yielded as its payload. Channels are added and dropped while it r
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import socket
 import threading
 from collections.abc import Callable, Iterator
 
 import hiredis
 
+from talkrooms.realtime.room_channels import RoomChannels
 from talkrooms.storage.redis_clients import primary_address
+
+log = logging.getLogger("talkrooms.realtime.subscriber")
 
 READ_BYTES = 256 * 1024
 
@@ -133,3 +138,43 @@ class RawSubscriber:
                 self.sock.close()
             finally:
                 self.sock = None
+
+
+def pump(link: RawSubscriber, dispatch: Callable[[bytes], None]) -> None:
+    """Hand every frame of a link to `dispatch` until the link drops (ConnectionError);
+    one bad frame is logged and skipped."""
+    for raw in link.payloads():
+        try:
+            dispatch(raw)
+        except Exception:
+            log.exception("message queue frame failed")
+
+
+class SingleListener:
+    """The listener on one Redis: one link for the shared channel and every room's
+    (cluster_listener.ClusterListener is the same on a Redis Cluster)."""
+
+    def __init__(self, url: str, channels: RoomChannels, dispatch: Callable[[bytes], None]) -> None:
+        self.url = url
+        self.channels = channels
+        self.dispatch = dispatch
+        self.link: RawSubscriber | None = None
+
+    def open(self) -> None:
+        wanted = self.channels.wanted()
+        self.link = RawSubscriber(self.url, wanted, on_confirm=self.channels.confirmed)
+        self.link.open()
+        self.channels.attach(self.link.command, wanted)
+
+    def pump(self) -> None:
+        """Dispatch frames until the link drops; raises ConnectionError."""
+        if self.link is None:
+            raise ConnectionError("not subscribed")
+        pump(self.link, self.dispatch)
+
+    def close(self) -> None:
+        self.channels.detach()
+        if self.link is not None:
+            with contextlib.suppress(Exception):
+                self.link.close()
+            self.link = None

@@ -54,14 +54,13 @@ def _decode(value: Any) -> str:
 class RoomLog:
     """Redis operations of protocol 2's room log; keys come from the store's Keys."""
 
-    def __init__(
-        self, settings: Settings, client: Any, keys: Keys, activity: RoomActivity | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, client: Any, keys: Keys, activity: RoomActivity) -> None:
         self.settings = settings
         self.redis: Any = client
         self.keys = keys
-        # Counts stored events (events_stored) with the messages' bookkeeping.
-        self.activity = activity or RoomActivity(client, keys, settings.room_ttl_seconds)
+        # Counts stored events (events_stored) with the messages' bookkeeping (the store's,
+        # which the worker flushes).
+        self.activity = activity
         self.publish_command = publish_command(settings.effective_redis_url)
         self.durability = (settings.redis_wait_replicas, settings.redis_wait_timeout_ms)
 

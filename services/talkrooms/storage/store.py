@@ -910,13 +910,18 @@ class Store:
             workers = [w.decode() for w in self.redis.zrange(keys.workers, 0, -1)]
             entries = [f"{room}|{conn}" for conn in conns]
             held = [False] * len(conns)
-            for worker in workers:
-                for first in range(0, len(entries), 1000):
-                    found = self.redis.smismember(
-                        keys.worker_conns(worker), entries[first : first + 1000]
-                    )
-                    for offset, present in enumerate(found):
-                        held[first + offset] = held[first + offset] or bool(present)
+            pipe = ShardPipeline(self.redis)  # every worker's set in one round trip
+            chunks = [
+                (worker, first) for worker in workers for first in range(0, len(entries), 1000)
+            ]
+            for worker, first in chunks:
+                key = keys.worker_conns(worker)
+                pipe.add(key, "SMISMEMBER", key, *entries[first : first + 1000])
+            for (_worker, first), found in zip(chunks, pipe.execute(), strict=True):
+                if isinstance(found, Exception):
+                    raise found
+                for offset, present in enumerate(found):
+                    held[first + offset] = held[first + offset] or bool(present)
             ghosts = [conn for conn, live in zip(conns, held, strict=True) if not live]
         result = SWEEP_ROOM(
             self.redis,

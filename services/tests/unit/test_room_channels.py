@@ -42,21 +42,31 @@ def test_channels_by_room_and_the_shared_one():
     assert shared.follow("lobby") is True and shared.wanted() == ["talkrooms"]
 
 
-class FakeRedis:
-    """Records commands; `answer()` plays Redis's confirmations in order."""
+class RepliesByHand:
+    """The listener's link as the bookkeeping sees it: records the commands sent on it;
+    `answer()` plays Redis's confirmations in order. (The real subscription is tested
+    against redis-server in tests/integration/test_room_fanout.py.)"""
 
     def __init__(self, channels: RoomChannels) -> None:
         self.channels = channels
         self.sent: list[tuple[bytes, str]] = []
         self.answered = 0
+        self._changed = threading.Condition()
 
     def send(self, verb: bytes, names: list[bytes]) -> None:
-        self.sent.extend((verb, name.decode()) for name in names)
+        with self._changed:
+            self.sent.extend((verb, name.decode()) for name in names)
+            self._changed.notify_all()
 
     def answer(self) -> None:
         for verb, name in self.sent[self.answered :]:
             self.channels.confirmed(verb.lower(), name.encode())
         self.answered = len(self.sent)
+
+    def wait_sent(self, count: int, timeout: float = 5.0) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.sent) >= count, timeout):
+                raise AssertionError(f"{self.sent} after waiting for {count} commands")
 
 
 def _follow_in_thread(channels: RoomChannels, room: str) -> tuple[threading.Thread, list[bool]]:
@@ -66,20 +76,12 @@ def _follow_in_thread(channels: RoomChannels, room: str) -> tuple[threading.Thre
     return thread, result
 
 
-def _wait_sent(redis: FakeRedis, count: int) -> None:
-    for _ in range(500):
-        if len(redis.sent) >= count:
-            return
-        threading.Event().wait(0.01)
-    raise AssertionError(f"{redis.sent} after waiting for {count} commands")
-
-
 def test_a_join_goes_on_only_once_redis_confirmed_the_subscription():
     channels = RoomChannels("tr")
-    redis = FakeRedis(channels)
+    redis = RepliesByHand(channels)
     channels.attach(redis.send, channels.wanted())
     thread, result = _follow_in_thread(channels, "lobby")
-    _wait_sent(redis, 1)
+    redis.wait_sent(1)
     assert redis.sent == [(b"SUBSCRIBE", "tr:room:{lobby}")]
     assert thread.is_alive()  # still waiting for Redis
     redis.answer()
@@ -91,18 +93,18 @@ def test_a_join_goes_on_only_once_redis_confirmed_the_subscription():
 
 def test_a_join_crossing_a_leave_subscribes_again_after_the_unsubscribe():
     channels = RoomChannels("tr")
-    redis = FakeRedis(channels)
+    redis = RepliesByHand(channels)
     channels.attach(redis.send, channels.wanted())
     thread, _ = _follow_in_thread(channels, "lobby")
-    _wait_sent(redis, 1)
+    redis.wait_sent(1)
     redis.answer()
     thread.join(2)
     channels.unfollow("lobby")
     thread, result = _follow_in_thread(channels, "lobby")  # before Redis answered
-    _wait_sent(redis, 2)
+    redis.wait_sent(2)
     assert redis.sent[-1] == (b"UNSUBSCRIBE", "tr:room:{lobby}")
     redis.answer()  # the unsubscribe is done: now the join subscribes again
-    _wait_sent(redis, 3)
+    redis.wait_sent(3)
     assert redis.sent[-1] == (b"SUBSCRIBE", "tr:room:{lobby}")
     redis.answer()
     thread.join(2)
@@ -111,11 +113,11 @@ def test_a_join_crossing_a_leave_subscribes_again_after_the_unsubscribe():
 
 def test_a_reconnect_covers_what_was_wanted_and_sends_what_changed_meanwhile():
     channels = RoomChannels("tr")
-    first = FakeRedis(channels)
+    first = RepliesByHand(channels)
     channels.attach(first.send, channels.wanted())
     for count, room in enumerate(("a", "b"), start=1):
         thread, _ = _follow_in_thread(channels, room)
-        _wait_sent(first, count)
+        first.wait_sent(count)
         first.answer()
         thread.join(2)
     channels.detach()  # the link dropped
@@ -124,7 +126,7 @@ def test_a_reconnect_covers_what_was_wanted_and_sends_what_changed_meanwhile():
     # While the new link opens: b is left, c is joined.
     channels.unfollow("b")
     thread, result = _follow_in_thread(channels, "c")
-    second = FakeRedis(channels)
+    second = RepliesByHand(channels)
     channels.attach(second.send, covered)
     assert (b"UNSUBSCRIBE", "tr:room:{b}") in second.sent
     assert (b"SUBSCRIBE", "tr:room:{c}") in second.sent

@@ -38,6 +38,9 @@ const options = {
   reconnectionDelay: 200,
   reconnectionDelayMax: 1000,
   timeout: 5000,
+  // Tags every request of this client in nginx's access log: the log also holds the end
+  // of earlier tests' WebSockets, written when they close.
+  query: { conformance: mode },
 };
 if (TRANSPORTS[mode]) options.transports = TRANSPORTS[mode];
 if (mode === "cookies") options.withCredentials = true;

@@ -100,7 +100,12 @@ def test_the_official_js_client_chats_and_reconnects_through_nginx(
     assert len(client.events("connected_event")) == 2
     # The restart closed the transport from the server side; the client came back alone.
     assert disconnects[:1] in (["transport close"], ["transport error"]), disconnects
-    requests_seen = [e["request"] for e in cluster.nginx.access_entries()[since:]]
+    requests_seen = [
+        e["request"]
+        for e in cluster.nginx.access_entries()[since:]
+        if f"conformance={mode}" in e["request"]
+    ]
+    assert requests_seen
     if mode == "polling":
         assert opened_on == ["polling", "polling"] and upgrades == []
         assert transports == ["polling", "polling"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import gevent
@@ -126,12 +128,25 @@ def _install_notifications(
     message_path.on_stored = on_stored
 
 
-def _log_failure(work: Any, *args: Any) -> None:
-    """Run a start-up chore in the background; a failure is logged, never fatal."""
-    try:
-        work(*args)
-    except Exception:
-        log.exception("a start-up task failed", extra={"task": getattr(work, "__name__", "")})
+# Longer than any start-up chore takes when its database and Redis answer (the account
+# names' mirror keeps retrying within it on its own).
+START_UP_CHORE_SECONDS = 120.0
+
+
+def _start_up_chores(*chores: Callable[[], object]) -> None:
+    """Run the start-up chores one after the other, in the background: a failure or a
+    chore past START_UP_CHORE_SECONDS is logged, never fatal. One at a time because each
+    reaches the database from gevent's thread pool: their first queries would otherwise
+    import SQLAlchemy's lazily loaded modules in several native threads at once."""
+    for chore in chores:
+        name = getattr(getattr(chore, "func", chore), "__name__", "chore")  # a partial's too
+        try:
+            with gevent.Timeout(START_UP_CHORE_SECONDS):
+                chore()
+        except gevent.Timeout:
+            log.error("a start-up task timed out", extra={"task": name})
+        except Exception:
+            log.exception("a start-up task failed", extra={"task": name})
 
 
 def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask, SocketIO]:
@@ -264,10 +279,13 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
             )
         presence.start()
         gevent.spawn(store.activity.run, gevent.sleep)
-        gevent.spawn(accounts.sync_reserved_names_at_start)
-        gevent.spawn(_log_failure, ensure_bucket, blobs)
-        gevent.spawn(_log_failure, moderation_service.restore_sanctions)
-        gevent.spawn(_log_failure, room_settings.restore)
+        gevent.spawn(
+            _start_up_chores,
+            accounts.sync_reserved_names_at_start,
+            moderation_service.restore_sanctions,
+            room_settings.restore,
+            partial(ensure_bucket, blobs),
+        )
         # The manager's listener normally starts with the first connection; start it now so
         # this worker relays messages (and the cleanup job's emits) from its first second.
         manager.server = sio

@@ -212,13 +212,17 @@ class AccountService:
         self.store.reserve_names(identities)
         return len(identities)
 
-    def sync_reserved_names_at_start(self, attempts: int = 12, every: float = 5.0) -> None:
+    def sync_reserved_names_at_start(
+        self, attempts: int = 12, every: float = 5.0, attempt_seconds: float = 5.0
+    ) -> None:
         """sync_reserved_names, retried a bounded number of times while the database or
-        Redis is not there yet (a background greenlet of each worker)."""
+        Redis is not there yet (a background greenlet of each worker). An attempt that
+        has not answered after `attempt_seconds` is abandoned and tried again."""
         for attempt in range(1, attempts + 1):
             try:
-                count = self.sync_reserved_names()
-            except Exception as exc:  # the database or Redis: both may still be starting
+                with gevent.Timeout(attempt_seconds):
+                    count = self.sync_reserved_names()
+            except (Exception, gevent.Timeout) as exc:  # the database or Redis may be starting
                 log.warning(
                     "mirroring account names failed",
                     extra={"attempt": attempt, "error": str(exc)[:200]},

@@ -99,10 +99,25 @@ loadtest: venv ## Bounded headless Locust run against the running stack; report 
 bench: system-deps venv ## The BENCHMARKS.md runs (about 40 minutes; run it alone on the machine)
 	$(BIN)/python loadtests/run_benchmarks.py all --out $(RESULTS)
 
+.PHONY: bench-node
+bench-node: system-deps venv bench-node-deps ## TalkRooms against Node's socket.io + Redis adapter, same run (about 10 minutes, alone)
+	$(BIN)/python loadtests/versus_node.py --rounds 2
+
+# Node's socket.io with its Redis adapter, the yardstick (loadtests/node_baseline/, Node 20).
+NODE_BASELINE := loadtests/node_baseline
+NODE_BASELINE_STAMP := $(NODE_BASELINE)/node_modules/.installed
+
+$(NODE_BASELINE_STAMP): $(NODE_BASELINE)/package-lock.json $(NODE_BASELINE)/package.json
+	cd $(NODE_BASELINE) && npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: bench-node-deps
+bench-node-deps: $(NODE_BASELINE_STAMP) ## socket.io, its Redis adapter and node-redis for the yardstick (npm ci when it changed)
+
 # -- tests ----------------------------------------------------------------------------
 
 .PHONY: test
-test: test-system-deps venv lint test-client test-mobile conformance-deps ## Install what is needed and run every test
+test: test-system-deps venv lint test-client test-mobile conformance-deps bench-node-deps ## Install what is needed and run every test
 	$(PYTEST) -q services/tests
 
 .PHONY: test-unit
@@ -110,7 +125,7 @@ test-unit: venv ## Pure unit tests (no servers), in a second
 	$(PYTEST) -q services/tests/unit
 
 .PHONY: test-integration
-test-integration: test-system-deps venv conformance-deps $(CLIENT_DIST) ## Protocol tests against real redis-server and workers
+test-integration: test-system-deps venv conformance-deps bench-node-deps $(CLIENT_DIST) ## Protocol tests against real redis-server and workers
 	$(PYTEST) -q services/tests/integration
 
 .PHONY: test-stack

@@ -227,7 +227,8 @@ def shard_main(url: str, rooms: list[str], members: int, action: str, pipe: Any)
 
 
 def server_pids() -> dict[str, list[int]]:
-    """Chat workers, nginx and redis-server processes on this machine, from /proc."""
+    """Chat workers (or the Node yardstick's processes), nginx and redis-server processes
+    on this machine, from /proc."""
     groups: dict[str, list[int]] = {"workers": [], "nginx": [], "redis": []}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -236,7 +237,8 @@ def server_pids() -> dict[str, list[int]]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if "talkrooms.wsgi" in cmdline:
+        # TalkRooms' workers, or the Node yardstick's processes (loadtests/node_stack.py).
+        if "talkrooms.wsgi" in cmdline or "node_baseline/server.mjs" in cmdline:
             groups["workers"].append(int(entry.name))
         elif cmdline.startswith("nginx"):
             groups["nginx"].append(int(entry.name))
@@ -245,15 +247,27 @@ def server_pids() -> dict[str, list[int]]:
     return groups
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) of each process still running."""
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
-    return total / CLK_TCK
+        found[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime, in ticks
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    return sum(cpu_by_pid(pids).values())
+
+
+def cpu_spent(before: dict[int, float], pids: list[int]) -> float:
+    """CPU seconds spent since `before` by the processes alive at both readings: one that
+    exits during a step (another program's, on a shared box) must not subtract its past."""
+    after = cpu_by_pid(pids)
+    return sum(after[pid] - before[pid] for pid in after if pid in before)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -351,12 +365,11 @@ def main(argv: list[str] | None = None) -> int:
     best = None
     for rate in (float(r) for r in args.rates.split(",")):
         groups = server_pids()
-        before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+        before = {name: cpu_by_pid(pids) for name, pids in groups.items()}
         for pipe in pipes:
             pipe.send(("step", rate / processes, args.step_seconds))
         shards = [pipe.recv() for pipe in pipes]
-        after = {name: cpu_seconds(pids) for name, pids in groups.items()}
-        server_cpu = {name: after[name] - before[name] for name in groups}
+        server_cpu = {name: cpu_spent(before[name], pids) for name, pids in groups.items()}
         step = summarise(rate, args.step_seconds, shards, server_cpu)
         step["held"] = held(step, args.p99_limit_ms, args.loss_limit_pct)
         steps.append(step)

@@ -8,6 +8,8 @@
 //   PORT=5101 REDIS_URL=redis://127.0.0.1:6379 NODE_INDEX=1 node server.mjs
 //
 // Started by loadtests/node_stack.py; `GET /api/health` answers 200 once Redis is there.
+// As socket.io's documentation advises for production, ws runs with its native helpers
+// (bufferutil, utf-8-validate: prebuilt binaries, in package.json).
 import { createServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";

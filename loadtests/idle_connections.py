@@ -43,6 +43,32 @@ def rss_kb(pids: list[int]) -> int:
     return total
 
 
+def describe_drop(index: int, client: Any, hold_started: float) -> dict[str, Any]:
+    """When and how one connection was dropped: which worker (its sid starts with the
+    worker's route), seconds into the hold, the cause seen, seconds since its last PING."""
+    return {
+        "index": index,
+        "worker": client.sid.split(".", 1)[0] if "." in client.sid else "",
+        "at_s": round(client.closed_at - hold_started, 1),
+        "cause": client.close_cause,
+        "since_last_ping_s": round(client.closed_at - client.last_ping, 1)
+        if client.last_ping
+        else None,
+    }
+
+
+def drop_summary(drops: list[dict[str, Any]]) -> dict[str, Any]:
+    """Drops grouped the ways that tell causes apart: by worker, by cause, by moment."""
+    by: dict[str, dict[str, int]] = {"worker": {}, "cause": {}, "at_s": {}}
+    for drop in drops:
+        for key in ("worker", "cause"):
+            by[key][drop[key]] = by[key].get(drop[key], 0) + 1
+        moment = str(int(drop["at_s"] // 5 * 5))  # 5-second bins
+        by["at_s"][moment] = by["at_s"].get(moment, 0) + 1
+    indexes = sorted(d["index"] for d in drops)
+    return by | {"indexes": indexes[:50]}
+
+
 def shard_main(url: str, first: int, count: int, hold: float, run: str, pipe: Any) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -64,7 +90,7 @@ def shard_main(url: str, first: int, count: int, hold: float, run: str, pipe: An
                     )
                     if not ack.get("ok"):
                         failures += 1
-                    clients.append(client)
+                    clients.append((index, client))
                 except Exception:
                     failures += 1
 
@@ -76,10 +102,11 @@ def shard_main(url: str, first: int, count: int, hold: float, run: str, pipe: An
             {"opened": len(clients), "failed": failures, "ramp_seconds": ramp, "cpu": ramp_cpu}
         )
         pipe.recv()  # the parent measured memory: start holding
+        hold_started = time.time()
         await asyncio.sleep(hold)
-        dropped = sum(1 for c in clients if c.closed.done())
-        pipe.send({"dropped": dropped, "cpu": time.process_time() - ramp_cpu})
-        for client in clients:
+        drops = [describe_drop(index, c, hold_started) for index, c in clients if c.closed.done()]
+        pipe.send({"dropped": len(drops), "drops": drops, "cpu": time.process_time() - ramp_cpu})
+        for _index, client in clients:
             client.close()
 
     asyncio.run(main())
@@ -123,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         pipe.send("hold")
     holds = [pipe.recv() for pipe in pipes]
     dropped = sum(h["dropped"] for h in holds)
+    drops = [d for h in holds for d in h["drops"]]
     for child in children:
         child.join(timeout=60)
 
@@ -135,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "join_rate_per_s": round(opened / ramp_seconds, 1) if ramp_seconds else None,
         "held_seconds": args.hold,
         "dropped": dropped,
+        "drops": drop_summary(drops),
         "rss_gained_kb": gained,
         "kb_per_connection_workers_nginx": round(server_kb / opened, 1) if opened else None,
         "kb_per_connection_nginx": round(gained["nginx"] / opened, 1) if opened else None,

@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import struct
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -54,6 +55,11 @@ class SocketIOConnection(asyncio.Protocol):
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.acks: dict[int, asyncio.Future[Any]] = {}
         self.ack_ids = itertools.count(1)
+        # What a dropped connection says about itself (loadtests/idle_connections.py).
+        self.sid = ""
+        self.last_ping = 0.0
+        self.closed_at = 0.0
+        self.close_cause = ""
 
     # -- asyncio.Protocol --------------------------------------------------------------
 
@@ -68,6 +74,8 @@ class SocketIOConnection(asyncio.Protocol):
         self.transport.write(request.encode())
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.closed_at = self.closed_at or time.time()
+        self.close_cause = self.close_cause or (f"connection lost: {exc}" if exc else "eof")
         if not self.closed.done():
             self.closed.set_result(None)
         if not self.connected.done():
@@ -114,6 +122,8 @@ class SocketIOConnection(asyncio.Protocol):
             if opcode == 1:
                 self._packet(payload.decode())
             elif opcode == 8:
+                code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+                self._closing(f"close frame {code}")
                 self.close()
         if position:
             del buffer[:position]
@@ -134,9 +144,18 @@ class SocketIOConnection(asyncio.Protocol):
             elif sub == "0" and not self.connected.done():
                 self.connected.set_result(None)
         elif kind == "2":
+            self.last_ping = time.time()
             self._send("3")
         elif kind == "0":
+            self.sid = json.loads(text[1:]).get("sid", "")
             self._send("40" + (json.dumps(self.auth) if self.auth else ""))
+        elif kind == "1":
+            self._closing("engine.io close packet")
+
+    def _closing(self, cause: str) -> None:
+        """The server closed first: when, and how (the first cause seen wins)."""
+        if not self.close_cause:
+            self.closed_at, self.close_cause = time.time(), cause
 
     def _send(self, text: str) -> None:
         if self.transport is not None and not self.transport.is_closing():

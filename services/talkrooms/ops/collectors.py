@@ -28,6 +28,17 @@ log = logging.getLogger("talkrooms.ops.collectors")
 
 CLUSTER_NOTE = " (cluster-wide, from Redis; every target reports the same value: use max)"
 
+CLUSTER_TOTAL = ", summed over the Redis Cluster's nodes (keys: over its primaries)"
+
+# Per Redis Cluster node: (field of ops/redis_section.py's node entry, metric, help).
+NODE_GAUGES = (
+    ("up", "up", "1 when this Redis Cluster node answers INFO, else 0"),
+    ("used_memory_bytes", "used_memory_bytes", "used_memory of this Redis Cluster node"),
+    ("connected_clients", "connected_clients", "connected_clients of this Redis Cluster node"),
+    ("ops_per_sec", "ops_per_second", "instantaneous_ops_per_sec of this Redis Cluster node"),
+    ("keys", "keys", "Keys held by this Redis Cluster node (a replica's are copies)"),
+)
+
 
 def _gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, text + CLUSTER_NOTE, value=value)
@@ -61,6 +72,7 @@ class ClusterCollector(Collector):
             "talkrooms_redis_up", "1 when this process can read Redis, else 0", value=1
         )
         yield from self._cluster(snapshot)
+        yield from self._redis_nodes(snapshot)
         yield from self._cleanup(snapshot)
         pushes = CounterMetricFamily(
             "talkrooms_push_notifications",
@@ -91,13 +103,44 @@ class ClusterCollector(Collector):
             ("redis_ops_per_second", "Redis instantaneous_ops_per_sec", info.get("ops_per_sec")),
             ("redis_connected_clients", "Redis connected_clients", info.get("connected_clients")),
         )
+        total = CLUSTER_TOTAL if "nodes" in info else ""  # a cluster: ops/redis_section.py
         for name, text, value in gauges:
-            yield _gauge(f"talkrooms_{name}", text, value or 0)
+            note = total if name.startswith("redis_") else ""
+            yield _gauge(f"talkrooms_{name}", text + note, value or 0)
         yield _counter(
             "talkrooms_cluster_messages_stored",
             "Messages stored since the Redis data began",
             snapshot.messages_stored_total,
         )
+
+    @staticmethod
+    def _redis_nodes(snapshot: ClusterSnapshot) -> Iterator[Metric]:
+        """On a Redis Cluster only: each node's figures (labelled by address and role; the
+        talkrooms_redis_* gauges above are then the cluster's totals) and how many nodes
+        do not answer. A single Redis has none of these series."""
+        nodes = snapshot.redis.get("nodes")
+        if nodes is None:
+            return
+        yield _gauge(
+            "talkrooms_redis_cluster_nodes_down",
+            "Redis Cluster nodes that did not answer INFO",
+            snapshot.redis["cluster"]["down"],
+        )
+        families = {
+            field: GaugeMetricFamily(
+                f"talkrooms_redis_node_{name}", text + CLUSTER_NOTE, labels=["node", "role"]
+            )
+            for field, name, text in NODE_GAUGES
+        }
+        for node in nodes:
+            labels = [node["address"], node["role"]]
+            families["up"].add_metric(labels, 1 if node["up"] else 0)
+            if not node["up"]:
+                continue
+            for field, family in families.items():
+                if field != "up":
+                    family.add_metric(labels, node.get(field) or 0)
+        yield from families.values()
 
     def _cleanup(self, snapshot: ClusterSnapshot) -> Iterator[Metric]:
         status = snapshot.cleanup

@@ -1,10 +1,11 @@
 """The cluster as Redis sees it: one read that /api/stats and /metrics both report.
 
-Rooms, users, messages, Redis INFO and the cleanup record are cluster-wide facts, not
-per-worker ones; every worker reads the same numbers from Redis. /api/stats reads them
-fresh; the metrics collector reuses a read younger than METRICS_CACHE_SECONDS, so N
-workers scraped every few seconds cost Redis a few reads per interval, not one per
-scrape each (the rooms count walks the rooms index: bounded, but not free).
+Rooms, users, messages, Redis INFO (every node's on a Redis Cluster: ops/redis_section.py)
+and the cleanup record are cluster-wide facts, not per-worker ones; every worker reads the
+same numbers from Redis. /api/stats reads them fresh; the metrics collector reuses a read
+younger than METRICS_CACHE_SECONDS, so N workers scraped every few seconds cost Redis a
+few reads per interval, not one per scrape each (the rooms count walks the rooms index:
+bounded, but not free).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from talkrooms.notify.state import NotifyState
+from talkrooms.ops.redis_section import redis_section
 from talkrooms.storage.job_status import JobStatus
 from talkrooms.storage.store import Store
 from talkrooms.telemetry import metrics
@@ -48,7 +50,7 @@ def take_snapshot(store: Store) -> ClusterSnapshot:
         active = store.active_rooms(ACTIVE_ROOMS_MAX)
         workers = store.live_workers()
         counters = store.counters()
-        redis_info = store.redis_info()
+        redis_info = redis_section(store)
         cleanup = JobStatus.read(store)
         push = NotifyState(store.redis, store.settings.key_prefix).outcomes()
     except RedisError:

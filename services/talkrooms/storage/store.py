@@ -724,8 +724,16 @@ class Store:
         workers = [w.decode() for w in self.redis.zrange(self.keys.workers, 0, -1)]
         if not workers:
             return []
-        raw = self.redis.mget([self.keys.worker_info(w) for w in workers])
-        return [orjson.loads(item) for item in raw if item]
+        return [orjson.loads(item) for item in self._worker_infos(workers) if item]
+
+    def _worker_infos(self, workers: list[str]) -> list[bytes | None]:
+        """Each worker's info key, in order (None: expired). Each worker's keys are in a
+        slot of their own: on a cluster a plain MGET of two workers is refused
+        (CROSSSLOT), so redis-py splits it per slot there."""
+        info_keys = [self.keys.worker_info(w) for w in workers]
+        if isinstance(self.redis, RedisCluster):
+            return list(self.redis.mget_nonatomic(info_keys))
+        return list(self.redis.mget(info_keys))
 
     def dead_workers(self, dead_after_seconds: float) -> list[str]:
         cutoff = now_ms() - int(dead_after_seconds * 1000)
@@ -821,7 +829,7 @@ class Store:
         """The workers whose info key still exists: they beat within a few heartbeats."""
         if not workers:
             return set()
-        raw = self.redis.mget([self.keys.worker_info(w) for w in workers])
+        raw = self._worker_infos(workers)
         return {w for w, item in zip(workers, raw, strict=True) if item}
 
     def scan_keys(self, cursor: int, pattern: str, count: int) -> tuple[int, list[str]]:

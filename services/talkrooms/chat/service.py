@@ -134,6 +134,33 @@ EVENT_PAGE = 500
 NAMESPACE = "/"
 
 
+def ban_subjects(
+    connection: Connection, account: SignedIn | None, data: dict[str, Any]
+) -> list[str]:
+    """Who a ban may name for this joiner: an account by itself, a guest by its address
+    and its client key, whatever name it comes back with."""
+    if account is not None:
+        return [f"u:{account.account_id}"]
+    subjects = [f"a:{connection.address}"]
+    if isinstance(data.get("client_key"), str):
+        # A bad key: the join itself refuses it right after.
+        with contextlib.suppress(ProtocolError):
+            subjects.append(f"k:{client_key_hash(validate_client_key(data['client_key']))}")
+    return subjects
+
+
+def refuse_if_banned(until: int | None) -> None:
+    """A ban in force (its end in ms, 0 = never) refuses the join, saying until when."""
+    if until is None:
+        return
+    ends = (
+        ""
+        if until == 0
+        else f" until {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(until / 1000))}"
+    )
+    raise ProtocolError(f"You are banned from this room{ends}", BANNED)
+
+
 class ChatService:
     """Per-worker façade over the store and the Socket.IO server for room events."""
 
@@ -252,11 +279,18 @@ class ChatService:
         room = validate_room(data.get("room"))
         account = connection.account
         rules: dict[str, str] = {}
+        fresh = False
         if is_private_room(room):
             self.check_private(connection, room)
         else:
-            self.check_not_banned(connection, room, account, data)
-            rules = self.store.room_rules(room)
+            gate = self.store.room_gate(
+                room,
+                ban_subjects(connection, account, data),
+                now_ms(),
+                ask_if_new=account is not None and self.on_room_created is not None,
+            )
+            refuse_if_banned(gate.ban_until)
+            rules, fresh = gate.rules, gate.is_new
         may_post, slow_ms = self._admit(room, account, data.get("invite"), rules, False)
         if account is not None:
             # Signed in: the account says who this is, whatever name the payload carries;
@@ -284,12 +318,6 @@ class ChatService:
             if room not in connection.rooms and len(connection.rooms) >= limit:
                 raise ProtocolError(f"A connection may be in at most {limit} rooms")
 
-        fresh = (
-            account is not None
-            and self.on_room_created is not None
-            and not is_private_room(room)
-            and self.store.room_is_new(room)
-        )
         started = time.perf_counter()
         result = self.store.join(
             room,
@@ -627,33 +655,6 @@ class ChatService:
             membership.room, seq, message, reporter, membership.username, reason.strip()
         )
         return {"ok": True, "report": item}
-
-    def check_not_banned(
-        self,
-        connection: Connection,
-        room: str,
-        account: SignedIn | None,
-        data: dict[str, Any],
-    ) -> None:
-        """Refuse a join by someone banned from the room: an account by itself, a guest by
-        its client key or its address, whatever name it comes back with."""
-        if account is not None:
-            subjects = [f"u:{account.account_id}"]
-        else:
-            subjects = [f"a:{connection.address}"]
-        if account is None and isinstance(data.get("client_key"), str):
-            # A bad key: the join itself refuses it right after.
-            with contextlib.suppress(ProtocolError):
-                subjects.append(f"k:{client_key_hash(validate_client_key(data['client_key']))}")
-        until = self.store.active_ban(room, subjects, now_ms())
-        if until is None:
-            return
-        ends = (
-            ""
-            if until == 0
-            else f" until {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(until / 1000))}"
-        )
-        raise ProtocolError(f"You are banned from this room{ends}", BANNED)
 
     def check_private(self, connection: Connection, room: str) -> None:
         """Refuse a private conversation to anyone but its two members. A non-member is told

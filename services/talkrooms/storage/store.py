@@ -268,6 +268,30 @@ ROOM_PARTS_USER_TTL = frozenset({"conns", "users", "nconn"})
 
 
 @dataclass(frozen=True)
+class RoomGate:
+    """What a join reads of a public room first (Store.room_gate)."""
+
+    ban_until: int | None  # the end (ms; 0 = never) of a ban on the joiner; None: no ban
+    rules: dict[str, str]  # the room's settings, empty for most rooms
+    is_new: bool  # nobody there and no message ever: this join creates the room
+
+
+def _latest_ban_end(values: list[bytes | None], now: int) -> int | None:
+    """The end (ms; 0 = never) of the longest ban in force among the bans' `until|...`
+    values; None when none is."""
+    ends = []
+    for value in values:
+        if value is None:
+            continue
+        until = int(value.split(b"|", 1)[0])
+        if until == 0 or until > now:
+            ends.append(until)
+    if not ends:
+        return None
+    return 0 if 0 in ends else max(ends)
+
+
+@dataclass(frozen=True)
 class JoinResult:
     """Presence after a join: `taken` when the name is live under another key."""
 
@@ -555,13 +579,23 @@ class Store:
         pipe.expire(key, ttl)
         pipe.execute()
 
-    def room_is_new(self, room: str) -> bool:
-        """Nobody is in the room and it has never kept a message: a join creates it."""
+    def room_gate(self, room: str, ban_subjects: list[str], now: int, ask_if_new: bool) -> RoomGate:
+        """What a join of a public room reads before taking a name there, in one round
+        trip (the room's keys share a slot, so one node answers on a cluster): a ban on
+        any of `ban_subjects`, the room's settings, and, when asked, whether nobody is
+        in the room and it has never kept a message (the join then creates it)."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.exists(self.keys.room(room, "seq"))
-        pipe.hlen(self.keys.room(room, "users"))
-        has_messages, present = pipe.execute()
-        return not has_messages and not present
+        pipe.hmget(self.keys.room(room, "bans"), ban_subjects)
+        pipe.hgetall(self.keys.room(room, "settings"))
+        if ask_if_new:
+            pipe.exists(self.keys.room(room, "seq"))
+            pipe.hlen(self.keys.room(room, "users"))
+        bans, settings, *emptiness = pipe.execute()
+        return RoomGate(
+            ban_until=_latest_ban_end(bans, now),
+            rules={k.decode(): v.decode() for k, v in settings.items()},
+            is_new=bool(emptiness) and not any(emptiness),
+        )
 
     def upload_waiting(self, room: str, file_id: str) -> bool:
         """The upload still waits for its message (its offer has not expired)."""
@@ -636,20 +670,6 @@ class Store:
         stale = [s for s, v in self.redis.hgetall(key).items() if v.endswith(suffix)]
         if stale:
             self.redis.hdel(key, *stale)
-
-    def active_ban(self, room: str, subjects: list[str], now: int) -> int | None:
-        """The end (ms; 0 = never) of a ban on any of these subjects; None when none."""
-        values = self.redis.hmget(self.keys.room(room, "bans"), subjects)
-        ends = []
-        for value in values:
-            if value is None:
-                continue
-            until = int(value.split(b"|", 1)[0])
-            if until == 0 or until > now:
-                ends.append(until)
-        if not ends:
-            return None
-        return 0 if 0 in ends else max(ends)
 
     def present_key_hash(self, room: str, identity: str) -> str | None:
         """The client key hash of the person present under this name identity."""

@@ -81,11 +81,17 @@ def raise_fd_limit() -> None:
 
 @contextmanager
 def stack(
-    workers: int, worker_class: str = "gevent-websocket", extra: dict[str, str] | None = None
+    workers: int,
+    worker_class: str = "gevent-websocket",
+    extra: dict[str, str] | None = None,
+    cluster: bool = False,
 ):
-    """`talkrooms run` on free ports in a temporary run dir; yields nginx's URL."""
+    """`talkrooms run` on free ports in a temporary run dir; yields nginx's URL. `cluster`:
+    the chat on a local 6-node Redis Cluster (`talkrooms run --cluster`, acks waiting for a
+    replica as make run CLUSTER=1 sets them), Redis keeping RQ's queues only."""
     raise_fd_limit()
     port, redis_port, base = free_port(), free_port(), free_port(span=workers + 1)
+    cluster_args = ["--cluster", "--cluster-base-port", str(free_port(span=13))] if cluster else []
     run_dir = Path(tempfile.mkdtemp(prefix="talkrooms-bench-"))
     env = os.environ | BENCH_ENV | {"WORKER_CLASS": worker_class} | (extra or {})
     process = subprocess.Popen(
@@ -102,6 +108,7 @@ def stack(
             str(base),
             "--run-dir",
             str(run_dir),
+            *cluster_args,
         ],
         env=env,
         stdout=(run_dir / "talkrooms-run.log").open("w"),

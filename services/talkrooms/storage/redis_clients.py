@@ -11,15 +11,26 @@ Cluster; the client learns the rest and follows slots as they move or fail over.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
+from collections import Counter
 from typing import Any
 
 import redis
 from redis.cluster import ClusterNode, RedisCluster
 from redis.connection import ConnectionPool, parse_url
-from redis.sentinel import Sentinel, SentinelConnectionPoolProxy, SentinelManagedConnection
+from redis.sentinel import (
+    MasterNotFoundError,
+    Sentinel,
+    SentinelConnectionPoolProxy,
+    SentinelManagedConnection,
+)
 from socketio.redis_manager import parse_redis_sentinel_url
 
 SENTINEL_SCHEMES = ("redis+sentinel://", "valkey+sentinel://")
+# How often a Sentinel-backed pool asks which server is the primary (see _check_primary).
+PRIMARY_CHECK_SECONDS = 0.5
 CLUSTER_SCHEME = "redis+cluster://"
 
 
@@ -74,9 +85,43 @@ def _cluster(url: str, pool_class: type[ConnectionPool], **options: Any) -> Redi
     )
 
 
+class MajorityPrimaryProxy(SentinelConnectionPoolProxy):
+    """Where the pool's connections go: the primary most answering Sentinels name.
+
+    redis-py takes the first Sentinel that answers, and Sentinels learn of a failover one
+    after the other (the leader of a planned failover last, seconds later): the first may
+    still name the old primary, which keeps running and acknowledging alone."""
+
+    def get_master_address(self) -> Any:
+        address = self._majority()
+        if self.is_master and self.master_address != address:
+            self.master_address = address
+            pool = self.connection_pool_ref()
+            if pool is not None:
+                pool.disconnect(inuse_connections=False)  # busy ones: dropped on release
+        return address
+
+    def _majority(self) -> tuple[str, int]:
+        answers: Counter[tuple[str, int]] = Counter()
+        manager = self.sentinel_manager
+        for sentinel in manager.sentinels:
+            try:
+                state = sentinel.sentinel_masters().get(self.service_name)
+            except (redis.ConnectionError, redis.TimeoutError):
+                continue
+            if state and manager.check_master_state(state, self.service_name):
+                answers[(str(state["ip"]), int(state["port"]))] += 1
+        if answers:
+            address, votes = answers.most_common(1)[0]
+            if votes * 2 > sum(answers.values()):
+                return address
+        raise MasterNotFoundError(f"no majority of Sentinels names a primary: {dict(answers)}")
+
+
 class BlockingSentinelPool(redis.BlockingConnectionPool):
     """A blocking pool (waits past its size instead of failing) whose connections go to
-    the primary Sentinel names at the moment they connect."""
+    the primary a majority of Sentinels names when they connect, checked again every
+    PRIMARY_CHECK_SECONDS while they stay open."""
 
     def __init__(self, service_name: str, sentinel: Sentinel, **kwargs: Any) -> None:
         kwargs.setdefault("connection_class", SentinelManagedConnection)
@@ -84,7 +129,7 @@ class BlockingSentinelPool(redis.BlockingConnectionPool):
         self.check_connection = False
         self.service_name = service_name
         self.sentinel_manager = sentinel
-        self.proxy = SentinelConnectionPoolProxy(
+        self.proxy = MajorityPrimaryProxy(
             connection_pool=self,
             is_master=True,
             check_connection=False,
@@ -93,6 +138,36 @@ class BlockingSentinelPool(redis.BlockingConnectionPool):
         )
         super().__init__(**kwargs)
         self.connection_kwargs["connection_pool"] = self.proxy
+        self._next_check = 0.0
+        self._checking = False
+
+    def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_primary()
+        return super().get_connection(*args, **kwargs)
+
+    def _check_primary(self) -> None:
+        """Have Sentinel asked for the primary at most every PRIMARY_CHECK_SECONDS, off the
+        caller's path (a frozen Sentinel must not stall a message); on a change the proxy
+        drops the connections to the old primary (idle ones now, busy ones on release).
+
+        A planned failover (SENTINEL FAILOVER) or a partition leaves the old primary up:
+        connections to it never fail, so without this the worker keeps writing there until
+        Sentinel turns it into a replica, 10-16 s later, and whatever it acknowledged in
+        between (alone: its replicas have left it) is dropped (test_sentinel_wait.py)."""
+        now = time.monotonic()
+        if now < self._next_check or self._checking:
+            return
+        self._next_check = now + PRIMARY_CHECK_SECONDS
+        self._checking = True
+        threading.Thread(target=self._ask_sentinels, name="sentinel-primary", daemon=True).start()
+
+    def _ask_sentinels(self) -> None:
+        try:
+            # No Sentinel (or no majority of them) answering: keep the connections there are.
+            with contextlib.suppress(redis.RedisError):
+                self.proxy.get_master_address()
+        finally:
+            self._checking = False
 
     def reset(self) -> None:
         super().reset()

@@ -2,70 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 
 import pytest
-import redis
 import requests
 
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker, ManagedProcess, RedisServer, free_port, wait_until
+from tests.support.processes import ChatWorker, RedisServer, wait_until
+from tests.support.sentinel import SERVICE, Replica, SentinelServer
 
 pytestmark = pytest.mark.integration
-
-SERVICE = "talkrooms"
-
-
-class Replica(RedisServer):
-    def __init__(self, work_dir, primary_port: int) -> None:
-        super().__init__(work_dir)
-        self.primary_port = primary_port
-
-    def start(self) -> Replica:
-        data = self.work_dir / f"replica-{self.port}"
-        data.mkdir(parents=True, exist_ok=True)
-        self.spawn(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(data),
-                "--save",
-                "",
-                "--replicaof",
-                "127.0.0.1",
-                str(self.primary_port),
-            ]
-        )
-        wait_until(
-            lambda: self.client().info("replication")["master_link_status"] == "up",
-            10,
-            "replica in sync",
-        )
-        return self
-
-
-class SentinelServer(ManagedProcess):
-    def __init__(self, work_dir, primary_port: int) -> None:
-        self.port = free_port()
-        super().__init__(f"sentinel-{self.port}", work_dir)
-        self.conf = work_dir / f"sentinel-{self.port}.conf"
-        self.conf.write_text(
-            f"port {self.port}\nbind 127.0.0.1\ndir {work_dir}\n"
-            f"sentinel monitor {SERVICE} 127.0.0.1 {primary_port} 1\n"
-            f"sentinel down-after-milliseconds {SERVICE} 1000\n"
-            f"sentinel failover-timeout {SERVICE} 5000\n"
-        )
-
-    def start(self) -> SentinelServer:
-        self.spawn([shutil.which("redis-server") or "redis-server", str(self.conf), "--sentinel"])
-        client = redis.Redis(port=self.port, socket_timeout=2)
-        wait_until(lambda: client.ping(), 10, "sentinel up")
-        return self
 
 
 @pytest.fixture

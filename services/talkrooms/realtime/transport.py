@@ -20,6 +20,7 @@ from engineio import socket as eio_socket
 from gevent import queue as _gevent_queue
 
 from talkrooms.realtime.socket_writer import install_on_demand_writer
+from talkrooms.realtime.ws_frames import install_fast_frames
 from talkrooms.telemetry import metrics
 
 log = logging.getLogger("talkrooms.realtime.transport")
@@ -49,6 +50,7 @@ def install_frame_guard(eio_server: Any, batch_writes: bool = True) -> None:
             base = batching_websocket(base)
             drivers["queue"] = FlushingQueue
             install_on_demand_writer(FlushingQueue)
+            install_fast_frames()
 
     class GuardedWebSocket(base):  # type: ignore[misc, valid-type]
         def wait(self) -> Any:

@@ -187,7 +187,10 @@ def plot(found: dict[str, Any], summary: dict[str, Any], target: Path) -> None:
     right.grid(alpha=0.3, axis="y")
     handles, labels = right.get_legend_handles_labels()
     twin_handles, twin_labels = twin.get_legend_handles_labels()
-    right.legend(handles + twin_handles, labels + twin_labels, fontsize=8)
+    # Headroom above the bars for the legend.
+    right.set_ylim(0, 1.4 * max(s["worker_us_per_delivery"] for s in redis_steps))
+    twin.set_ylim(0, 1.4 * max(s["server_cpu_pct"]["redis"] for s in redis_steps))
+    right.legend(handles + twin_handles, labels + twin_labels, fontsize=8, loc="upper center")
     figure.tight_layout()
     target.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(target, dpi=110)

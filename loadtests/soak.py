@@ -113,13 +113,17 @@ def presence_check(port: int, within: float = 30.0) -> dict[str, float]:
         time.sleep(0.5)
 
 
-def trend(values: list[float]) -> float:
-    """Change per 10 minutes by least squares over (minute, value)."""
-    if len(values) < 2:
+def trend(points: list[tuple[float, float]]) -> float:
+    """Change per 10 minutes by least squares over (minute, value) points."""
+    if len(points) < 2:
         return 0.0
-    xs = list(range(len(values)))
-    slope = statistics.linear_regression(xs, values).slope
+    slope = statistics.linear_regression([m for m, _ in points], [v for _, v in points]).slope
     return round(slope * 10, 1)
+
+
+def settled(samples: list[dict[str, Any]], key: str, warmup_s: float) -> list[tuple[float, float]]:
+    """(minute, value) of one sampled figure after the warm-up (caches and pools filling)."""
+    return [(s["t_s"] / 60, s[key]) for s in samples if s["t_s"] >= warmup_s]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--churn", type=float, default=10, help="visitors a second")
     parser.add_argument("--processes", type=int, default=2, help="generator processes")
+    parser.add_argument("--warmup-minutes", type=float, default=5, help="left out of trends")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "soak.json")
     args = parser.parse_args(argv)
 
@@ -163,15 +168,22 @@ def main(argv: list[str] | None = None) -> int:
 
     steps = json.loads(steps_file.read_text())["steps"]
     p99s = [s["fanout_p99_ms"] for s in steps]
+    warmup_s = args.warmup_minutes * 60
+    after_warmup = [(m, p) for m, p in enumerate(p99s, 1) if m > args.warmup_minutes]
     result = {
         "args": vars(args) | {"json": str(args.json)},
         "minutes": len(steps),
         "lost": sum(s["lost"] for s in steps),
         "held_minutes": sum(1 for s in steps if s["held"]),
-        "p99_ms": {"first": p99s[0], "last": p99s[-1], "max": max(p99s), "per_10_min": trend(p99s)},
-        "workers_rss_kb_per_10_min": trend([s["workers_rss_kb"] for s in samples]),
-        "redis_used_memory_kb_per_10_min": trend([s["redis_used_memory_kb"] for s in samples]),
-        "redis_keys_per_10_min": trend([s["redis_keys"] for s in samples]),
+        "p99_ms": {
+            "first": p99s[0],
+            "max_after_warmup": max((p for _, p in after_warmup), default=None),
+            "per_10_min_after_warmup": trend(after_warmup),
+        },
+        **{
+            f"{key}_per_10_min_after_warmup": trend(settled(samples, key, warmup_s))
+            for key in ("workers_rss_kb", "nginx_rss_kb", "redis_used_memory_kb", "redis_keys")
+        },
         "visits": visits,
         "presence_after": presence,
         "samples": samples,

@@ -4,8 +4,6 @@ presence recovers without ghosts (docs/reliability.md)."""
 
 from __future__ import annotations
 
-import itertools
-import threading
 import time
 import uuid
 from collections import Counter
@@ -15,43 +13,11 @@ import pytest
 
 from talkrooms.storage.keys import Keys
 from tests.support.client import ChatClient
+from tests.support.failover import MESSAGES, AckingSender
 from tests.support.processes import wait_until
 from tests.support.redis_cluster import RedisClusterGroup, chat_on_a_cluster
 
 pytestmark = pytest.mark.integration
-
-MESSAGES = 90  # under HISTORY_LIMIT (100): the whole run stays in the history
-RETRY_PAUSE_SECONDS = 0.1
-
-
-class Sender:
-    """Sends MESSAGES messages one after the other, each until acknowledged (the same
-    client_id on every try), and notes when each was acknowledged."""
-
-    def __init__(self, client: ChatClient) -> None:
-        self.client = client
-        self.acked: dict[str, str] = {}  # client_id -> message id
-        self.acked_at: list[float] = []
-        self.failures = 0
-        self.thread = threading.Thread(target=self._run)
-
-    def _run(self) -> None:
-        deadline = time.monotonic() + 90
-        for n in range(MESSAGES):
-            client_id = f"f{n}-{uuid.uuid4().hex[:8]}"
-            while time.monotonic() < deadline:
-                try:
-                    answer = self.client.send(f"through the failover {n}", client_id=client_id)
-                except Exception:
-                    answer = {"ok": False}
-                if answer.get("ok"):
-                    self.acked[client_id] = answer["message"]["id"]
-                    self.acked_at.append(time.monotonic())
-                    break
-                self.failures += 1
-                # A client's pause before sending again, as the web client's outbox does:
-                # nothing tells a client when the failover is over.
-                time.sleep(RETRY_PAUSE_SECONDS)
 
 
 @pytest.fixture
@@ -68,7 +34,7 @@ def test_killing_a_primary_under_load_loses_no_acknowledged_message(stack):
     bob = ChatClient(workers[1].url).connect()
     try:
         assert alice.join("alice", room)["ok"] and bob.join("bob", room)["ok"]
-        sender = Sender(alice)
+        sender = AckingSender(alice)
         sender.thread.start()
         wait_until(lambda: len(sender.acked) >= 30, 30, "30 messages before the kill")
         killed = group.kill_primary_of(Keys("tr").room(room, "messages"))
@@ -76,11 +42,10 @@ def test_killing_a_primary_under_load_loses_no_acknowledged_message(stack):
         failover_s = group.wait_failover(killed)
         sender.thread.join(120)
         assert len(sender.acked) == MESSAGES, f"{len(sender.acked)} acknowledged"
-        after = [killed_at] + [t for t in sender.acked_at if t > killed_at]
-        pause_s = max(b - a for a, b in itertools.pairwise(after))
+        pause_s = sender.longest_pause_after(killed_at)
         print(
             f"\nfailover {failover_s:.1f} s, longest pause between acks {pause_s:.1f} s,"
-            f" {sender.failures} refused tries"
+            f" {sum(sender.refusals.values())} refused tries"
         )
         assert pause_s < failover_s + 5
 

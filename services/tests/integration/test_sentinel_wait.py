@@ -6,13 +6,10 @@ loses acknowledged messages only until a majority of Sentinels names the new pri
 
 from __future__ import annotations
 
-import itertools
-import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -20,59 +17,15 @@ from talkrooms.storage.keys import Keys
 from talkrooms.storage.redis_clients import PRIMARY_CHECK_SECONDS
 from tests.reliability.figures import report
 from tests.support.client import ChatClient
+from tests.support.failover import MESSAGES, SEND_DEADLINE_SECONDS, AckingSender
 from tests.support.processes import ChatWorker, wait_until
 from tests.support.sentinel import SentinelGroup, chat_on_sentinel
 
 pytestmark = pytest.mark.integration
 
-MESSAGES = 90  # under HISTORY_LIMIT (100): the whole run stays in the history
 KILL_AFTER = MESSAGES // 3
-RETRY_PAUSE_SECONDS = 0.1
-SEND_DEADLINE_SECONDS = 90
 SWITCH_MARGIN_SECONDS = 0.5  # a send in flight when the worker moves, thread start-up
 PLANNED_PACE_SECONDS = 0.05  # 90 messages over ~5 s: the planned switch takes 1-2 s
-MAX_TRIES = 600  # per message: 60 s of refusals at the retry pause
-
-
-class Sender:
-    """Sends MESSAGES messages one after the other, each until acknowledged (the same
-    client_id on every try, bounded in tries and time), and notes when each was
-    acknowledged and what the refusals said."""
-
-    def __init__(self, client: ChatClient, messages: int = MESSAGES, pace: float = 0.0) -> None:
-        self.client = client
-        self.messages = messages
-        self.pace = pace  # seconds between acknowledged messages
-        self.acked: dict[str, Any] = {}  # client_id -> message id, in sending order
-        self.acked_at: list[float] = []
-        self.refusals: Counter[str] = Counter()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        deadline = time.monotonic() + SEND_DEADLINE_SECONDS
-        for n in range(self.messages):
-            client_id = f"s{n}-{uuid.uuid4().hex[:8]}"
-            if not self._send_until_acked(n, client_id, deadline):
-                return
-            time.sleep(self.pace)
-
-    def _send_until_acked(self, n: int, client_id: str, deadline: float) -> bool:
-        for _ in range(MAX_TRIES):
-            if time.monotonic() > deadline:
-                return False
-            try:
-                answer = self.client.send(f"through the failover {n}", client_id=client_id)
-            except Exception as exc:  # the ack timed out: the same as a refusal
-                answer = {"ok": False, "code": type(exc).__name__}
-            if answer.get("ok"):
-                self.acked[client_id] = answer["message"]["id"]
-                self.acked_at.append(time.monotonic())
-                return True
-            self.refusals[str(answer.get("code") or answer.get("error"))] += 1
-            # A client's pause before sending again, as the web client's outbox does:
-            # nothing tells a client when the failover is over.
-            time.sleep(RETRY_PAUSE_SECONDS)
-        return False
 
 
 @pytest.fixture
@@ -92,7 +45,7 @@ def test_killing_the_sentinel_primary_under_load_loses_no_acknowledged_message(s
     bob = ChatClient(workers[1].url).connect()
     try:
         assert alice.join("alice", room)["ok"] and bob.join("bob", room)["ok"]
-        sender = Sender(alice)
+        sender = AckingSender(alice)
         sender.thread.start()
         wait_until(lambda: len(sender.acked) >= KILL_AFTER, 30, f"{KILL_AFTER} acks")
         killed_port = group.kill_primary()
@@ -100,8 +53,7 @@ def test_killing_the_sentinel_primary_under_load_loses_no_acknowledged_message(s
         failover_s = group.wait_failover()
         sender.thread.join(SEND_DEADLINE_SECONDS + 30)
         assert len(sender.acked) == MESSAGES, f"{len(sender.acked)} acknowledged"
-        after = [killed_at] + [t for t in sender.acked_at if t > killed_at]
-        pause_s = max(b - a for a, b in itertools.pairwise(after))
+        pause_s = sender.longest_pause_after(killed_at)
         # Checked once Sentinel is done: a primary left behind by a second failover would
         # still show what it acknowledged alone until it is turned into a replica.
         settled_at = time.monotonic()
@@ -132,7 +84,7 @@ def test_killing_the_sentinel_primary_under_load_loses_no_acknowledged_message(s
         bob.close()
 
 
-def _history_once_in_order(reader: ChatClient, sender: Sender, room: str) -> list[dict]:
+def _history_once_in_order(reader: ChatClient, sender: AckingSender, room: str) -> list[dict]:
     """Every acknowledged message is in the history once, in the order it was sent, with
     the id its ack gave (asked on the other worker, after the failover)."""
     history = reader.call("get_history", {"room": room, "limit": MESSAGES + 10})["messages"]
@@ -147,7 +99,7 @@ def _history_once_in_order(reader: ChatClient, sender: Sender, room: str) -> lis
     return history
 
 
-def _reader_saw_each_once(bob: ChatClient, sender: Sender) -> int:
+def _reader_saw_each_once(bob: ChatClient, sender: AckingSender) -> int:
     """Bob, on the other worker, got every acknowledged message once (live or by the
     worker's resync after its listener came back)."""
     last = list(sender.acked.values())[-1]
@@ -184,7 +136,7 @@ def test_a_planned_sentinel_failover_loses_acks_only_until_the_sentinels_switch(
     try:
         assert alice.join("alice", room)["ok"] and bob.join("bob", room)["ok"]
         # Paced, so that sending spans the switch (nothing is refused to slow it down).
-        sender = Sender(alice, pace=PLANNED_PACE_SECONDS)
+        sender = AckingSender(alice, pace=PLANNED_PACE_SECONDS)
         sender.thread.start()
         wait_until(lambda: len(sender.acked) >= KILL_AFTER, 30, f"{KILL_AFTER} acks")
         old_port = group.manual_failover()

@@ -6,6 +6,7 @@ waits for it, so a failing test never leaves a server behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import redis
@@ -266,6 +267,24 @@ class ChatWorker(ManagedProcess):
     def thaw(self) -> None:
         if self.running():
             os.killpg(self.pid, signal.SIGCONT)
+
+
+@contextlib.contextmanager
+def chat_workers(
+    folder: Path, redis_url: str, count: int, env: Mapping[str, str] | None = None
+) -> Iterator[list[ChatWorker]]:
+    """`count` chat workers on `redis_url` sharing one migrated SQLite database in
+    `folder` (unless `env` names another), started in turn and stopped by PID."""
+    settings = {"DATABASE_URL": f"sqlite:///{folder / 'chat.db'}", **(env or {})}
+    database.upgrade(settings["DATABASE_URL"])
+    started: list[ChatWorker] = []
+    try:
+        for _ in range(count):
+            started.append(ChatWorker(folder, redis_url, env=settings).start())
+        yield started
+    finally:
+        for worker in started:
+            worker.stop()
 
 
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")

@@ -12,11 +12,11 @@ from pathlib import Path
 from redis.cluster import ClusterNode, RedisCluster
 
 from talkrooms.ops import redis_cluster as ops
-from talkrooms.storage import database
 from tests.support.processes import (
     ChatWorker,
     ManagedProcess,
     RedisServer,
+    chat_workers,
     free_port,
     wait_until,
 )
@@ -168,22 +168,12 @@ def chat_on_a_cluster(
     the cluster (REDIS_URL=redis+cluster://…); everything stopped by PID afterwards."""
     group = RedisClusterGroup(folder)
     rq_redis = RedisServer(folder)
-    started: list[ChatWorker] = []
     try:
         group.start()
         rq_redis.start()
-        settings = {
-            "RQ_REDIS_URL": rq_redis.url,
-            "DATABASE_URL": f"sqlite:///{folder / 'chat.db'}",
-            **(env or {}),
-        }
-        database.upgrade(settings["DATABASE_URL"])
-        started = [ChatWorker(folder, group.url, env=settings) for _ in range(workers)]
-        for worker in started:
-            worker.start()
-        yield group, started
+        settings = {"RQ_REDIS_URL": rq_redis.url, **(env or {})}
+        with chat_workers(folder, group.url, workers, settings) as started:
+            yield group, started
     finally:
-        for worker in started:
-            worker.stop()
         rq_redis.stop()
         group.stop()

@@ -13,8 +13,14 @@ from pathlib import Path
 
 import redis
 
-from talkrooms.storage import database
-from tests.support.processes import ChatWorker, ManagedProcess, RedisServer, free_port, wait_until
+from tests.support.processes import (
+    ChatWorker,
+    ManagedProcess,
+    RedisServer,
+    chat_workers,
+    free_port,
+    wait_until,
+)
 
 SERVICE = "talkrooms"
 
@@ -199,16 +205,9 @@ def chat_on_sentinel(
     base = folder / f"sentinel-{uuid.uuid4().hex[:6]}"
     base.mkdir(parents=True, exist_ok=True)
     group = SentinelGroup(base)
-    started: list[ChatWorker] = []
     try:
         group.start()
-        settings = {"DATABASE_URL": f"sqlite:///{base / 'chat.db'}", **(env or {})}
-        database.upgrade(settings["DATABASE_URL"])
-        started = [ChatWorker(base, group.url, env=settings) for _ in range(workers)]
-        for worker in started:
-            worker.start()
-        yield group, started
+        with chat_workers(base, group.url, workers, env) as started:
+            yield group, started
     finally:
-        for worker in started:
-            worker.stop()
         group.stop()

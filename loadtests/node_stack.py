@@ -17,8 +17,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,20 +31,7 @@ SERVER_MARK = "node_baseline/server.mjs"
 sys.path.insert(0, str(REPO / "nginx"))
 
 import render as nginx_render  # noqa: E402  (nginx/render.py, outside any package)
-
-
-def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]], logs: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/api/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-            raise RuntimeError(f"the Node stack did not start; see {logs}")
-        time.sleep(0.2)
+from run_benchmarks import wait_healthy  # noqa: E402
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -122,7 +107,7 @@ def node_stack(
             )
         )
         url = f"http://127.0.0.1:{public_port}"
-        _wait_healthy(url, started, logs)
+        wait_healthy(url, started, 30, str(logs))
         yield url
         finished = True
     finally:

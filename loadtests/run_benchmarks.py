@@ -79,6 +79,22 @@ def raise_fd_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def wait_healthy(url: str, processes: list[subprocess.Popen], seconds: float, logs: str) -> None:
+    """Until `url`'s /api/health answers 200; fails when one of `processes` exits or
+    after `seconds`, pointing at `logs`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+            raise RuntimeError(f"stack did not start; see {logs}")
+        time.sleep(0.2)
+
+
 @contextmanager
 def stack(
     workers: int,
@@ -118,17 +134,7 @@ def stack(
     url = f"http://127.0.0.1:{port}"
     finished = False
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"stack did not start; see {run_dir}/talkrooms-run.log")
-            time.sleep(0.2)
+        wait_healthy(url, [process], 60, f"{run_dir}/talkrooms-run.log")
         time.sleep(2)  # every worker's first heartbeat and listener subscription
         stack.redis_port = redis_port  # type: ignore[attr-defined]
         yield url

@@ -15,7 +15,7 @@ from typing import Any
 from redis.cluster import RedisCluster
 from redis.exceptions import RedisError
 
-from talkrooms.storage.store import Store
+from talkrooms.storage.store import Store, redis_info_fields
 
 # Summed over every node: each node's memory, clients and commands are its own.
 SUMMED_OVER_NODES = ("used_memory_bytes", "connected_clients", "ops_per_sec")
@@ -91,18 +91,7 @@ def node_figures(client: RedisCluster, address: str, flags: str) -> dict[str, An
         if temporary:
             # A client on a given pool leaves the pool open on close(): close its sockets.
             connection.connection_pool.disconnect()
-    return {
-        **entry,
-        "up": True,
-        "version": info.get("redis_version"),
-        "used_memory_bytes": info.get("used_memory"),
-        "used_memory_human": info.get("used_memory_human"),
-        "keys": keys,
-        "ops_per_sec": info.get("instantaneous_ops_per_sec"),
-        "connected_clients": info.get("connected_clients"),
-        "uptime_seconds": info.get("uptime_in_seconds"),
-        "cluster_state": state,
-    }
+    return {**entry, "up": True, **redis_info_fields(info, keys), "cluster_state": state}
 
 
 def _state_of(reply: Any) -> str:

@@ -267,6 +267,20 @@ ROOM_PARTS_MESSAGE_TTL = frozenset(
 ROOM_PARTS_USER_TTL = frozenset({"conns", "users", "nconn"})
 
 
+def redis_info_fields(info: dict[str, Any], keys: int) -> dict[str, Any]:
+    """The few fields of one server's INFO (and its key count) the stats API reports:
+    the single Redis, or each node of a cluster (ops/redis_section.py)."""
+    return {
+        "version": info.get("redis_version"),
+        "used_memory_bytes": info.get("used_memory"),
+        "used_memory_human": info.get("used_memory_human"),
+        "keys": keys,
+        "ops_per_sec": info.get("instantaneous_ops_per_sec"),
+        "connected_clients": info.get("connected_clients"),
+        "uptime_seconds": info.get("uptime_in_seconds"),
+    }
+
+
 @dataclass(frozen=True)
 class RoomGate:
     """What a join reads of a public room first (Store.room_gate)."""
@@ -827,16 +841,7 @@ class Store:
 
     def redis_info(self) -> dict[str, Any]:
         """The few Redis INFO fields the stats API reports."""
-        info = self.redis.info()
-        return {
-            "version": info.get("redis_version"),
-            "used_memory_bytes": info.get("used_memory"),
-            "used_memory_human": info.get("used_memory_human"),
-            "keys": int(self.redis.dbsize()),
-            "ops_per_sec": info.get("instantaneous_ops_per_sec"),
-            "connected_clients": info.get("connected_clients"),
-            "uptime_seconds": info.get("uptime_in_seconds"),
-        }
+        return redis_info_fields(self.redis.info(), int(self.redis.dbsize()))
 
     # -- cleanup (the RQ job; bounded: SCAN and ZSCAN with a cursor, never KEYS) ----------
 

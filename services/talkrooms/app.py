@@ -164,6 +164,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         publish_client=redis_client,
         max_queued_packets=settings.max_queued_packets,
         by_room=settings.fanout_by_room,
+        direct_writes=settings.batch_writes and settings.direct_writes,
     )
     room_log = RoomLog(settings, redis_client, store.keys, store.activity)
 

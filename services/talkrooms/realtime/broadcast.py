@@ -34,6 +34,7 @@ from engineio import packet as eio_packet
 
 from talkrooms.realtime.cluster_listener import ClusterListener
 from talkrooms.realtime.connections import is_account_room, log_room, socket_room
+from talkrooms.realtime.direct_writes import DirectWrites, text_frame
 from talkrooms.realtime.room_channels import RoomChannels
 from talkrooms.realtime.subscriber import SingleListener
 from talkrooms.storage.redis_clients import is_cluster_url, plain_client
@@ -66,6 +67,7 @@ class TalkroomsRedisManager(socketio.RedisManager):
         json: Any = None,
         max_queued_packets: int = 1000,
         by_room: bool = True,
+        direct_writes: bool = True,
     ) -> None:
         super().__init__(url, channel=channel, write_only=write_only, json=json)
         self.room_channels = RoomChannels(channel, enabled=by_room)
@@ -76,6 +78,8 @@ class TalkroomsRedisManager(socketio.RedisManager):
         self._fast_echo_prefix = FAST_FRAME + self.host_id.encode() + b"|"
         self.on_resubscribe: Callable[[], object] | None = None
         self.max_queued_packets = max_queued_packets
+        # Room messages framed once and written into members' buffers (direct_writes.py).
+        self.direct_writes = DirectWrites() if direct_writes else None
         # Highest message id handed to local sockets, per room: where a resync restarts.
         self.last_delivered: dict[str, int] = {}
         # The same for protocol 2's log rooms: the last event position (seq, counter).
@@ -250,12 +254,28 @@ class TalkroomsRedisManager(socketio.RedisManager):
             if position > self.last_event.get(socket_room, (0, 0)):
                 self.last_event[socket_room] = position
         pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded_packet)
-        sockets = self.server.eio.sockets
+        eio = self.server.eio
+        sockets = eio.sockets
         limit = self.max_queued_packets
+        direct = self.direct_writes
+        frame = text_frame(encoded_packet) if direct is not None else b""
+        # engineio's send checks each socket's ping deadline; here it is read once.
+        now, ping_timeout = time.time(), eio.ping_timeout
         count = 0
         for eio_sid in list(participants.values()):
             socket = sockets.get(eio_sid)
             if socket is None:
+                continue
+            writer = getattr(socket, "direct_writer", None)
+            if (
+                writer is not None
+                and direct is not None
+                and not socket.closed
+                and writer.takes_direct_writes()
+                and (not socket.last_ping or now - socket.last_ping <= ping_timeout)
+            ):
+                direct.add(writer, frame)
+                count += 1
                 continue
             if socket.queue.qsize() >= limit:
                 self._drop_slow_consumer(eio_sid)

@@ -32,11 +32,34 @@ WRITER_IDLE_SECONDS = 2.0
 class OnDemandWriter:
     """Sends a socket's queued packets from a greenlet started when one is queued."""
 
-    def __init__(self, queue: Any, ws: Any) -> None:
+    def __init__(self, queue: Any, ws: Any, raw_socket: Any = None) -> None:
         self.queue = queue
         self.ws = ws
         self.greenlet: gevent.Greenlet | None = None
         self.done = False
+        # The OS socket under the WebSocket (non-blocking) and the WebSocket's frame
+        # buffer: where realtime/direct_writes.py puts room messages while no writer runs.
+        self.raw_socket = raw_socket
+        self.frames: list[Any] | None = getattr(ws, "_frames", None)
+
+    def takes_direct_writes(self) -> bool:
+        """Frames may go straight into this socket's buffer: no writer runs (so nothing
+        of the socket's is queued or half-written before them) and the socket is healthy."""
+        return (
+            self.greenlet is None
+            and not self.done
+            and self.raw_socket is not None
+            and self.frames is not None
+            and getattr(self.ws, "_failure", None) is None
+            and not self.queue.qsize()
+        )
+
+    def finish_flush(self) -> None:
+        """A direct write was cut short (the client's socket buffer is full): start the
+        writer, whose first step sends the rest of the buffer, blocking as it may."""
+        if self.greenlet is None and not self.done:
+            self.queue.wake = None
+            self.greenlet = gevent.spawn(self._run)
 
     def wake(self) -> None:
         """Called after a put on the queue while no writer runs: start one. While it
@@ -111,6 +134,14 @@ def _upgrade(socket: Any, ws: Any, wait: Callable[[], Any]) -> bool:
     return True
 
 
+def _os_socket(ws: Any) -> Any:
+    """The non-blocking OS socket under engineio's gevent-websocket wrapper, or None."""
+    try:
+        return ws._sock.stream.handler.socket._sock
+    except AttributeError:
+        return None
+
+
 def install_on_demand_writer(queue_class: type[Any]) -> None:
     """Serve WebSockets whose packet queue is a `queue_class` with an OnDemandWriter."""
     library_handler = eio_socket.Socket._websocket_handler
@@ -140,9 +171,12 @@ def install_on_demand_writer(queue_class: type[Any]) -> None:
             self.connected = True
             self.upgraded = True
 
-        writer = OnDemandWriter(self.queue, ws)
+        writer = OnDemandWriter(self.queue, ws, _os_socket(ws))
+        if hasattr(ws, "flush"):
+            self.queue.flush = ws.flush  # the writer's first get sends a direct write's rest
         self.queue.wake = writer.wake
         writer.wake()  # what was queued before: the OPEN packet, sends held by the upgrade
+        self.direct_writer = writer
         while True:
             try:
                 data = wait()
@@ -162,6 +196,7 @@ def install_on_demand_writer(queue_class: type[Any]) -> None:
                 server.logger.exception("%s: receive error", self.sid)
                 break
 
+        self.direct_writer = None
         self.queue.put(None)  # the writer sends what is queued, then closes the WebSocket
         writer.join()
         self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)

@@ -164,7 +164,6 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
         publish_client=redis_client,
         max_queued_packets=settings.max_queued_packets,
         by_room=settings.fanout_by_room,
-        direct_writes=settings.batch_writes and settings.direct_writes,
     )
     room_log = RoomLog(settings, redis_client, store.keys, store.activity)
 
@@ -203,7 +202,9 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     event_path = RoomEventPath(settings, room_log, connections, manager, sio._send_eio_packet)
     socketio.on_namespace(ChatNamespace(chat, connections))
     install_dispatch(sio, message_path, event_path, connections)
-    install_frame_guard(sio.eio, batch_writes=settings.batch_writes)
+    install_frame_guard(
+        sio.eio, batch_writes=settings.batch_writes, direct_writes=settings.direct_writes
+    )
     install_pinger(sio.eio)
     install_routed_ids(sio.eio, settings.worker_route)
     presence = WorkerPresence(settings, store, connections, chat)

@@ -32,9 +32,9 @@ import redis
 import socketio
 from engineio import packet as eio_packet
 
+from talkrooms.realtime import direct_writes
 from talkrooms.realtime.cluster_listener import ClusterListener
 from talkrooms.realtime.connections import is_account_room, log_room, socket_room
-from talkrooms.realtime.direct_writes import DirectWrites, text_frame
 from talkrooms.realtime.room_channels import RoomChannels
 from talkrooms.realtime.subscriber import SingleListener
 from talkrooms.storage.redis_clients import is_cluster_url, plain_client
@@ -67,7 +67,6 @@ class TalkroomsRedisManager(socketio.RedisManager):
         json: Any = None,
         max_queued_packets: int = 1000,
         by_room: bool = True,
-        direct_writes: bool = True,
     ) -> None:
         super().__init__(url, channel=channel, write_only=write_only, json=json)
         self.room_channels = RoomChannels(channel, enabled=by_room)
@@ -78,8 +77,6 @@ class TalkroomsRedisManager(socketio.RedisManager):
         self._fast_echo_prefix = FAST_FRAME + self.host_id.encode() + b"|"
         self.on_resubscribe: Callable[[], object] | None = None
         self.max_queued_packets = max_queued_packets
-        # Room messages framed once and written into members' buffers (direct_writes.py).
-        self.direct_writes = DirectWrites() if direct_writes else None
         # Highest message id handed to local sockets, per room: where a resync restarts.
         self.last_delivered: dict[str, int] = {}
         # The same for protocol 2's log rooms: the last event position (seq, counter).
@@ -257,8 +254,8 @@ class TalkroomsRedisManager(socketio.RedisManager):
         eio = self.server.eio
         sockets = eio.sockets
         limit = self.max_queued_packets
-        direct = self.direct_writes
-        frame = text_frame(encoded_packet) if direct is not None else b""
+        # Framed once for every member whose socket takes direct writes (direct_writes.py).
+        direct, frame = direct_writes.shared, direct_writes.text_frame(encoded_packet)
         # engineio's send checks each socket's ping deadline; here it is read once.
         now, ping_timeout = time.time(), eio.ping_timeout
         count = 0
@@ -269,7 +266,6 @@ class TalkroomsRedisManager(socketio.RedisManager):
             writer = getattr(socket, "direct_writer", None)
             if (
                 writer is not None
-                and direct is not None
                 and not socket.closed
                 and writer.takes_direct_writes()
                 and (not socket.last_ping or now - socket.last_ping <= ping_timeout)

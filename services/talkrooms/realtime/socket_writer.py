@@ -26,6 +26,8 @@ from engineio import packet as eio_packet
 from engineio import socket as eio_socket
 from gevent.queue import Empty
 
+from talkrooms.realtime import direct_writes
+
 WRITER_IDLE_SECONDS = 2.0
 
 
@@ -53,6 +55,14 @@ class OnDemandWriter:
             and getattr(self.ws, "_failure", None) is None
             and not self.queue.qsize()
         )
+
+    def write_direct(self, item: Any) -> bool:
+        """The socket queue's fast path: frame a packet into the buffer if no writer runs
+        (sent at the end of the loop's turn); False leaves it to the queue."""
+        if item is None or not self.takes_direct_writes():
+            return False
+        direct_writes.shared.add(self, direct_writes.packet_frame(item.encode()))
+        return True
 
     def finish_flush(self) -> None:
         """A direct write was cut short (the client's socket buffer is full): start the
@@ -176,7 +186,9 @@ def install_on_demand_writer(queue_class: type[Any]) -> None:
             self.queue.flush = ws.flush  # the writer's first get sends a direct write's rest
         self.queue.wake = writer.wake
         writer.wake()  # what was queued before: the OPEN packet, sends held by the upgrade
-        self.direct_writer = writer
+        if getattr(server, "talkrooms_direct_writes", False) and writer.frames is not None:
+            self.queue.direct = writer.write_direct
+            self.direct_writer = writer  # broadcast.deliver_local frames a room message once
         while True:
             try:
                 data = wait()
@@ -197,6 +209,7 @@ def install_on_demand_writer(queue_class: type[Any]) -> None:
                 break
 
         self.direct_writer = None
+        self.queue.direct = None
         self.queue.put(None)  # the writer sends what is queued, then closes the WebSocket
         writer.join()
         self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)

@@ -19,6 +19,7 @@ from engineio import packet as eio_packet
 from engineio import socket as eio_socket
 from gevent import queue as _gevent_queue
 
+from talkrooms.realtime.direct_writes import BINARY_FRAME, TEXT_FRAME, frame_header
 from talkrooms.realtime.socket_writer import install_on_demand_writer
 from talkrooms.realtime.ws_frames import install_fast_frames
 from talkrooms.telemetry import metrics
@@ -36,9 +37,12 @@ def valid_frame(data: Any) -> bool:
     return isinstance(data, str) and data[:1] in _TEXT_PACKET_TYPES
 
 
-def install_frame_guard(eio_server: Any, batch_writes: bool = True) -> None:
+def install_frame_guard(
+    eio_server: Any, batch_writes: bool = True, direct_writes: bool = True
+) -> None:
     """Wrap this server's WebSocket class: `wait()` skips undecodable frames, and with
-    gevent-websocket the writer's packets leave in one write (see below)."""
+    gevent-websocket the writer's packets leave in one write (see below), or without the
+    writer at all (realtime/direct_writes.py)."""
     drivers = dict(eio_server._async)
     base = drivers["websocket"]
     if batch_writes and base.__module__ == "engineio.async_drivers.gevent":
@@ -50,6 +54,7 @@ def install_frame_guard(eio_server: Any, batch_writes: bool = True) -> None:
             base = batching_websocket(base)
             drivers["queue"] = FlushingQueue
             install_on_demand_writer(FlushingQueue)
+            eio_server.talkrooms_direct_writes = direct_writes
             install_fast_frames()
 
     class GuardedWebSocket(base):  # type: ignore[misc, valid-type]
@@ -86,8 +91,14 @@ class FlushingQueue(_gevent_queue.JoinableQueue):
         self.consumer: Any = None
         # Set by realtime/socket_writer.py once the socket is a WebSocket: starts its writer.
         self.wake: Callable[[], None] | None = None
+        # Also set there: takes a packet into the socket's buffer while no writer runs
+        # (realtime/direct_writes.py), False when it must be queued.
+        self.direct: Callable[[Any], bool] | None = None
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        direct = self.direct
+        if direct is not None and direct(item):
+            return
         super().put(item, block, timeout)
         if self.wake is not None:
             self.wake()
@@ -101,15 +112,6 @@ class FlushingQueue(_gevent_queue.JoinableQueue):
             if self.flush is not None:
                 self.flush()
         return super().get(block, timeout)
-
-
-def _text_frame_header(length: int, opcode: int) -> bytes:
-    """An unmasked server frame header (FIN set) for a payload of `length` bytes."""
-    if length < 126:
-        return bytes((0x80 | opcode, length))
-    if length < 65536:
-        return bytes((0x80 | opcode, 126)) + length.to_bytes(2, "big")
-    return bytes((0x80 | opcode, 127)) + length.to_bytes(8, "big")
 
 
 def batching_websocket(base: type) -> type:
@@ -132,10 +134,10 @@ def batching_websocket(base: type) -> type:
             if queue.flush is None:
                 queue.flush = self.flush
             if isinstance(message, str):
-                data, opcode = message.encode(), 1
+                data, first_byte = message.encode(), TEXT_FRAME
             else:
-                data, opcode = bytes(message), 2
-            self._frames.append(_text_frame_header(len(data), opcode))
+                data, first_byte = bytes(message), BINARY_FRAME
+            self._frames.append(frame_header(len(data), first_byte))
             self._frames.append(data)
             self._buffered += len(data)
             if self._buffered >= FLUSH_BYTES:

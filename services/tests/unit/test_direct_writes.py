@@ -12,8 +12,8 @@ import pytest
 from engineio import packet as eio_packet
 
 from talkrooms.realtime import socket_writer
-from talkrooms.realtime.direct_writes import DirectWrites, text_frame
-from talkrooms.realtime.transport import FlushingQueue, _text_frame_header
+from talkrooms.realtime.direct_writes import DirectWrites, frame_header, text_frame
+from talkrooms.realtime.transport import FlushingQueue
 
 
 class PairWebSocket:
@@ -29,7 +29,7 @@ class PairWebSocket:
         if self._failure is not None:
             raise self._failure
         data = text.encode()
-        self._frames += [_text_frame_header(len(data), 1), data]
+        self._frames += [frame_header(len(data)), data]
 
     def flush(self) -> None:
         data = b"".join(self._frames)
@@ -66,6 +66,7 @@ class Connection:
         self.queue.flush = self.ws.flush
         self.writer = socket_writer.OnDemandWriter(self.queue, self.ws, self.raw)
         self.queue.wake = self.writer.wake
+        self.queue.direct = self.writer.write_direct
         self.received = b""
 
     def read_messages(self, count: int, timeout: float = 5.0) -> list[str]:
@@ -131,18 +132,25 @@ def test_frames_of_one_turn_leave_in_one_send(connection: Connection) -> None:
     assert connection.writer.greenlet is None  # no writer was needed
 
 
+def test_packets_put_on_an_idle_socket_queue_join_the_turns_send(
+    connection: Connection,
+) -> None:
+    direct = DirectWrites()
+    direct.add(connection.writer, text_frame('2["new_message","a"]'))
+    connection.queue.put(eio_packet.Packet(eio_packet.MESSAGE, '3["ack"]'))
+    connection.queue.put(eio_packet.Packet(eio_packet.PING))
+    assert connection.queue.qsize() == 0 and connection.writer.greenlet is None
+    assert connection.read_messages(3) == ['42["new_message","a"]', '43["ack"]', "2"]
+
+
 def test_a_packet_queued_after_direct_frames_leaves_after_them(connection: Connection) -> None:
     direct = DirectWrites()
     direct.add(connection.writer, text_frame('2["new_message","a"]'))
-    connection.queue.put(eio_packet.Packet(eio_packet.MESSAGE, '2["presence","b"]'))
-    # A writer now runs: later room messages go through the queue, behind "b".
+    connection.queue.put(None)  # the end mark is queued, and its writer starts...
     assert not connection.writer.takes_direct_writes()
-    connection.queue.put(eio_packet.Packet(eio_packet.MESSAGE, '2["new_message","c"]'))
-    assert connection.read_messages(3) == [
-        '42["new_message","a"]',
-        '42["presence","b"]',
-        '42["new_message","c"]',
-    ]
+    connection.writer.join()  # ...sending the buffer before it closes
+    assert connection.read_messages(1) == ['42["new_message","a"]']
+    assert connection.ws.closed
 
 
 def test_a_send_cut_short_is_finished_by_the_writer_in_order() -> None:

@@ -4,14 +4,16 @@ gevent must patch the standard library before anything imports `socket` or `redi
 gunicorn's gevent workers patch too, and patching twice is harmless.
 """
 
+import gevent
 from gevent import monkey
 
 monkey.patch_all()
+# gevent records, for every greenlet, the stack that spawned it (for debugging tools):
+# about a kilobyte for each connection's greenlet, kept as long as the connection.
+gevent.config.track_greenlet_tree = False
 
 import signal  # noqa: E402
 from types import FrameType  # noqa: E402
-
-import gevent  # noqa: E402
 
 from talkrooms.app import create_app  # noqa: E402
 from talkrooms.settings import Settings  # noqa: E402

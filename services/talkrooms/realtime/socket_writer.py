@@ -110,7 +110,10 @@ class OnDemandWriter:
             ws.close()
         finally:
             self.greenlet = None
+            self.queue.consumer = None  # a finished greenlet kept here costs ~3 KB a socket
             self.queue.wake = self.wake
+            if not self.done:
+                self.queue.release_if_idle()
             if self.done:
                 self._discard()
 

@@ -1,0 +1,182 @@
+"""Where an idle connection's memory goes in a chat worker, by allocating line.
+
+    .venv/bin/python loadtests/connection_memory.py --count 2000
+
+One chat worker runs in this process (gevent's WSGI server with the gunicorn worker's
+WebSocket handler, the app as `talkrooms.wsgi` builds it) on its own redis-server, with
+tracemalloc on. idle_connections.py's clients connect and join rooms of 10 from a child
+process; once all are in, a snapshot is compared with one taken before they came.
+Reported: RSS and traced memory gained per connection, the top allocating lines (per
+connection), and the object types that grew. Greenlets' saved stacks are allocated by
+greenlet's C code outside tracemalloc: the RSS gain minus the traced gain bounds them.
+"""
+
+import gevent
+from gevent import monkey
+
+monkey.patch_all()
+gevent.config.track_greenlet_tree = False  # as talkrooms.wsgi sets it
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from idle_connections import rss_kb  # noqa: E402
+from run_benchmarks import BENCH_ENV, free_port  # noqa: E402
+
+FRAMES = 12
+
+
+def start_redis(port: int, folder: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            import redis
+
+            redis.Redis(port=port).ping()
+            return process
+        except Exception:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+def type_counts() -> Counter[str]:
+    gc.collect()
+    return Counter(type(o).__name__ for o in gc.get_objects())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    folder = Path(tempfile.mkdtemp(prefix="talkrooms-memory-"))
+    redis_port, port = free_port(), free_port()
+    redis_process = start_redis(redis_port, folder)
+    os.environ.update(BENCH_ENV)
+    os.environ.update(
+        {
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "DATABASE_URL": f"sqlite:///{folder}/talkrooms.db",
+            "UPLOAD_DIR": str(folder / "uploads"),
+            "WORKER_ROUTE": "m1",
+        }
+    )
+    from gevent.pywsgi import WSGIServer
+
+    from talkrooms.app import create_app
+    from talkrooms.realtime.gunicorn_worker import LeanWebSocketHandler
+    from talkrooms.settings import Settings
+    from talkrooms.storage.database import upgrade
+
+    upgrade(os.environ["DATABASE_URL"])
+    app, socketio = create_app(Settings())
+    server = WSGIServer(("127.0.0.1", port), app, handler_class=LeanWebSocketHandler, log=None)
+    server.start()
+    eio = socketio.server.eio
+    try:
+        gevent.sleep(3)  # start-up chores
+        tracemalloc.start(FRAMES)
+        types_before = type_counts()
+        before = tracemalloc.take_snapshot()
+        rss_before = rss_kb([os.getpid()])
+        traced_before = tracemalloc.get_traced_memory()[0]
+        clients = subprocess.Popen(
+            [
+                sys.executable,
+                str(HERE / "idle_connections.py"),
+                "--url",
+                f"http://127.0.0.1:{port}",
+                "--count",
+                str(args.count),
+                "--hold",
+                "20",
+                "--processes",
+                "1",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 600
+        while len(eio.sockets) < args.count and time.monotonic() < deadline:
+            gevent.sleep(0.5)
+        gevent.sleep(5)  # the last joins' work settles
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+        rss_after = rss_kb([os.getpid()])
+        traced_after = tracemalloc.get_traced_memory()[0]
+        types_after = type_counts()
+        connected = len(eio.sockets)
+        writers = [getattr(s, "direct_writer", None) for s in eio.sockets.values()]
+        writers_running = sum(1 for w in writers if w is not None and w.greenlet is not None)
+        clients.wait(timeout=300)
+    finally:
+        server.stop(timeout=1)
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
+
+    per = max(connected, 1)
+    stats = after.compare_to(before, "traceback")
+    lines = []
+    for stat in stats[: args.top]:
+        frames = [f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback]
+        lines.append(
+            {
+                "bytes_per_connection": round(stat.size_diff / per, 1),
+                "blocks_per_connection": round(stat.count_diff / per, 2),
+                "where": frames[-1],
+                "via": frames[-4:-1][::-1],
+            }
+        )
+    grown = {
+        name: round((types_after[name] - types_before.get(name, 0)) / per, 2)
+        for name in types_after
+        if types_after[name] - types_before.get(name, 0) >= per // 2
+    }
+    report: dict[str, Any] = {
+        "connections": connected,
+        "writer_greenlets_running": writers_running,
+        "rss_kb_per_connection": round((rss_after - rss_before) / per, 2),
+        "traced_kb_per_connection": round((traced_after - traced_before) / 1024 / per, 2),
+        "top_lines": lines,
+        "objects_per_connection": dict(sorted(grown.items(), key=lambda kv: -kv[1])),
+    }
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.json:
+        args.json.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -27,6 +27,9 @@ from run_benchmarks import fanout, free_port, stack
 
 HERE = Path(__file__).resolve().parent
 STACKS = ("talkrooms", "node")
+# --with-queued-writes adds TalkRooms with every packet through the socket's queue and
+# writer greenlet (DIRECT_WRITES=false), to see what realtime/direct_writes.py changes.
+QUEUED = "talkrooms-queued"
 
 
 def measure(
@@ -35,6 +38,8 @@ def measure(
     """The ladder and the fixed-rate step of one stack, on a fresh start of it."""
     if name == "talkrooms":
         started = stack(args.workers)
+    elif name == QUEUED:
+        started = stack(args.workers, extra={"DIRECT_WRITES": "false"})
     else:
         ports = [free_port() for _ in range(args.workers)]
         started = node_stack(args.workers, ports, free_port(), free_port())
@@ -88,11 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cost-seconds", type=float, default=20)
     parser.add_argument("--processes", type=int, default=2, help="generator processes")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "versus-node")
+    parser.add_argument("--with-queued-writes", action="store_true", help=f"also {QUEUED}")
     args = parser.parse_args(argv)
+    stacks = (QUEUED, *STACKS) if args.with_queued_writes else STACKS
 
     rows = []
     for round_number in range(1, args.rounds + 1):
-        for name in STACKS:
+        for name in stacks:
             print(f"== {name}, round {round_number}", flush=True)
             out = args.out / f"{name}-round{round_number}"
             out.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,11 @@
 """The mobile app (its web export) and the web UI chatting in one room of the real stack.
 
 Redis, two chat workers and nginx (tests.support.stack.Cluster), the app's web export
-built from mobile/ once for this module, and a static file server for it on a port of its
-own: the app is a client from another origin, like the app on a phone. So the workers get
-ALLOWED_ORIGINS with the app's origin - and nginx's own, because a list of origins
-replaces Engine.IO's same-origin check and the web UI would otherwise be refused.
+built from mobile/ once per test session (copied with this stack's address), and a
+static file server for it on a port of its own: the app is a client from another origin,
+like the app on a phone. So the workers get ALLOWED_ORIGINS with the app's origin - and
+nginx's own, because a list of origins replaces Engine.IO's same-origin check and the web
+UI would otherwise be refused.
 
 One Chromium: the app in a phone-size context, the web UI in another. They see each other
 join, chat, type and leave; the worker holding the app's socket is restarted while the app
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -62,8 +64,14 @@ class StaticServer(ManagedProcess):
         return self
 
 
+# The export is built once per test session with this address as the app's default, and
+# each stack gets a copy with its own address written in its place (the address is a
+# string literal in the bundle: Expo inlines EXPO_PUBLIC_* values).
+PLACEHOLDER_URL = "http://talkrooms-e2e-server.invalid:9"
+
+
 def start_export(out: Path, server_url: str, work_dir: Path) -> subprocess.Popen[bytes]:
-    """`expo export --platform web` with the stack's address baked in as the default.
+    """`expo export --platform web` with `server_url` baked in as the default.
 
     Metro's transform cache does not key on EXPO_PUBLIC_* values (a warm cache keeps the
     address of an earlier build), so the export gets a cache of its own: cold, but right.
@@ -101,6 +109,20 @@ def finish_export(process: subprocess.Popen[bytes], out: Path, work_dir: Path) -
     assert code == 0 and (out / "index.html").exists(), f"expo export failed:\n{log[-3000:]}"
 
 
+def copy_export(shared: Path, out: Path, server_url: str) -> None:
+    """The session's export, copied with `server_url` in place of the placeholder."""
+    shutil.copytree(shared, out)
+    replaced = 0
+    for path in out.rglob("*"):
+        if path.suffix not in {".js", ".html"}:
+            continue
+        text = path.read_text(errors="surrogateescape")
+        if PLACEHOLDER_URL in text:
+            path.write_text(text.replace(PLACEHOLDER_URL, server_url), errors="surrogateescape")
+            replaced += 1
+    assert replaced, "the placeholder address is not in the export: how is it built now?"
+
+
 @dataclass
 class MobileStack:
     cluster: Cluster
@@ -109,24 +131,34 @@ class MobileStack:
 
 @contextmanager
 def app_with_cluster(work_dir: Path, cluster: Cluster, label: str) -> Iterator[MobileStack]:
-    """The app's web export, built for `cluster` and served from its own origin, which
-    the workers allow; the export builds while the cluster starts. Stops both after."""
+    """The app's web export for `cluster`, served from its own origin, which the workers
+    allow. The first stack of the session builds the export while its cluster starts (in
+    the session's temporary folder, next to `work_dir`); later ones copy it. Stops both
+    after."""
     out = work_dir / "web-export"
+    shared = work_dir.parent / "mobile-web-export"
     app = StaticServer(work_dir, out)
     origins = f"{app.url},{cluster.url}"
     cluster.env["ALLOWED_ORIGINS"] = origins  # for workers started by restart_worker
     for worker in cluster.workers:
         worker.extra_env["ALLOWED_ORIGINS"] = origins
     started = time.monotonic()
-    export = start_export(out, cluster.url, work_dir)
+    built = work_dir.parent / "mobile-web-export.built"
+    export = None
+    if not built.exists():
+        shutil.rmtree(shared, ignore_errors=True)  # what a failed earlier build left
+        export = start_export(shared, PLACEHOLDER_URL, work_dir)
     try:
         cluster.start()
-        finish_export(export, out, work_dir)
+        if export is not None:
+            finish_export(export, shared, work_dir)
+            built.touch()
+        copy_export(shared, out, cluster.url)
         app.start()
         sys.stderr.write(f"\n{label} + web export ready in {time.monotonic() - started:.1f}s\n")
         yield MobileStack(cluster=cluster, app=app)
     finally:
-        if export.poll() is None:
+        if export is not None and export.poll() is None:
             os.killpg(export.pid, 9)
             export.wait(timeout=10)
         app.stop()

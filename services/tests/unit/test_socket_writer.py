@@ -69,6 +69,8 @@ def test_packets_leave_in_order_then_the_idle_writer_ends(short_idle: None) -> N
     assert ws.sent == ["4a", "4b", "4c"]
     assert queue.wake == writer.wake
     assert not ws.closed
+    # Idle again: neither the finished greenlet nor gevent's queue is kept.
+    assert queue.consumer is None and queue._queue is None and queue.qsize() == 0
 
     queue.put(message("d"))  # after idling out, the next put starts a new writer
     wait_until(lambda: ws.sent[-1:] == ["4d"])

@@ -29,6 +29,7 @@ from gevent.queue import Empty
 from talkrooms.realtime import direct_writes
 
 WRITER_IDLE_SECONDS = 2.0
+_LEAVE = object()
 
 
 class OnDemandWriter:
@@ -43,6 +44,9 @@ class OnDemandWriter:
         # buffer: where realtime/direct_writes.py puts room messages while no writer runs.
         self.raw_socket = raw_socket
         self.frames: list[Any] | None = getattr(ws, "_frames", None)
+        # Set when the socket takes direct writes: the writer then leaves as soon as its
+        # queue is empty instead of lingering WRITER_IDLE_SECONDS.
+        self.direct = False
 
     def takes_direct_writes(self) -> bool:
         """Frames may go straight into this socket's buffer: no writer runs (so nothing
@@ -89,11 +93,16 @@ class OnDemandWriter:
         queue, ws = self.queue, self.ws
         try:
             while True:
-                try:
-                    # A blocking get first sends what the previous round buffered.
-                    item = queue.get(timeout=WRITER_IDLE_SECONDS)
-                except Empty:
-                    return
+                if self.direct:
+                    item = self._next_or_leave()
+                    if item is _LEAVE:
+                        return
+                else:
+                    try:
+                        # A blocking get first sends what the previous round buffered.
+                        item = queue.get(timeout=WRITER_IDLE_SECONDS)
+                    except Empty:
+                        return
                 while True:
                     queue.task_done()
                     if item is None:  # the socket is closing: nothing follows
@@ -116,6 +125,22 @@ class OnDemandWriter:
                 self.queue.release_if_idle()
             if self.done:
                 self._discard()
+
+    def _next_or_leave(self) -> Any:
+        """With direct writes the writer does not linger: it sends what it framed (or
+        what a direct write left), and leaves once nothing more is queued, so that later
+        packets go straight into the buffer again. A writer kept alive by a steady flow
+        would otherwise turn every packet of a busy socket back to the queue."""
+        queue = self.queue
+        queue.consumer = gevent.getcurrent()  # the WebSocket then frames into its buffer
+        while True:
+            try:
+                return queue.get(block=False)
+            except Empty:
+                pass
+            self.ws.flush()  # may block on a slow reader; packets queue meanwhile
+            if not queue.qsize():
+                return _LEAVE
 
     def _discard(self) -> None:
         """After the end, queued packets have nowhere to go; mark them done so that a
@@ -191,6 +216,7 @@ def install_on_demand_writer(queue_class: type[Any]) -> None:
         writer.wake()  # what was queued before: the OPEN packet, sends held by the upgrade
         if getattr(server, "talkrooms_direct_writes", False) and writer.frames is not None:
             self.queue.direct = writer.write_direct
+            writer.direct = True
             self.direct_writer = writer  # broadcast.deliver_local frames a room message once
         while True:
             try:

@@ -35,9 +35,13 @@ class PairWebSocket:
         data = b"".join(self._frames)
         self._frames.clear()
         if data:
-            self.sock.sendall(data)
+            try:
+                self.sock.sendall(data)
+            except OSError as exc:  # the next send raises it, as in BatchingWebSocket
+                self._failure = exc
 
     def close(self) -> None:
+        self.flush()  # as BatchingWebSocket.close
         self.closed = True
 
 
@@ -67,6 +71,7 @@ class Connection:
         self.writer = socket_writer.OnDemandWriter(self.queue, self.ws, self.raw)
         self.queue.wake = self.writer.wake
         self.queue.direct = self.writer.write_direct
+        self.writer.direct = True  # as the WebSocket handler sets it
         self.received = b""
 
     def read_messages(self, count: int, timeout: float = 5.0) -> list[str]:
@@ -143,6 +148,24 @@ def test_packets_put_on_an_idle_socket_queue_join_the_turns_send(
     assert connection.read_messages(3) == ['42["new_message","a"]', '43["ack"]', "2"]
 
 
+def test_a_writer_leaves_once_its_queue_is_empty_and_direct_writes_resume(
+    connection: Connection,
+) -> None:
+    connection.queue.direct = None  # as before the handler: packets are queued
+    for n in range(3):
+        connection.queue.put(eio_packet.Packet(eio_packet.MESSAGE, f'2["queued",{n}]'))
+    connection.queue.direct = connection.writer.write_direct
+    assert connection.writer.greenlet is not None
+    with gevent.Timeout(2):  # no lingering for WRITER_IDLE_SECONDS
+        connection.writer.join()
+    assert connection.writer.takes_direct_writes()
+    connection.queue.put(eio_packet.Packet(eio_packet.MESSAGE, '2["direct",3]'))
+    assert connection.writer.greenlet is None
+    assert connection.read_messages(4) == [f'42["queued",{n}]' for n in range(3)] + [
+        '42["direct",3]'
+    ]
+
+
 def test_a_packet_queued_after_direct_frames_leaves_after_them(connection: Connection) -> None:
     direct = DirectWrites()
     direct.add(connection.writer, text_frame('2["new_message","a"]'))
@@ -170,17 +193,15 @@ def test_a_send_cut_short_is_finished_by_the_writer_in_order() -> None:
         ] + ['42["after","z"]']
         assert all(m.endswith(big + '"]') for m in messages[:20])
         with gevent.Timeout(5):
-            while conn.writer.greenlet is not None:  # idles out once all is sent
+            while conn.writer.greenlet is not None:  # leaves once all is sent
                 gevent.sleep(0.05)
         assert conn.writer.takes_direct_writes()
+        assert conn.queue._queue is None
     finally:
         conn.close()
 
 
-def test_a_broken_socket_is_left_to_its_writer_to_close(
-    connection: Connection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(socket_writer, "WRITER_IDLE_SECONDS", 0.05)
+def test_a_broken_socket_is_left_to_its_writer_to_close(connection: Connection) -> None:
     direct = DirectWrites()
     connection.client.close()
     with gevent.Timeout(5):

@@ -8,8 +8,8 @@ largest share of a worker's time under load (BENCHMARKS.md, "Against Node").
 Here a packet is framed at once and appended to the socket's frame buffer, and once per
 turn of the gevent loop every touched socket gets one non-blocking `send` of all it
 gathered. A room message is framed once and the same bytes go to every member
-(broadcast.deliver_local); other packets (acks, presence, pings) take the path through
-the socket's queue (`FlushingQueue.put`, realtime/transport.py).
+(broadcast.deliver_local); other packets (acks, presence, pings) are framed one by one
+where the socket's queue would have taken them (`FlushingQueue.put`, transport.py).
 
 Order: only a socket with no writer running takes this path — then nothing of its own is
 queued or half-written, and if something is queued later in the same turn (its end mark,

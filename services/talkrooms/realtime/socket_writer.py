@@ -6,6 +6,9 @@ that writer), each with its own saved C stack, Python data stack and objects: ab
 tenth of a worker's memory per idle connection (BENCHMARKS.md, "Connections"). Here the
 writer is started when a packet is queued and ends after WRITER_IDLE_SECONDS without
 one, so a busy socket keeps its writer and an idle one (a ping every 25 s) has none.
+With direct writes (realtime/direct_writes.py, the default) most packets never reach the
+queue: the writer is started only when a packet must wait (a slow reader, the closing
+mark) and ends as soon as its queue is empty.
 
 The handler below replaces engineio's `Socket._websocket_handler` for sockets whose
 queue is a `FlushingQueue` (gevent-websocket with batched writes, realtime/transport.py); other
@@ -41,7 +44,7 @@ class OnDemandWriter:
         self.greenlet: gevent.Greenlet | None = None
         self.done = False
         # The OS socket under the WebSocket (non-blocking) and the WebSocket's frame
-        # buffer: where realtime/direct_writes.py puts room messages while no writer runs.
+        # buffer: where realtime/direct_writes.py puts packets while no writer runs.
         self.raw_socket = raw_socket
         self.frames: list[Any] | None = getattr(ws, "_frames", None)
         # Set when the socket takes direct writes: the writer then leaves as soon as its
@@ -211,7 +214,7 @@ def install_on_demand_writer(queue_class: type[Any]) -> None:
 
         writer = OnDemandWriter(self.queue, ws, _os_socket(ws))
         if hasattr(ws, "flush"):
-            self.queue.flush = ws.flush  # the writer's first get sends a direct write's rest
+            self.queue.flush = ws.flush  # a blocking get sends what the buffer holds first
         self.queue.wake = writer.wake
         writer.wake()  # what was queued before: the OPEN packet, sends held by the upgrade
         if getattr(server, "talkrooms_direct_writes", False) and writer.frames is not None:

@@ -34,35 +34,21 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from idle_connections import rss_kb  # noqa: E402
-from run_benchmarks import BENCH_ENV, free_port  # noqa: E402
+from run_benchmarks import BENCH_ENV, free_port, redis_server  # noqa: E402
 
 FRAMES = 12
 
 
 def start_redis(port: int, folder: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    """run_benchmarks.redis_server, once it answers PING."""
+    import redis
+
+    process = redis_server(port, folder)
     for _ in range(100):
         try:
-            import redis
-
             redis.Redis(port=port).ping()
             return process
-        except Exception:
+        except redis.ConnectionError:
             time.sleep(0.05)
     raise RuntimeError("redis-server did not start")
 

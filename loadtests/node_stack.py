@@ -31,7 +31,7 @@ SERVER_MARK = "node_baseline/server.mjs"
 sys.path.insert(0, str(REPO / "nginx"))
 
 import render as nginx_render  # noqa: E402  (nginx/render.py, outside any package)
-from run_benchmarks import wait_healthy  # noqa: E402
+from run_benchmarks import redis_server, wait_healthy  # noqa: E402
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -59,16 +59,7 @@ def node_stack(
     started: list[subprocess.Popen[bytes]] = []
     finished = False
     try:
-        started.append(
-            subprocess.Popen(
-                [
-                    *("redis-server", "--port", str(redis_port), "--bind", "127.0.0.1"),
-                    *("--save", "", "--appendonly", "no", "--dir", str(run_dir)),
-                ],
-                stdout=(logs / "redis.log").open("w"),
-                stderr=subprocess.STDOUT,
-            )
-        )
+        started.append(redis_server(redis_port, run_dir, (logs / "redis.log").open("w")))
         for index, port in enumerate(ports[:processes], 1):
             env = os.environ | {
                 "PORT": str(port),

@@ -79,6 +79,18 @@ def raise_fd_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def redis_server(port: int, folder: Path, log: Any = subprocess.DEVNULL) -> subprocess.Popen:
+    """A throw-away redis-server on loopback: no snapshot, no append-only file."""
+    return subprocess.Popen(
+        [
+            *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--dir", str(folder)),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def wait_healthy(url: str, processes: list[subprocess.Popen], seconds: float, logs: str) -> None:
     """Until `url`'s /api/health answers 200; fails when one of `processes` exits or
     after `seconds`, pointing at `logs`."""

@@ -110,8 +110,9 @@ class Settings(BaseSettings):
     # With gevent-websocket, all packets queued for a socket leave in one write
     # (realtime/transport.py); off only to measure what it saves.
     batch_writes: bool = True
-    # With batching, a room message is framed once and written straight into each
-    # member's buffer (realtime/direct_writes.py); off only to measure what it saves.
+    # With batching, a packet for a socket with nothing waiting is framed straight into
+    # its buffer, a room message once for all members (realtime/direct_writes.py); off
+    # only to measure what it saves.
     direct_writes: bool = True
     # Engine.IO heartbeats (its defaults): the server pings every interval and closes a
     # client that has not answered within the timeout. Whole seconds (the handshake

@@ -255,7 +255,7 @@ class TalkroomsRedisManager(socketio.RedisManager):
         sockets = eio.sockets
         limit = self.max_queued_packets
         # Framed once for every member whose socket takes direct writes (direct_writes.py).
-        direct, frame = direct_writes.shared, direct_writes.text_frame(encoded_packet)
+        frame = direct_writes.text_frame(encoded_packet)
         # engineio's send checks each socket's ping deadline; here it is read once.
         now, ping_timeout = time.time(), eio.ping_timeout
         count = 0
@@ -267,10 +267,9 @@ class TalkroomsRedisManager(socketio.RedisManager):
             if (
                 writer is not None
                 and not socket.closed
-                and writer.takes_direct_writes()
                 and (not socket.last_ping or now - socket.last_ping <= ping_timeout)
+                and writer.write_frame(frame)
             ):
-                direct.add(writer, frame)
                 count += 1
                 continue
             if socket.queue.qsize() >= limit:

@@ -71,12 +71,19 @@ class OnDemandWriter:
         direct_writes.shared.add(self, direct_writes.packet_frame(item.encode()))
         return True
 
+    def write_frame(self, frame: bytes) -> bool:
+        """An already framed packet (a room message framed once for all its members)
+        into the buffer if no writer runs; False leaves it to the caller's queue path."""
+        if not self.takes_direct_writes():
+            return False
+        direct_writes.shared.add(self, frame)
+        return True
+
     def finish_flush(self) -> None:
         """A direct write was cut short (the client's socket buffer is full): start the
         writer, whose first step sends the rest of the buffer, blocking as it may."""
         if self.greenlet is None and not self.done:
-            self.queue.wake = None
-            self.greenlet = gevent.spawn(self._run)
+            self._start()
 
     def wake(self) -> None:
         """Called after a put on the queue while no writer runs: start one. While it
@@ -84,8 +91,11 @@ class OnDemandWriter:
         if self.done:
             self._discard()
         elif self.greenlet is None and self.queue.qsize():
-            self.queue.wake = None
-            self.greenlet = gevent.spawn(self._run)
+            self._start()
+
+    def _start(self) -> None:
+        self.queue.wake = None
+        self.greenlet = gevent.spawn(self._run)
 
     def join(self) -> None:
         greenlet = self.greenlet

@@ -132,9 +132,6 @@ class FlushingQueue:
         queue = self._queue
         return 0 if queue is None else queue.qsize()
 
-    def empty(self) -> bool:
-        return self.qsize() == 0
-
     def join(self, timeout: float | None = None) -> bool:
         queue = self._queue
         return True if queue is None else bool(queue.join(timeout))
@@ -164,8 +161,6 @@ def batching_websocket(base: type) -> type:
                 return super().send(message)
             if self._failure is not None:
                 raise self._failure
-            if queue.flush is None:
-                queue.flush = self.flush
             if isinstance(message, str):
                 data, first_byte = message.encode(), TEXT_FRAME
             else:

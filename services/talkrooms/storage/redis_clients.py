@@ -29,7 +29,7 @@ from redis.sentinel import (
 from socketio.redis_manager import parse_redis_sentinel_url
 
 SENTINEL_SCHEMES = ("redis+sentinel://", "valkey+sentinel://")
-# How often a Sentinel-backed pool asks which server is the primary (see _check_primary).
+# How often a Sentinel-backed pool asks which server is the primary (see check_primary).
 PRIMARY_CHECK_SECONDS = 0.5
 CLUSTER_SCHEME = "redis+cluster://"
 
@@ -142,10 +142,10 @@ class BlockingSentinelPool(redis.BlockingConnectionPool):
         self._checking = False
 
     def get_connection(self, *args: Any, **kwargs: Any) -> Any:
-        self._check_primary()
+        self.check_primary()
         return super().get_connection(*args, **kwargs)
 
-    def _check_primary(self) -> None:
+    def check_primary(self) -> None:
         """Have Sentinel asked for the primary at most every PRIMARY_CHECK_SECONDS, off the
         caller's path (a frozen Sentinel must not stall a message); on a change the proxy
         drops the connections to the old primary (idle ones now, busy ones on release).

@@ -35,6 +35,8 @@ from redis.exceptions import (
     TimeoutError as RedisTimeoutError,
 )
 
+from talkrooms.storage.pipeline_lane import lane_for
+
 RETRYABLE = (AskError, ClusterDownError, TryAgainError, RedisConnectionError, RedisTimeoutError)
 
 
@@ -51,8 +53,13 @@ class NotReplicated(RedisError):
 class ShardPipeline:
     """Commands added with their routing key, sent by `execute` as one pipeline per shard."""
 
-    def __init__(self, client: Any, replicas: int = 0, wait_ms: int = 0) -> None:
+    def __init__(
+        self, client: Any, replicas: int = 0, wait_ms: int = 0, lane: bool = False
+    ) -> None:
         self.client = client
+        # Through the pool's lane (storage/pipeline_lane.py: hiredis-packed, replies as
+        # Redis sent them, no response callbacks): the group commit's batches.
+        self.lane = lane
         self.replicas = replicas
         self.wait_ms = wait_ms
         self.commands: list[tuple[str, tuple[Any, ...]]] = []
@@ -100,18 +107,27 @@ class ShardPipeline:
 
     def _send(self, client: Any, indexes: list[int]) -> list[Any]:
         wanted = _wanted(client, self.replicas)
-        pipe = client.pipeline(transaction=False)
-        for index in indexes:
-            pipe.execute_command(*self.commands[index][1])
-        if wanted:
-            pipe.execute_command("WAIT", wanted, self.wait_ms)
-        replies = list(pipe.execute(raise_on_error=False))
+        if self.lane:
+            commands = [self.commands[index][1] for index in indexes]
+            if wanted:
+                commands.append(("WAIT", wanted, self.wait_ms))
+            replies = lane_for(client).exchange(commands)
+        else:
+            replies = self._pipeline(client, indexes, wanted)
         if wanted:
             confirmed = replies.pop()
             if not isinstance(confirmed, int) or confirmed < wanted:
                 for index in indexes:
                     self.short[index] = True
         return replies
+
+    def _pipeline(self, client: Any, indexes: list[int], wanted: int) -> list[Any]:
+        pipe = client.pipeline(transaction=False)
+        for index in indexes:
+            pipe.execute_command(*self.commands[index][1])
+        if wanted:
+            pipe.execute_command("WAIT", wanted, self.wait_ms)
+        return list(pipe.execute(raise_on_error=False))
 
 
 def _wanted(client: Any, replicas: int) -> int:

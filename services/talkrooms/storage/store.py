@@ -209,7 +209,7 @@ class Script:
         self, client: Any, calls: list[tuple[list[str], list[Any]]], durability: Any
     ) -> list[Any]:
         replicas, wait_ms = durability or (0, 0)
-        pipe = ShardPipeline(client, replicas, wait_ms)
+        pipe = ShardPipeline(client, replicas, wait_ms, lane=True)
         for keys, args in calls:
             pipe.evalsha(self.sha, keys, args)
         results = pipe.execute()

@@ -122,9 +122,10 @@ def install_polling_guard(wsgi_app: WsgiApp, eio_server: Any, path: str = "/sock
         start_response(refusal.status, headers)
         return [body]
 
-    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if not environ.get("PATH_INFO", "").startswith(path):
-            return wsgi_app(environ, start_response)
+    def check(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes] | None:
+        """A refusal, or None to pass the request on. Apart from `guarded` so that its
+        locals (the parsed query) are not kept on the stack of a WebSocket's greenlet
+        for the life of the connection."""
         query = parse_qs(environ.get("QUERY_STRING", ""))
         sid = query.get("sid", [None])[0]
         if "j" in query:
@@ -138,6 +139,13 @@ def install_polling_guard(wsgi_app: WsgiApp, eio_server: Any, path: str = "/sock
                 return refuse(start_response, refusal, sid)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
+        return None
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(path):
+            refused = check(environ, start_response)
+            if refused is not None:
+                return refused
         return wsgi_app(environ, start_response)
 
     return guarded

@@ -50,10 +50,11 @@ def shutdown() -> None:
     """Called by gunicorn's worker_exit hook: leave presence before the process ends.
 
     After a drain, the users had a moment to reconnect elsewhere with their client key:
-    only those who did not come back are announced as gone.
+    only those who did not come back are announced as gone. A drain that closed no socket
+    has nobody to wait for.
     """
     state = app.extensions["talkrooms"]
-    if state.chat.draining:
+    if state.chat.draining and state.chat.drained_sockets:
         gevent.sleep(DRAIN_GRACE_SECONDS)
     state.presence.shutdown()
 

@@ -197,6 +197,7 @@ class ChatService:
         self.message_rate = settings.message_rate
         self.join_rate = settings.join_rate
         self.draining = False
+        self.drained_sockets = 0  # how many sockets the drain closed (wsgi.shutdown)
         # Each automatic moderation rule's instance default (for settings_view).
         self.automod_defaults: dict[str, str] = {}
 
@@ -255,6 +256,7 @@ class ChatService:
         self.draining = True
         eio = self.sio.eio
         sids = [c.eio_sid for c in self.connections]
+        self.drained_sockets = len(sids)
         log.info("draining", extra={"sockets": len(sids)})
         for eio_sid in sids:
             socket = eio.sockets.get(eio_sid)

@@ -68,7 +68,8 @@ class Lane:
             except RedisConnectionError:
                 if not reused:
                     raise
-                replies = _exchange(connection, packed, len(commands))  # connects again
+                connection.disconnect()  # a Sentinel one stays open on errors
+                replies = _exchange(connection, packed, len(commands))
         except BaseException:
             if connection is not None:
                 connection.disconnect()
@@ -79,6 +80,9 @@ class Lane:
 
 
 def _exchange(connection: Any, packed: bytes, count: int) -> list[Any]:
+    # connect() first: a Sentinel-managed connection asks the Sentinels for the primary
+    # there (send_packed_command would connect to its default address). No-op if open.
+    connection.connect()
     connection.send_packed_command([packed], check_health=False)
     replies: list[Any] = []
     for _ in range(count):

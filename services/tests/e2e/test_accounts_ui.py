@@ -24,7 +24,7 @@ from talkrooms.storage import database
 from tests.e2e.helpers import join, send, sent_message, wait_connected
 from tests.support.accounts import PASSWORD, SECRET
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker, RedisServer, free_port, wait_until
+from tests.support.processes import ChatWorker, RedisServer, free_port, stop_all, wait_until
 from tests.support.stack import NginxServer, worker_routes
 
 # Per account name: the rate-limit test reaches it on purpose; other tests use fresh names.
@@ -96,8 +96,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) ->
         yield Site(nginx.url)
     finally:
         nginx.stop()
-        for worker in workers:
-            worker.stop()
+        stop_all(workers)
 
 
 @pytest.fixture

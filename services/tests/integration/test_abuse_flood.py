@@ -26,7 +26,7 @@ from talkrooms.ops import stack
 from tests.reliability.figures import report
 from tests.support.abuse import LimitedNginx, http_from, rss_kb, worker_process, ws_connect
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker, RedisServer, wait_until
+from tests.support.processes import ChatWorker, RedisServer, stop_all, wait_until
 from tests.support.stack import NginxServer
 
 pytestmark = pytest.mark.integration
@@ -65,8 +65,7 @@ def limited_nginx(work_dir: Path, strict_worker: ChatWorker) -> Iterator[type[Li
         return nginx
 
     yield _start  # type: ignore[misc]
-    for nginx in started:
-        nginx.stop()
+    stop_all(started)
 
 
 def open_engineio(url: str, source: str) -> websocket.WebSocket:

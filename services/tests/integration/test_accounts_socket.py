@@ -19,7 +19,7 @@ from talkrooms.protocol import AVATAR_COLORS, avatar_color, username_identity
 from tests.conftest import DATABASES
 from tests.support.accounts import PASSWORD, SECRET, migrated_workers
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker, RedisServer, wait_until
+from tests.support.processes import ChatWorker, RedisServer, stop_all, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -52,8 +52,7 @@ def stack(
     workers = migrated_workers(request, folder, redis_server.url, no_limits, count=2)
     prefix = workers[0].extra_env["KEY_PREFIX"]
     yield Stack(workers, prefix, redis_server.url)
-    for worker in workers:
-        worker.stop()
+    stop_all(workers)
 
 
 def signed_in(url: str, token: str, **kwargs: Any) -> ChatClient:
@@ -302,5 +301,4 @@ def test_a_token_expiring_during_a_live_connection(
     finally:
         if live is not None:
             live.close()
-        for worker in workers:
-            worker.stop()
+        stop_all(workers)

@@ -17,7 +17,7 @@ import requests
 from tests.conftest import DATABASES
 from tests.support.accounts import PASSWORD, assert_error, migrated_workers
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker, RedisServer
+from tests.support.processes import ChatWorker, RedisServer, stop_all
 
 pytestmark = pytest.mark.integration
 
@@ -86,8 +86,7 @@ def stack(
     no_limits = {"AUTH_ADDRESS_RATE_LIMIT": "0", "AUTH_ACCOUNT_RATE_LIMIT": "0"}
     workers = migrated_workers(request, folder, redis_server.url, no_limits, count=2)
     yield Stack(workers, redis_server.url)
-    for worker in workers:
-        worker.stop()
+    stop_all(workers)
 
 
 def join(client: ChatClient, room: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from talkrooms.settings import Settings
 from tests.support import images
 from tests.support.accounts import PASSWORD, assert_error, migrated_workers
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker, RedisServer, S3Server
+from tests.support.processes import ChatWorker, RedisServer, S3Server, stop_all
 
 pytestmark = pytest.mark.integration
 
@@ -140,8 +140,7 @@ def stack(
         env.update(s3.environment(bucket))
     workers = migrated_workers(request, folder, redis_server.url, env, count=2, kind="sqlite")
     yield Stack(workers, folder, request.param, s3, bucket)
-    for worker in workers:
-        worker.stop()
+    stop_all(workers)
     if s3 is not None:
         s3.stop()
 

@@ -17,7 +17,7 @@ import requests
 from tests.conftest import DATABASES
 from tests.support.accounts import PASSWORD, assert_error, migrated_workers
 from tests.support.client import ChatClient
-from tests.support.processes import VENV_BIN, ChatWorker, RedisServer
+from tests.support.processes import VENV_BIN, ChatWorker, RedisServer, stop_all
 
 pytestmark = pytest.mark.integration
 
@@ -83,8 +83,7 @@ def stack(
     env = {"AUTH_ADDRESS_RATE_LIMIT": "0", "AUTH_ACCOUNT_RATE_LIMIT": "0", "ADMIN_USERNAMES": ADMIN}
     workers = migrated_workers(request, folder, redis_server.url, env, count=2)
     yield Stack(workers)
-    for worker in workers:
-        worker.stop()
+    stop_all(workers)
 
 
 def join(client: ChatClient, room: str, name: str = "Guest") -> None:

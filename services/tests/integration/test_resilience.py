@@ -11,7 +11,7 @@ import requests
 import websocket
 
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker, RedisServer, wait_until
+from tests.support.processes import ChatWorker, RedisServer, stop_all, wait_until
 from tests.support.raw import RawSocket
 
 pytestmark = pytest.mark.integration
@@ -34,8 +34,7 @@ def worker_with(work_dir, redis_server):
         return worker
 
     yield _start
-    for worker in started:
-        worker.stop()
+    stop_all(started)
 
 
 def test_one_address_cannot_hold_more_than_its_share(worker_with):
@@ -122,8 +121,7 @@ def test_messages_published_while_a_listener_was_away_still_arrive(work_dir):
     finally:
         for client in clients:
             client.close()
-        for worker in workers:
-            worker.stop()
+        stop_all(workers)
         redis_server.stop()
 
 
@@ -161,8 +159,7 @@ def test_room_events_published_while_a_listener_was_away_still_arrive(work_dir):
     finally:
         for client in clients:
             client.close()
-        for worker in workers:
-            worker.stop()
+        stop_all(workers)
         redis_server.stop()
 
 

@@ -13,7 +13,7 @@ import requests
 
 from tests.support.accounts import PASSWORD, migrated_workers
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker
+from tests.support.processes import ChatWorker, stop_all
 
 
 class Person:
@@ -45,8 +45,7 @@ class Stack:
         return cls(workers, redis_url)
 
     def stop(self) -> None:
-        for worker in self.workers:
-            worker.stop()
+        stop_all(self.workers)
 
     def api(self, worker: int = 0) -> str:
         return f"{self.workers[worker].url}/api/v1"

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import redis
@@ -74,6 +74,8 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, every: 
 class ManagedProcess:
     """One child process with its log file; stopped by PID."""
 
+    stop_signal: int = signal.SIGTERM
+
     def __init__(self, name: str, log_dir: Path) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
@@ -121,13 +123,18 @@ class ManagedProcess:
         if self.process is None:
             return
         if self.running():
-            os.kill(self.pid, signal.SIGTERM)
+            os.kill(self.pid, self.stop_signal)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(self.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
         self.process = None
+
+    def terminate(self) -> None:
+        """The signal `stop` sends, without waiting: `stop_all` stops several at once."""
+        if self.running():
+            os.kill(self.pid, self.stop_signal)
 
     def log_tail(self, lines: int = 40) -> str:
         if not self.log_path.exists():
@@ -269,6 +276,16 @@ class ChatWorker(ManagedProcess):
             os.killpg(self.pid, signal.SIGCONT)
 
 
+def stop_all(processes: Iterable[ManagedProcess]) -> None:
+    """Stop several servers at once: SIGTERM to each, then wait for each by its PID (a
+    chat worker takes a second or more to leave, and a stack has several)."""
+    processes = list(processes)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.stop()
+
+
 @contextlib.contextmanager
 def chat_workers(
     folder: Path, redis_url: str, count: int, env: Mapping[str, str] | None = None
@@ -283,8 +300,7 @@ def chat_workers(
             started.append(ChatWorker(folder, redis_url, env=settings).start())
         yield started
     finally:
-        for worker in started:
-            worker.stop()
+        stop_all(started)
 
 
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -298,6 +314,10 @@ class PostgresServer(ManagedProcess):
     package's `postgres` user, in a folder that user owns (pytest's own temporary folders
     are private to root).
     """
+
+    # SIGTERM is PostgreSQL's "smart" shutdown (waits for every client); SIGINT is "fast"
+    # (disconnects them), which is what a test wants.
+    stop_signal = signal.SIGINT
 
     def __init__(self, work_dir: Path, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -365,10 +385,8 @@ class PostgresServer(ManagedProcess):
         return self.url(name)
 
     def stop(self, timeout: float = 10.0) -> None:
-        # SIGTERM is PostgreSQL's "smart" shutdown (waits for every client); SIGINT is
-        # "fast" (disconnects them), which is what a test wants.
         if self.process is not None and self.running():
-            os.kill(self.pid, signal.SIGINT)
+            os.kill(self.pid, self.stop_signal)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

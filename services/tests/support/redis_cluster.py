@@ -18,6 +18,7 @@ from tests.support.processes import (
     RedisServer,
     chat_workers,
     free_port,
+    stop_all,
     wait_until,
 )
 
@@ -96,8 +97,7 @@ class RedisClusterGroup:
 
     def stop(self) -> None:
         """Stop every node by PID; nodes already killed are reaped, nothing is left."""
-        for node in self.nodes:
-            node.stop()
+        stop_all(self.nodes)
 
     def client(self) -> RedisCluster:
         """redis-py's cluster client seeded with every node (like the app's URL)."""

@@ -29,7 +29,14 @@ from talkrooms.realtime.session_ids import route_of
 from talkrooms.storage import database
 from talkrooms.storage.store import Keys
 from tests.support.client import ChatClient
-from tests.support.processes import ChatWorker, ManagedProcess, RedisServer, free_port, wait_until
+from tests.support.processes import (
+    ChatWorker,
+    ManagedProcess,
+    RedisServer,
+    free_port,
+    stop_all,
+    wait_until,
+)
 
 SID_IN_REQUEST = re.compile(r"[?&]sid=([^& ]+)")
 ACCESS_LINE = re.compile(
@@ -230,8 +237,7 @@ class Cluster:
 
     def stop(self) -> None:
         self.nginx.stop()
-        for worker in self.workers:
-            worker.stop()
+        stop_all(self.workers)
         self.redis.stop()
 
 

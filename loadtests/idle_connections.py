@@ -112,6 +112,27 @@ def shard_main(url: str, first: int, count: int, hold: float, run: str, pipe: An
     asyncio.run(main())
 
 
+def sample_during_hold(
+    pipes: list[Any], before: dict[str, int], opened: int, every: float
+) -> list[dict[str, float]]:
+    """Memory per connection (workers, nginx) every `every` seconds until the holders
+    report back: a long hold shows whether it stays flat."""
+    samples: list[dict[str, float]] = []
+    started = time.monotonic()
+    next_at = 0.0
+    while not all(pipe.poll(0) for pipe in pipes):
+        elapsed = time.monotonic() - started
+        if elapsed >= next_at:
+            now = {name: rss_kb(pids) for name, pids in server_pids().items()}
+            sample = {"at_s": round(elapsed)}
+            for name in ("workers", "nginx"):
+                sample[name] = round((now[name] - before[name]) / max(opened, 1), 1)
+            samples.append(sample)
+            next_at += every
+        time.sleep(0.5)
+    return samples
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -121,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hold", type=float, default=300)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--sample-seconds", type=float, default=60, help="memory read this often while held"
+    )
     args = parser.parse_args(argv)
 
     groups = server_pids()
@@ -148,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for pipe in pipes:
         pipe.send("hold")
+    during = sample_during_hold(pipes, before, opened, args.sample_seconds)
     holds = [pipe.recv() for pipe in pipes]
     dropped = sum(h["dropped"] for h in holds)
     drops = [d for h in holds for d in h["drops"]]
@@ -165,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         "dropped": dropped,
         "drops": drop_summary(drops),
         "rss_gained_kb": gained,
+        "kb_per_connection_during_hold": during,
         "kb_per_connection_workers_nginx": round(server_kb / opened, 1) if opened else None,
         "kb_per_connection_nginx": round(gained["nginx"] / opened, 1) if opened else None,
         "kb_per_connection_redis": round(gained["redis"] / opened, 2) if opened else None,

@@ -54,7 +54,7 @@ def shutdown() -> None:
     has nobody to wait for.
     """
     state = app.extensions["talkrooms"]
-    if state.chat.draining and state.chat.drained_sockets:
+    if state.chat.drained_sockets:  # set by the drain only
         gevent.sleep(DRAIN_GRACE_SECONDS)
     state.presence.shutdown()
 

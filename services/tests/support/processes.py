@@ -80,6 +80,7 @@ class ManagedProcess:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.signalled = False  # stop_signal sent to the running process
 
     @property
     def pid(self) -> int:
@@ -95,6 +96,7 @@ class ManagedProcess:
     ) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
+        self.signalled = False
         self.process = subprocess.Popen(
             argv,
             stdout=log,
@@ -123,7 +125,7 @@ class ManagedProcess:
         if self.process is None:
             return
         if self.running():
-            os.kill(self.pid, self.stop_signal)
+            self.terminate()
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -132,9 +134,11 @@ class ManagedProcess:
         self.process = None
 
     def terminate(self) -> None:
-        """The signal `stop` sends, without waiting: `stop_all` stops several at once."""
-        if self.running():
+        """The signal `stop` sends, once, without waiting: `stop_all` stops several at
+        once."""
+        if self.running() and not self.signalled:
             os.kill(self.pid, self.stop_signal)
+            self.signalled = True
 
     def log_tail(self, lines: int = 40) -> str:
         if not self.log_path.exists():
@@ -385,14 +389,7 @@ class PostgresServer(ManagedProcess):
         return self.url(name)
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.process is not None and self.running():
-            os.kill(self.pid, self.stop_signal)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.process = None
+        super().stop(timeout)
         if self.cluster_dir is not None:
             shutil.rmtree(self.cluster_dir, ignore_errors=True)
             self.cluster_dir = None

@@ -46,8 +46,10 @@ class TalkroomsCommand(ManagedProcess):
         self.spawn([str(VENV_BIN / "talkrooms"), self.command], env=self.env)
         return self
 
-    def terminate(self, timeout: float = 15.0) -> int:
-        """SIGTERM, wait for the exit, return the exit code (SIGKILL after `timeout`)."""
+    def stop_for_exit_code(self, timeout: float = 15.0) -> int:
+        """SIGTERM, wait for the exit, return the exit code (SIGKILL after `timeout`).
+
+        Not `terminate`: that is the base class's signal-only half of `stop`."""
         assert self.process is not None
         os.kill(self.pid, signal.SIGTERM)
         try:

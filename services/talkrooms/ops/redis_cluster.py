@@ -65,6 +65,10 @@ def cluster_node_argv(
         # would show a stale history and stale presence, so it refuses (-CLUSTERDOWN) and
         # the app retries on the majority side.
         *("--cluster-allow-reads-when-down", "no"),
+        # Each primary has one replica here: waiting for more replicas to share a sync
+        # (5 s by default) only delays a replica's first sync and every resync after a
+        # failover, while its shard has no copy.
+        *("--repl-diskless-sync-delay", "0"),
         *("--appendonly", "yes", "--appendfsync", "everysec"),
         *("--save", ""),
         *("--dir", str(data_dir)),

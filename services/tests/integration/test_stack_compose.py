@@ -10,11 +10,12 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from talkrooms.ops import stack
+from talkrooms.ops import redis_cluster, stack
 
 COMPOSE = stack.REPO_ROOT / "docker-compose.yml"
 WORKER_COMMAND = ["gunicorn", "-c", stack.GUNICORN_CONF, stack.WSGI_APP]
@@ -24,6 +25,24 @@ YAML_TO_JSON = "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys
 # Variables the compose file reads: the tests see its defaults unless they set them.
 COMPOSE_VARIABLES = ("PORT", "LISTEN_HOST", "REDIS_URL", "RQ_REDIS_URL", "REDIS_WAIT_REPLICAS")
 CLUSTER_NODES = [f"redis-node-{n}" for n in range(1, 7)]
+# What a cluster node of `make run CLUSTER=1` is told, a compose node must be told too; but
+# for its addresses and folders, its daemon mode, and its node timeout (5 s in compose,
+# where containers restart slower than local processes).
+_LOCAL_ONLY = {
+    "--port",
+    "--bind",
+    "--dir",
+    "--cluster-config-file",
+    "--protected-mode",
+    "--daemonize",
+    "--cluster-node-timeout",
+}
+_NODE_ARGV = redis_cluster.cluster_node_argv("redis-server", 7000, Path("/data"))
+SAME_AS_MAKE_RUN_CLUSTER = {
+    option: value
+    for option, value in zip(_NODE_ARGV[1::2], _NODE_ARGV[2::2], strict=True)
+    if option not in _LOCAL_ONLY
+}
 CLUSTER_ENV = {
     "REDIS_URL": "redis+cluster://redis-node-1:6379,redis-node-2:6379,redis-node-3:6379/0",
     "RQ_REDIS_URL": "redis://redis:6379/0",
@@ -217,6 +236,8 @@ def test_cluster_profile_is_valid_with_six_aof_nodes(cluster_compose):
         command = node["command"]
         assert command[command.index("--cluster-enabled") + 1] == "yes"
         assert command[command.index("--appendonly") + 1] == "yes"
+        for option, value in SAME_AS_MAKE_RUN_CLUSTER.items():
+            assert command[command.index(option) + 1] == value, option
         assert command[command.index("--dir") + 1] == "/data"
         assert list(node["networks"]) == ["backend"]
         assert not node.get("ports")

@@ -146,6 +146,12 @@ class ManagedProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+# A replica's first sync waits repl-diskless-sync-delay (5 s by default) for more replicas
+# to share the transfer: in tests that is only a wait, paid per replica and per resync
+# after a failover (the Sentinel suites).
+NO_SYNC_DELAY = ("--repl-diskless-sync-delay", "0")
+
+
 class RedisServer(ManagedProcess):
     """A real redis-server on a free loopback port, its data in its own folder."""
 
@@ -184,6 +190,7 @@ class RedisServer(ManagedProcess):
             "yes" if self.appendonly else "no",
             "--appendfsync",
             "everysec",
+            *NO_SYNC_DELAY,
             "--protected-mode",
             "yes",
             "--daemonize",

@@ -14,6 +14,7 @@ from pathlib import Path
 import redis
 
 from tests.support.processes import (
+    NO_SYNC_DELAY,
     ChatWorker,
     ManagedProcess,
     RedisServer,
@@ -46,6 +47,7 @@ class Replica(RedisServer):
                 str(data),
                 "--save",
                 "",
+                *NO_SYNC_DELAY,
                 "--replicaof",
                 "127.0.0.1",
                 str(self.primary_port),

@@ -18,6 +18,7 @@ monkey.patch_all()
 gevent.config.track_greenlet_tree = False  # as talkrooms.wsgi sets it
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
@@ -27,6 +28,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from collections import Counter  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -58,15 +60,10 @@ def type_counts() -> Counter[str]:
     return Counter(type(o).__name__ for o in gc.get_objects())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
-
+@contextlib.contextmanager
+def worker_in_process() -> Iterator[tuple[int, Any]]:
+    """One chat worker in this process on its own redis-server: (its port, its Engine.IO
+    server). Stopped, with its Redis, on exit."""
     folder = Path(tempfile.mkdtemp(prefix="talkrooms-memory-"))
     redis_port, port = free_port(), free_port()
     redis_process = start_redis(redis_port, folder)
@@ -90,9 +87,51 @@ def main(argv: list[str] | None = None) -> int:
     app, socketio = create_app(Settings())
     server = WSGIServer(("127.0.0.1", port), app, handler_class=LeanWebSocketHandler, log=None)
     server.start()
-    eio = socketio.server.eio
     try:
         gevent.sleep(3)  # start-up chores
+        yield port, socketio.server.eio
+    finally:
+        server.stop(timeout=1)
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
+
+
+def top_lines(after: Any, before: Any, per: int, top: int) -> list[dict[str, Any]]:
+    """The allocating lines that grew most between two snapshots, per unit of `per`."""
+    lines = []
+    for stat in after.compare_to(before, "traceback")[:top]:
+        frames = [f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback]
+        lines.append(
+            {
+                "bytes_per_unit": round(stat.size_diff / per, 1),
+                "blocks_per_unit": round(stat.count_diff / per, 2),
+                "where": frames[-1],
+                "via": frames[-4:-1][::-1],
+            }
+        )
+    return lines
+
+
+def grown_types(after: Counter[str], before: Counter[str], per: int) -> dict[str, float]:
+    """Object types that grew by at least half an object per unit."""
+    grown = {
+        name: round((after[name] - before.get(name, 0)) / per, 2)
+        for name in after
+        if after[name] - before.get(name, 0) >= per // 2
+    }
+    return dict(sorted(grown.items(), key=lambda kv: -kv[1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    with worker_in_process() as (port, eio):
         tracemalloc.start(FRAMES)
         types_before = type_counts()
         before = tracemalloc.take_snapshot()
@@ -126,36 +165,15 @@ def main(argv: list[str] | None = None) -> int:
         writers = [getattr(s, "direct_writer", None) for s in eio.sockets.values()]
         writers_running = sum(1 for w in writers if w is not None and w.greenlet is not None)
         clients.wait(timeout=300)
-    finally:
-        server.stop(timeout=1)
-        redis_process.terminate()
-        redis_process.wait(timeout=10)
 
     per = max(connected, 1)
-    stats = after.compare_to(before, "traceback")
-    lines = []
-    for stat in stats[: args.top]:
-        frames = [f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback]
-        lines.append(
-            {
-                "bytes_per_connection": round(stat.size_diff / per, 1),
-                "blocks_per_connection": round(stat.count_diff / per, 2),
-                "where": frames[-1],
-                "via": frames[-4:-1][::-1],
-            }
-        )
-    grown = {
-        name: round((types_after[name] - types_before.get(name, 0)) / per, 2)
-        for name in types_after
-        if types_after[name] - types_before.get(name, 0) >= per // 2
-    }
     report: dict[str, Any] = {
         "connections": connected,
         "writer_greenlets_running": writers_running,
         "rss_kb_per_connection": round((rss_after - rss_before) / per, 2),
         "traced_kb_per_connection": round((traced_after - traced_before) / 1024 / per, 2),
-        "top_lines": lines,
-        "objects_per_connection": dict(sorted(grown.items(), key=lambda kv: -kv[1])),
+        "top_lines": top_lines(after, before, per, args.top),
+        "objects_per_connection": grown_types(types_after, types_before, per),
     }
     text = json.dumps(report, indent=1)
     print(text)

@@ -35,8 +35,9 @@ HERE = Path(__file__).resolve().parent
 CHURN_ROOMS = 50
 
 
-def churn_main(url: str, per_second: float, seconds: float, pipe: Any) -> None:
-    """Visitors: connect, join, send one message (acknowledged), leave, disconnect."""
+def churn_main(url: str, per_second: float, seconds: float, pipe: Any, first: int = 0) -> None:
+    """Visitors: connect, join, send one message (acknowledged), leave, disconnect; each a
+    new name, numbered from `first`."""
 
     async def visit(index: int, counts: dict[str, int]) -> None:
         try:
@@ -57,7 +58,7 @@ def churn_main(url: str, per_second: float, seconds: float, pipe: Any) -> None:
         counts = {"ok": 0, "refused": 0, "failed": 0}
         tasks = set()
         started = time.monotonic()
-        index = 0
+        index = first
         while time.monotonic() - started < seconds:
             task = asyncio.create_task(visit(index, counts))
             tasks.add(task)

@@ -18,6 +18,7 @@ from types import FrameType  # noqa: E402
 from talkrooms.app import create_app  # noqa: E402
 from talkrooms.settings import Settings  # noqa: E402
 from talkrooms.storage.store import wait_for_cluster  # noqa: E402
+from talkrooms.telemetry import gc_pauses  # noqa: E402
 from talkrooms.telemetry.logs import configure_logging  # noqa: E402
 
 settings = Settings()
@@ -25,6 +26,10 @@ settings = Settings()
 configure_logging(settings.log_level)
 wait_for_cluster(settings.effective_redis_url, "worker")
 app, socketio = create_app(settings)
+# The app's objects live as long as the worker: out of the collector's walks (its pauses
+# stop every socket), and every collection timed in talkrooms_gc_pause_seconds.
+gc_pauses.freeze_startup_objects()
+gc_pauses.watch()
 
 # How long a draining worker keeps its users' presence for them to reconnect elsewhere.
 DRAIN_GRACE_SECONDS = 2.0

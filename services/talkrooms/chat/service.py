@@ -109,6 +109,9 @@ class RoomGuard(Protocol):
     ) -> None:
         """Set the membership's staff flag and automatic moderation policy."""
 
+    def left(self, room: str, membership: Membership) -> None:
+        """The membership ended (what `fit` began for it)."""
+
     def review_count(self, room: str) -> int:
         """Open items in the room's review queue (for its staff)."""
 
@@ -428,6 +431,8 @@ class ChatService:
         membership = connection.rooms.pop(room, None)
         if membership is None:
             return
+        if self.guard is not None:
+            self.guard.left(room, membership)
         self._blur(connection, room)
         if membership.typing:
             self._broadcast_typing(connection, membership, False)
@@ -778,6 +783,8 @@ class ChatService:
                     continue
                 room = membership.room
                 del connection.rooms[room]
+                if self.guard is not None:
+                    self.guard.left(room, membership)
                 self.sio.leave_room(connection.sid, socket_room(room), namespace=NAMESPACE)
                 self.sio.leave_room(connection.sid, log_room(room), namespace=NAMESPACE)
                 reader = reader_room(room, membership.author)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from talkrooms.chat.message_path import Verdict
+from talkrooms.moderation.first_seen import FirstSeen
 from talkrooms.moderation.wordfilter import WordFilter, everyday_words, maintained_words
 from talkrooms.protocol import (
     AUTOMOD_ACTIONS,
@@ -49,7 +50,6 @@ _LINK = re.compile(
     r"|live|store|tk|ml|ga|cf|gq|pw|cc|su|win|bid|loan|vip|club)\b",
     re.IGNORECASE,
 )
-_FIRST_SEEN_MAX = 200_000
 
 REASONS = {
     "words": "Your message contains a word this room does not accept ({detail})",
@@ -116,7 +116,7 @@ class AutoModerator:
         self.mentions_max = settings.automod_mentions_max
         self.mute_minutes = settings.automod_mute_minutes
         self._policies: dict[str, tuple[str, RoomPolicy]] = {}
-        self._first_seen: dict[tuple[str, str], float] = {}
+        self.first_seen = FirstSeen()
         self._default_policy = RoomPolicy(dict(self.defaults), None, False)
         self._owned_default = RoomPolicy(dict(self.defaults), None, True)
 
@@ -145,14 +145,11 @@ class AutoModerator:
 
     def joined(self, room: str, author: str) -> float:
         """When this person was first seen in the room on this worker (a reconnect keeps
-        it), for the links rule."""
-        key = (room, author)
-        seen = self._first_seen.get(key)
-        if seen is None:
-            if len(self._first_seen) >= _FIRST_SEEN_MAX:
-                self._first_seen.pop(next(iter(self._first_seen)))
-            seen = self._first_seen[key] = time.monotonic()
-        return seen
+        it), for the links rule; `left` ends what this call began."""
+        return self.first_seen.joined((room, author))
+
+    def left(self, room: str, author: str) -> None:
+        self.first_seen.left((room, author))
 
     # -- the check --------------------------------------------------------------------------
 

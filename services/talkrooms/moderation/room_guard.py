@@ -64,8 +64,13 @@ class RoomGuard:
             account_id == owner or account_id in moderators or account_id in self._admin_ids()
         )
         membership.staff = staff
-        membership.first_seen = self.automod.joined(room, membership.author or membership.identity)
+        if not membership.first_seen:  # fit runs again when the room's settings change
+            membership.first_seen = self.automod.joined(room, _person(membership))
         membership.automod = self.automod.policy(room, rules, owner is not None, staff)
+
+    def left(self, room: str, membership: Membership) -> None:
+        if membership.first_seen:
+            self.automod.left(room, _person(membership))
 
     def review_count(self, room: str) -> int:
         return self.review.open_count(room)
@@ -161,3 +166,8 @@ class RoomGuard:
             log.exception("acting on an automatic verdict failed", extra={"room": flagged.room})
         finally:
             self._pending -= 1
+
+
+def _person(membership: Membership) -> str:
+    """Who "first seen" is kept for: the author token, else the name's identity."""
+    return membership.author or membership.identity

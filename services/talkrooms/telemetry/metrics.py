@@ -89,6 +89,12 @@ REDIS_LATENCY = Histogram(
     ["operation"],
     buckets=LATENCY_BUCKETS,
 )
+GC_PAUSE = Histogram(
+    "talkrooms_gc_pause_seconds",
+    "Garbage collections (the event loop stands still meanwhile), by generation",
+    ["generation"],
+    buckets=LATENCY_BUCKETS,
+)
 REDIS_ERRORS = Counter(
     "talkrooms_redis_errors_total", "Redis commands that failed, by operation", ["operation"]
 )
@@ -109,6 +115,8 @@ for _kind in RATE_LIMIT_KINDS:
     RATE_LIMIT_HITS.labels(kind=_kind)
 for _refusal in REFUSAL_REASONS:
     CONNECTIONS_REFUSED.labels(reason=_refusal)
+for _generation in ("0", "1", "2"):
+    GC_PAUSE.labels(generation=_generation)
 for _room_event in ("edit", "delete", "reaction"):
     ROOM_EVENTS.labels(kind=_room_event, outcome="applied")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import time
@@ -9,13 +10,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from prometheus_client import REGISTRY
 
 from talkrooms.chat.message_path import iso_now
 from talkrooms.ops import prometheus_config
 from talkrooms.settings import Settings
 from talkrooms.storage.job_status import JobStatus
 from talkrooms.storage.store import Keys, Store
-from talkrooms.telemetry import metrics
+from talkrooms.telemetry import gc_pauses, metrics
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -164,3 +166,31 @@ def test_dashboard_uses_the_provisioned_datasource_and_bounded_labels():
 def test_dashboard_provider_path_matches_the_compose_mount_convention():
     provider = (DEPLOY / "grafana" / "provisioning" / "dashboards" / "talkrooms.yml").read_text()
     assert "path: /var/lib/grafana/dashboards" in provider
+
+
+def test_every_garbage_collection_is_timed_by_generation():
+    def count(generation: str) -> float:
+        return (
+            REGISTRY.get_sample_value(
+                "talkrooms_gc_pause_seconds_count", {"generation": generation}
+            )
+            or 0.0
+        )
+
+    gc_pauses.watch()
+    gc_pauses.watch()  # twice: still one callback
+    before = count("2")
+    gc.collect()
+    assert count("2") == before + 1
+    assert gc.callbacks.count(gc_pauses._on_collection) == 1
+
+
+def test_start_up_objects_are_frozen_out_of_full_collections():
+    app_state = [{"kept": n} for n in range(1000)]
+    try:
+        frozen = gc_pauses.freeze_startup_objects()
+        assert frozen >= len(app_state) and gc.get_freeze_count() == frozen
+        # A full collection no longer walks them.
+        assert all(o is not app_state for o in gc.get_objects())
+    finally:
+        gc.unfreeze()

@@ -149,6 +149,8 @@ def stack(
         wait_healthy(url, [process], 60, f"{run_dir}/talkrooms-run.log")
         time.sleep(2)  # every worker's first heartbeat and listener subscription
         stack.redis_port = redis_port  # type: ignore[attr-defined]
+        # Each worker's own /metrics (the plan puts workers right after the base port).
+        stack.worker_ports = [base + i for i in range(1, workers + 1)]  # type: ignore[attr-defined]
         yield url
         finished = True
     finally:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+import requests
 from fanout_bench import server_pids
 from idle_connections import rss_kb
 from run_benchmarks import BIN, stack
@@ -114,6 +115,36 @@ def presence_check(port: int, within: float = 30.0) -> dict[str, float]:
         time.sleep(0.5)
 
 
+def gc_pauses(worker_ports: list[int]) -> dict[str, Any]:
+    """The workers' garbage collections over the run (talkrooms_gc_pause_seconds): how
+    many, and how many stopped a worker's event loop for more than 50 ms."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    totals: dict[str, dict[str, float]] = {}
+    for port in worker_ports:
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        for family in text_string_to_metric_families(text):
+            if family.name != "talkrooms_gc_pause_seconds":
+                continue
+            for sample in family.samples:
+                generation = sample.labels.get("generation", "")
+                into = totals.setdefault(generation, {"count": 0.0, "le_50ms": 0.0, "sum": 0.0})
+                if sample.name.endswith("_count"):
+                    into["count"] += sample.value
+                elif sample.name.endswith("_sum"):
+                    into["sum"] += sample.value
+                elif sample.name.endswith("_bucket") and sample.labels.get("le") == "0.05":
+                    into["le_50ms"] += sample.value
+    return {
+        generation: {
+            "collections": int(t["count"]),
+            "over_50ms": int(t["count"] - t["le_50ms"]),
+            "mean_ms": round(t["sum"] / t["count"] * 1000, 2) if t["count"] else None,
+        }
+        for generation, t in sorted(totals.items())
+    }
+
+
 def trend(points: list[tuple[float, float]]) -> float:
     """Change per 10 minutes by least squares over (minute, value) points."""
     if len(points) < 2:
@@ -166,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         watcher.join(timeout=10)
         # The fan-out clients are closed too now: every set and list should be empty.
         presence = presence_check(port)
+        collections = gc_pauses(stack.worker_ports)  # type: ignore[attr-defined]
 
     steps = json.loads(steps_file.read_text())["steps"]
     p99s = [s["fanout_p99_ms"] for s in steps]
@@ -187,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "visits": visits,
         "presence_after": presence,
+        "gc_pauses_by_generation": collections,
         "samples": samples,
         "p99_per_minute": p99s,
     }

@@ -195,6 +195,9 @@ class ChatService:
         # Staff, automatic moderation and reports (moderation answers); None: none.
         self.guard: RoomGuard | None = None
         self.connections = connections
+        # Counted when scraped: a count at every join and leave walked every connection
+        # of the worker (5,000 steps a join with 10,000 idle connections on 2 workers).
+        metrics.JOINED.set_function(lambda: sum(1 for c in connections if c.rooms))
         self.sio = sio
         self.worker_id = settings.instance_id
         self.message_rate = settings.message_rate
@@ -371,7 +374,6 @@ class ChatService:
             if membership.author:
                 reader = reader_room(room, membership.author)
                 self.sio.enter_room(connection.sid, reader, namespace=NAMESPACE)
-        metrics.JOINED.set(sum(1 for c in self.connections if c.rooms))
         joined = self._room_joined_payload(connection, membership)
         if rules and connection.protocol >= 2:
             joined["settings"] = settings_view(room, rules, self.automod_defaults)
@@ -449,7 +451,6 @@ class ChatService:
             if not local_rooms.get(name):
                 self.sio.manager.forget_room(name)
         self.sio.manager.unfollow_if_empty(room, connection.sid)
-        metrics.JOINED.set(sum(1 for c in self.connections if c.rooms))
         result = self.store.leave(room, connection.sid, self.worker_id)
         if not result.present:
             return

@@ -45,6 +45,16 @@ def test_stats_reports_the_service(chat_worker, connect, room_name):
     assert body["redis"]["used_memory_bytes"] > 0 and body["redis"]["keys"] > 0
     assert body["workers"]["count"] >= 1 and body["uptime_seconds"] >= 0
     assert "connections" in body
+    # This worker's joined connections, counted when asked: alice's, and one more joined.
+    bob = connect()
+    joined = body["metrics"]["joined_connections"]
+    assert joined >= 1
+    bob.join("bob", room_name)
+    body = requests.get(f"{chat_worker.url}/api/stats", timeout=5).json()
+    assert body["metrics"]["joined_connections"] == joined + 1
+    assert bob.call("leave_room", {"room": room_name})["ok"]
+    body = requests.get(f"{chat_worker.url}/api/stats", timeout=5).json()
+    assert body["metrics"]["joined_connections"] == joined
 
 
 def test_unknown_api_routes_answer_json(chat_worker):

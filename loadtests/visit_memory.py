@@ -66,11 +66,13 @@ def _visit_main(url: str, count: int, first: int, rate: float, pipe: Any) -> Non
 
 
 def settled(eio: Any) -> None:
-    """Every visitor's socket is gone and its work done."""
+    """Every visitor's socket is gone and its work done: Engine.IO's ping task of a closed
+    socket holds it (its WebSocket, handler and queue) until its sleep ends, up to a ping
+    interval later."""
     deadline = time.monotonic() + 60
     while eio.sockets and time.monotonic() < deadline:
         gevent.sleep(0.2)
-    gevent.sleep(3)
+    gevent.sleep(eio.ping_interval + 5)
     # Twice: finalizers the first collection runs (a closed WebSocket's __del__) make
     # new garbage of their own.
     gc.collect()

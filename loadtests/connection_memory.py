@@ -122,6 +122,14 @@ def grown_types(after: Counter[str], before: Counter[str], per: int) -> dict[str
     return dict(sorted(grown.items(), key=lambda kv: -kv[1]))
 
 
+def emit(report: dict[str, Any], path: Path | None) -> None:
+    """Print the report, and write it to `path` if given."""
+    text = json.dumps(report, indent=1)
+    print(text)
+    if path:
+        path.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -175,10 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         "top_lines": top_lines(after, before, per, args.top),
         "objects_per_connection": grown_types(types_after, types_before, per),
     }
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text)
+    emit(report, args.json)
     return 0
 
 

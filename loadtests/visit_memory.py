@@ -21,7 +21,6 @@ gevent.config.track_greenlet_tree = False  # as talkrooms.wsgi sets it
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
-import json  # noqa: E402
 import multiprocessing as mp  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -36,6 +35,7 @@ sys.path.insert(0, str(HERE))
 
 from connection_memory import (  # noqa: E402
     FRAMES,
+    emit,
     grown_types,
     top_lines,
     type_counts,
@@ -128,10 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         report["traced_bytes_per_visit"] = round((traced_after - traced_before) / per, 1)
         report["top_lines"] = top_lines(after, before, per, args.top)
         report["objects_per_visit"] = grown_types(types_after, types_before, per)
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text)
+    emit(report, args.json)
     return 0
 
 

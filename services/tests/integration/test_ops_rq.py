@@ -64,7 +64,7 @@ def test_two_schedulers_enqueue_the_cleanup_once_per_interval(work_dir, redis_se
         assert min(gaps) >= INTERVAL * 0.9, gaps
         assert len(times) <= (times[-1] - times[0]) / INTERVAL + 1.5
     finally:
-        codes = [scheduler.stop_for_exit_code() for scheduler in schedulers]
+        codes = [scheduler.stop(timeout=15) for scheduler in schedulers]
     assert codes == [0, 0], [s.log_tail() for s in schedulers]
     assert CronScheduler.all(redis_server.client()) == []
 
@@ -73,7 +73,7 @@ def test_a_restarted_scheduler_does_not_enqueue_again_within_the_interval(work_d
     env = {"CLEANUP_INTERVAL_SECONDS": "3600"}
     first = TalkroomsCommand(work_dir, "scheduler", redis_server.url, env).start()
     wait_until(lambda: len(enqueue_times(redis_server)) == 1, 20, "the first enqueue")
-    assert first.stop_for_exit_code() == 0
+    assert first.stop(timeout=15) == 0
     second = TalkroomsCommand(work_dir, "scheduler", redis_server.url, env).start()
     try:
         wait_until(
@@ -88,7 +88,7 @@ def test_a_restarted_scheduler_does_not_enqueue_again_within_the_interval(work_d
         )
         assert len(enqueue_times(redis_server)) == 1
     finally:
-        assert second.stop_for_exit_code() == 0
+        assert second.stop(timeout=15) == 0
 
 
 def test_rq_cron_alone_would_enqueue_twice_the_claim_makes_it_once(redis_server):
@@ -129,7 +129,7 @@ def test_rq_worker_runs_the_job_records_it_and_stops_on_sigterm(work_dir, redis_
         # The chat workers' per-process series are not the RQ worker's business.
         assert "talkrooms_connections_current" not in text
     finally:
-        code = worker.stop_for_exit_code()
+        code = worker.stop(timeout=15)
     assert code == 0, worker.log_tail()
 
 
@@ -144,6 +144,6 @@ def test_scheduler_started_before_redis_waits_for_it(work_dir):
         server.start()
         wait_until(lambda: len(enqueue_times(server)) == 1, 20, "the enqueue once Redis is up")
     finally:
-        code = scheduler.stop_for_exit_code()
+        code = scheduler.stop(timeout=15)
         server.stop()
     assert code == 0

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,21 +43,6 @@ class TalkroomsCommand(ManagedProcess):
     def start(self) -> TalkroomsCommand:
         self.spawn([str(VENV_BIN / "talkrooms"), self.command], env=self.env)
         return self
-
-    def stop_for_exit_code(self, timeout: float = 15.0) -> int:
-        """SIGTERM, wait for the exit, return the exit code (SIGKILL after `timeout`).
-
-        Not `terminate`: that is the base class's signal-only half of `stop`."""
-        assert self.process is not None
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-            raise
-        self.process = None
-        return code
 
 
 class RQWorkerProcess(TalkroomsCommand):

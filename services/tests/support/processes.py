@@ -121,9 +121,11 @@ class ManagedProcess:
             os.killpg(self.pid, signal.SIGKILL)
             self.process.wait(timeout=10)  # type: ignore[union-attr]
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """The stop signal, then SIGKILL after `timeout`; the exit code (None if it was
+        never started or already stopped)."""
         if self.process is None:
-            return
+            return None
         if self.running():
             self.terminate()
             try:
@@ -131,7 +133,9 @@ class ManagedProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
+        code = self.process.returncode
         self.process = None
+        return code
 
     def terminate(self) -> None:
         """The signal `stop` sends, once, without waiting: `stop_all` stops several at

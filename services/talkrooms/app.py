@@ -81,22 +81,28 @@ class AppState:
     started_at: float = field(default_factory=time.time)
 
 
-def without_environ_copy(middleware: Any) -> Any:
-    """Flask-SocketIO's WSGI middleware, minus its copy of every request's environ.
+def socket_io_first(middleware: Any, eio_server: Any) -> Any:
+    """Flask-SocketIO's WSGI middleware, with Engine.IO's requests handed straight to it.
 
-    It copies the environ only to add `flask.app`, and Engine.IO keeps that copy for the
-    whole life of a connection beside the WSGI server's own: 0.8 KB of every idle
-    connection (loadtests/connection_memory.py). A WSGI environ belongs to its one request,
-    so the key is set on it instead; and the call no longer goes through the middleware's
-    `__call__` slot, one C frame less on every reading greenlet's saved stack."""
+    The middleware copies every request's environ only to add `flask.app`, and Engine.IO
+    keeps that copy for the whole life of a connection beside the WSGI server's own: 0.8
+    KB of every idle connection (loadtests/connection_memory.py). A WSGI environ belongs to
+    its one request, so the key is set on it instead. Engine.IO's requests then go to its
+    server without the two middleware calls in between: a WebSocket's reading greenlet
+    stays inside this call for the connection's life, and each frame fewer on its stack is
+    memory of every idle connection (realtime/gunicorn_worker.py)."""
     flask_app = getattr(middleware, "flask_app", None)
     if flask_app is None:  # not Flask-SocketIO's middleware: leave it be
         return middleware
-    handle = super(type(middleware), middleware).__call__
+    handle_engine_io = eio_server.handle_request
+    engine_io_path = middleware.engineio_path
+    handle_other = super(type(middleware), middleware).__call__
 
     def call(environ: dict[str, Any], start_response: Any) -> Any:
         environ["flask.app"] = flask_app
-        return handle(environ, start_response)
+        if (environ.get("PATH_INFO") or "").startswith(engine_io_path):
+            return handle_engine_io(environ, start_response)
+        return handle_other(environ, start_response)
 
     return call
 
@@ -278,7 +284,7 @@ def create_app(settings: Settings, start_background: bool = True) -> tuple[Flask
     # Uploads are the only large bodies (Socket.IO's own limit is max_http_buffer_size).
     app.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes + 1024 * 1024
     install_observability(app, settings, store, manager)
-    app.wsgi_app = without_environ_copy(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = socket_io_first(app.wsgi_app, sio.eio)  # type: ignore[method-assign]
     app.wsgi_app = refuse_new_sessions_while_draining(app.wsgi_app, chat)  # type: ignore[method-assign]
     app.wsgi_app = install_polling_guard(app.wsgi_app, sio.eio)  # type: ignore[method-assign, assignment]
     app.register_blueprint(api)

@@ -9,6 +9,13 @@ Once a connection is a WebSocket, the parsed request headers are let go: everyth
 from them later is in the environ, and they cost ~0.9 KB (an email.message object) for
 the life of every connection.
 
+The WebSocket's WSGI call is made here rather than in gevent-websocket's handler: it
+calls the app's `wsgi_app` (Flask's `__call__` does nothing else) and keeps no registry
+of clients on the server. The reading greenlet stays inside this call for the whole
+connection, and Python 3.11 keeps that greenlet's frames in a data stack of its own whose
+touched pages stay resident: with two frames fewer (and the rest of the entry shortened,
+app.socket_io_first) its frames fit in one 4 KB page, not two (BENCHMARKS.md section 22).
+
 Imported by the gunicorn master (deploy/gunicorn.conf.py names it): only gevent and
 gevent-websocket here, never the app or redis.
 """
@@ -31,7 +38,21 @@ class LeanWebSocketHandler(WebSocketHandler):
 
     def run_websocket(self) -> None:
         self.headers = None  # read into the environ already (pywsgi's get_environ)
-        super().run_websocket()
+        handler: Any = self  # gevent's and gevent-websocket's attributes are declared None
+        websocket = handler.websocket
+        app = getattr(handler.application, "wsgi_app", handler.application)
+        try:
+            for _ in app(self.environ, ignore_response):
+                pass  # the answer of a WebSocket is its frames, sent already
+        finally:
+            if not websocket.closed:
+                websocket.close()
+            self.environ["wsgi.websocket"] = None
+            self.websocket = None
+
+
+def ignore_response(status: str, headers: Any, exc_info: Any = None) -> None:
+    """start_response of a WebSocket's WSGI call: its HTTP answer was the upgrade."""
 
 
 class TalkroomsWebSocketWorker(GeventWebSocketWorker):

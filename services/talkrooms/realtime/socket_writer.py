@@ -204,11 +204,13 @@ def install_on_demand_writer(queue_class: type[Any]) -> None:
             return library_handler(self, ws)
         server = self.server
 
-        def wait() -> Any:
-            data = ws.wait()
+        def checked(data: Any) -> Any:
             if data and len(data) > server.max_http_buffer_size:
                 raise ValueError("packet is too large")
             return data
+
+        def wait() -> Any:
+            return checked(ws.wait())
 
         for attr in ("_sock", "socket"):
             sock = getattr(ws, attr, None)
@@ -233,7 +235,9 @@ def install_on_demand_writer(queue_class: type[Any]) -> None:
             self.direct_writer = writer  # broadcast.deliver_local frames a room message once
         while True:
             try:
-                data = wait()
+                # Not wait(): this greenlet spends the connection's life blocked in this
+                # read, and a frame fewer under it is memory of every idle connection.
+                data = checked(ws.wait())
             except Exception as exc:
                 if not self.closed:
                     server.logger.info("%s: websocket ended: %s", self.sid, exc)

@@ -8,6 +8,7 @@ ignored, as the protocol allows for garbage — and the connection carries on.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from collections import deque
@@ -45,22 +46,23 @@ def install_frame_guard(
     writer at all (realtime/direct_writes.py)."""
     drivers = dict(eio_server._async)
     base = drivers["websocket"]
-    if batch_writes and base.__module__ == "engineio.async_drivers.gevent":
-        try:
-            import geventwebsocket  # noqa: F401 - batching is written for its WebSocket
-        except ImportError:
-            pass
-        else:
-            base = batching_websocket(base)
-            drivers["queue"] = FlushingQueue
-            install_on_demand_writer(FlushingQueue)
-            eio_server.talkrooms_direct_writes = direct_writes
-            install_fast_frames()
+    # Engine.IO's gevent driver over gevent-websocket; batching is written for its WebSocket,
+    # and its wait() only calls the WebSocket's receive(), called here directly: one frame
+    # less on every reading greenlet's stack (realtime/gunicorn_worker.py).
+    on_gevent_websocket = base.__module__ == "engineio.async_drivers.gevent" and bool(
+        importlib.util.find_spec("geventwebsocket")
+    )
+    if batch_writes and on_gevent_websocket:
+        base = batching_websocket(base)
+        drivers["queue"] = FlushingQueue
+        install_on_demand_writer(FlushingQueue)
+        eio_server.talkrooms_direct_writes = direct_writes
+        install_fast_frames()
 
     class GuardedWebSocket(base):  # type: ignore[misc, valid-type]
         def wait(self) -> Any:
             while True:
-                data = super().wait()
+                data = self._sock.receive() if on_gevent_websocket else super().wait()
                 if data is None or valid_frame(data):
                     return data
                 metrics.MESSAGES_REJECTED.labels(reason="malformed").inc()

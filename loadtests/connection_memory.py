@@ -9,6 +9,11 @@ process; once all are in, a snapshot is compared with one taken before they came
 Reported: RSS and traced memory gained per connection, the top allocating lines (per
 connection), and the object types that grew. Greenlets' saved stacks are allocated by
 greenlet's C code outside tracemalloc: the RSS gain minus the traced gain bounds them.
+Also reported: what the greenlets blocked reading a WebSocket keep (Python frames under
+the read, bytes of C stack greenlet saved for them; section 22 of BENCHMARKS.md).
+
+With --no-trace only the resident memory is compared: tracemalloc's tables (tens of
+bytes per traced block) are resident too and inflate the RSS gain.
 """
 
 import gevent
@@ -53,6 +58,40 @@ def start_redis(port: int, folder: Path) -> subprocess.Popen[bytes]:
         except redis.ConnectionError:
             time.sleep(0.05)
     raise RuntimeError("redis-server did not start")
+
+
+def measure(no_trace: bool) -> tuple[Any, int, Counter[str]]:
+    """A tracemalloc snapshot, the traced total and the objects by type (none untraced)."""
+    if no_trace:
+        return None, 0, Counter()
+    return tracemalloc.take_snapshot(), tracemalloc.get_traced_memory()[0], type_counts()
+
+
+def reading_stacks() -> dict[str, Any]:
+    """The greenlets blocked reading a WebSocket: how many Python frames they hold (Python
+    3.11 keeps them in a data stack of the greenlet's own, whose touched pages stay
+    resident) and how much of the C stack greenlet saved for them."""
+    import greenlet
+
+    frames, saved = [], []
+    for obj in gc.get_objects():
+        if not isinstance(obj, greenlet.greenlet) or obj.gr_frame is None:
+            continue
+        names = []
+        frame = obj.gr_frame
+        while frame is not None:
+            names.append(frame.f_code.co_name)
+            frame = frame.f_back
+        if "websocket_handler" in names:
+            frames.append(len(names))
+            saved.append(obj._stack_saved)
+    if not frames:
+        return {"greenlets": 0}
+    return {
+        "greenlets": len(frames),
+        "python_frames": max(set(frames), key=frames.count),
+        "saved_c_stack_bytes": max(set(saved), key=saved.count),
+    }
 
 
 def type_counts() -> Counter[str]:
@@ -137,14 +176,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--no-trace", action="store_true", help="RSS only, without tracemalloc's tables"
+    )
     args = parser.parse_args(argv)
 
     with worker_in_process() as (port, eio):
-        tracemalloc.start(FRAMES)
-        types_before = type_counts()
-        before = tracemalloc.take_snapshot()
+        if not args.no_trace:
+            tracemalloc.start(FRAMES)
+        gc.collect()
+        before, traced_before, types_before = measure(args.no_trace)
         rss_before = rss_kb([os.getpid()])
-        traced_before = tracemalloc.get_traced_memory()[0]
         clients = subprocess.Popen(
             [
                 sys.executable,
@@ -165,10 +207,9 @@ def main(argv: list[str] | None = None) -> int:
             gevent.sleep(0.5)
         gevent.sleep(5)  # the last joins' work settles
         gc.collect()
-        after = tracemalloc.take_snapshot()
+        after, traced_after, types_after = measure(args.no_trace)
         rss_after = rss_kb([os.getpid()])
-        traced_after = tracemalloc.get_traced_memory()[0]
-        types_after = type_counts()
+        stacks = reading_stacks()
         connected = len(eio.sockets)
         writers = [getattr(s, "direct_writer", None) for s in eio.sockets.values()]
         writers_running = sum(1 for w in writers if w is not None and w.greenlet is not None)
@@ -179,10 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         "connections": connected,
         "writer_greenlets_running": writers_running,
         "rss_kb_per_connection": round((rss_after - rss_before) / per, 2),
-        "traced_kb_per_connection": round((traced_after - traced_before) / 1024 / per, 2),
-        "top_lines": top_lines(after, before, per, args.top),
-        "objects_per_connection": grown_types(types_after, types_before, per),
+        "reading_greenlets": stacks,
     }
+    if not args.no_trace:
+        report["traced_kb_per_connection"] = round((traced_after - traced_before) / 1024 / per, 2)
+        report["top_lines"] = top_lines(after, before, per, args.top)
+        report["objects_per_connection"] = grown_types(types_after, types_before, per)
     emit(report, args.json)
     return 0
 

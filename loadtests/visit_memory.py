@@ -26,7 +26,6 @@ import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
-from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -37,8 +36,8 @@ from connection_memory import (  # noqa: E402
     FRAMES,
     emit,
     grown_types,
+    measure,
     top_lines,
-    type_counts,
     worker_in_process,
 )
 from idle_connections import rss_kb  # noqa: E402
@@ -77,13 +76,6 @@ def settled(eio: Any) -> None:
     # new garbage of their own.
     gc.collect()
     gc.collect()
-
-
-def measure(no_trace: bool) -> tuple[Any, int, Counter[str]]:
-    """A tracemalloc snapshot, the traced total and the objects by type (none untraced)."""
-    if no_trace:
-        return None, 0, Counter()
-    return tracemalloc.take_snapshot(), tracemalloc.get_traced_memory()[0], type_counts()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,7 @@ import contextlib  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -133,6 +134,7 @@ def worker_in_process() -> Iterator[tuple[int, Any]]:
         server.stop(timeout=1)
         redis_process.terminate()
         redis_process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def top_lines(after: Any, before: Any, per: int, top: int) -> list[dict[str, Any]]:

@@ -175,8 +175,10 @@ def fanout(
     processes: int,
     out: Path,
     action: str = "message",
+    cpus: set[int] | None = None,
 ) -> dict[str, Any]:
-    """One fanout_bench.py run (a separate process: its CPU is its own)."""
+    """One fanout_bench.py run (a separate process: its CPU is its own), on `cpus` only
+    when given (its generator processes inherit them)."""
     subprocess.run(
         [
             sys.executable,
@@ -199,6 +201,7 @@ def fanout(
             action,
         ],
         check=True,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
     return json.loads(out.read_text())
 

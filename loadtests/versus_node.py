@@ -11,12 +11,17 @@ loadtests/node_baseline/server.mjs, which only broadcasts and acknowledges. Roun
 TalkRooms, Node, TalkRooms, Node, ... so a slow minute of a shared machine falls on both.
 Per stack and round: the rate ladder, then one step at --cost-rate where the CPU per
 delivery is read. Run it alone on the box; `make bench-node-deps` first.
+
+With --generator-cpus (e.g. `1` on a 2-core box) the generator runs on those CPUs and
+both stacks (workers, nginx, Redis) on the others, so neither stack's limit is where the
+generator took the CPU it needed; the limits are then those of fewer cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 from pathlib import Path
 from typing import Any
@@ -43,14 +48,34 @@ def measure(
     else:
         ports = [free_port() for _ in range(args.workers)]
         started = node_stack(args.workers, ports, free_port(), free_port())
+    cpus = args.generator_cpus
     with started as url:
         ladder = fanout(
-            url, 20, 10, args.rates, args.step_seconds, args.processes, out / "ladder.json"
+            url,
+            20,
+            10,
+            args.rates,
+            args.step_seconds,
+            args.processes,
+            out / "ladder.json",
+            cpus=cpus,
         )
         fixed = fanout(
-            url, 20, 10, str(args.cost_rate), args.cost_seconds, args.processes, out / "fixed.json"
+            url,
+            20,
+            10,
+            str(args.cost_rate),
+            args.cost_seconds,
+            args.processes,
+            out / "fixed.json",
+            cpus=cpus,
         )
     return ladder, fixed
+
+
+def cpu_set(text: str) -> set[int]:
+    """`1` or `2,3`: CPU numbers for os.sched_setaffinity."""
+    return {int(part) for part in text.split(",") if part.strip()}
 
 
 def ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -94,8 +119,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="generator processes")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "versus-node")
     parser.add_argument("--with-queued-writes", action="store_true", help=f"also {QUEUED}")
+    parser.add_argument(
+        "--generator-cpus",
+        type=cpu_set,
+        help="CPUs of the generator (e.g. 1); the stacks get all the others",
+    )
     args = parser.parse_args(argv)
     stacks = (QUEUED, *STACKS) if args.with_queued_writes else STACKS
+    if args.generator_cpus:
+        servers = os.sched_getaffinity(0) - args.generator_cpus
+        if not servers or not args.generator_cpus <= os.sched_getaffinity(0):
+            parser.error("--generator-cpus must name some of this machine's CPUs, not all")
+        os.sched_setaffinity(0, servers)  # the stacks started from here inherit it
 
     rows = []
     for round_number in range(1, args.rounds + 1):
@@ -107,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
             row = {"revision": name, "round": round_number} | summary(ladder, fixed)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    result = {"args": vars(args) | {"out": str(args.out)}, "rows": rows} | ratios(rows)
+    cpus = sorted(args.generator_cpus) if args.generator_cpus else None
+    run = vars(args) | {"out": str(args.out), "generator_cpus": cpus}
+    result = {"args": run, "rows": rows} | ratios(rows)
     (args.out / "summary.json").write_text(json.dumps(result, indent=2))
     print(table(rows).replace("| revision |", "| stack |"))
     print(json.dumps(ratios(rows), indent=2))

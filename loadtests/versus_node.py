@@ -48,28 +48,22 @@ def measure(
     else:
         ports = [free_port() for _ in range(args.workers)]
         started = node_stack(args.workers, ports, free_port(), free_port())
-    cpus = args.generator_cpus
     with started as url:
-        ladder = fanout(
-            url,
-            20,
-            10,
-            args.rates,
-            args.step_seconds,
-            args.processes,
-            out / "ladder.json",
-            cpus=cpus,
-        )
-        fixed = fanout(
-            url,
-            20,
-            10,
-            str(args.cost_rate),
-            args.cost_seconds,
-            args.processes,
-            out / "fixed.json",
-            cpus=cpus,
-        )
+
+        def rooms_of_10(rates: str, seconds: float, json_name: str) -> dict[str, Any]:
+            return fanout(
+                url,
+                20,
+                10,
+                rates,
+                seconds,
+                args.processes,
+                out / json_name,
+                cpus=args.generator_cpus,
+            )
+
+        ladder = rooms_of_10(args.rates, args.step_seconds, "ladder.json")
+        fixed = rooms_of_10(str(args.cost_rate), args.cost_seconds, "fixed.json")
     return ladder, fixed
 
 

@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     cpus = sorted(args.generator_cpus) if args.generator_cpus else None
     run = vars(args) | {"out": str(args.out), "generator_cpus": cpus}
     result = {"args": run, "rows": rows} | ratios(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.json").write_text(json.dumps(result, indent=2))
     print(table(rows).replace("| revision |", "| stack |"))
     print(json.dumps(ratios(rows), indent=2))

@@ -221,25 +221,33 @@ def node_ok(port: int, nodes: int) -> bool:
     )
 
 
-def replicas_attached(port: int, replicas: int) -> bool:
-    """Every slot-owning primary has `replicas` connected replicas, each in sync."""
+def attached_replicas(port: int, replicas: int) -> list[int] | None:
+    """As the node on `port` sees the cluster: the ports of the connected replicas if every
+    slot-owning primary has `replicas` of them, else None."""
     nodes = cluster_nodes(port)
+    found: list[int] = []
     for primary in (node for node in nodes if node.is_primary and node.slots):
-        attached = [n for n in nodes if n.primary_id == primary.node_id and n.connected]
+        attached = [n.port for n in nodes if n.primary_id == primary.node_id and n.connected]
         if len(attached) < replicas:
-            return False
-        for replica in attached:
-            with node_client(replica.port) as client:
-                if client.info("replication").get("master_link_status") != "up":
-                    return False
-    return True
+            return None
+        found.extend(attached)
+    return found
+
+
+def in_sync(replica_port: int) -> bool:
+    with node_client(replica_port) as client:
+        return client.info("replication").get("master_link_status") == "up"
 
 
 def cluster_ready(ports: Sequence[int], replicas: int) -> bool:
-    """Every node agrees the cluster is ok and every replica is attached and in sync."""
-    return all(node_ok(port, len(ports)) for port in ports) and replicas_attached(
-        ports[0], replicas
-    )
+    """Every node agrees the cluster is ok and knows every primary's replicas, and every
+    replica is in sync. Each node is asked: a primary learns that a node replicates it by
+    gossip, a moment after the node that told redis-cli so (ops.replica_of asks the
+    primary itself)."""
+    for port in ports:
+        if not node_ok(port, len(ports)) or attached_replicas(port, replicas) is None:
+            return False
+    return all(in_sync(port) for port in attached_replicas(ports[0], replicas) or [])
 
 
 def create_cluster(
